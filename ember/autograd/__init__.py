@@ -1,0 +1,5 @@
+"""Define-by-run autograd: backward, grad, grad modes, graph nodes."""
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
+from . import graph  # noqa: F401
+from .engine import backward, grad  # noqa: F401

@@ -1,0 +1,222 @@
+"""Graph nodes: one ``Node`` per differentiable op call, ``AccumulateGrad`` per leaf.
+
+A node keeps the op, the inputs its vjp reads, the output array (not the output tensor, so no
+reference cycle forms), the version of each saved tensor, and an edge per tensor input.
+"""
+import itertools
+import weakref
+
+_seq = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by ``register_*hook``; ``handle.remove()`` unregisters the hook."""
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict, *extra):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._ids)
+        self.extra_dicts = [weakref.ref(d) for d in extra]
+
+    def remove(self):
+        d = self.hooks_dict_ref()
+        if d is not None:
+            d.pop(self.id, None)
+        for r in self.extra_dicts:
+            e = r()
+            if e is not None:
+                e.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(dict):
+    """A dict that can be weak-referenced (handles point at it weakly)."""
+    __slots__ = ("__weakref__",)
+
+
+class Node:
+    """A backward function in the graph (``grad_fn``); its name is torch's, e.g. ``MulBackward0``."""
+    __slots__ = ("op", "inputs", "kw", "out", "versions", "edges", "metas", "_pre_hooks", "_hooks",
+                 "_tensor_hooks", "metadata", "seq", "_freed", "__weakref__")
+
+    def __init__(self, op, inputs, kw, out, edges, metas, versions):
+        self.op, self.inputs, self.kw, self.out = op, inputs, kw, out
+        self.edges, self.metas, self.versions = edges, metas, versions
+        self._pre_hooks = self._hooks = self._tensor_hooks = None
+        self.metadata = {}
+        self.seq = next(_seq)
+        self._freed = False
+
+    def name(self):
+        return self.op.node_name
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.edges)
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after this node runs; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = _HookDict()
+        h = RemovableHandle(self._hooks)
+        self._hooks[h.id] = fn
+        return h
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before this node runs; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = _HookDict()
+        h = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[h.id] = fn
+        return h
+
+    def _add_tensor_hook(self, output_nr, fn):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        d = self._tensor_hooks.setdefault(output_nr, _HookDict())
+        h = RemovableHandle(d)
+        d[h.id] = fn
+        return h
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def __call__(self, *grads):
+        raise RuntimeError("calling a grad_fn directly is not supported by ember; use ember.autograd.grad")
+
+
+class AccumulateGrad:
+    """The edge target for a leaf that requires grad: adds incoming gradients into ``variable.grad``."""
+    __slots__ = ("variable", "_pre_hooks", "_hooks", "metadata", "seq", "__weakref__")
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._pre_hooks = self._hooks = None
+        self.metadata = {}
+        self.seq = -1
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def register_hook(self, fn):
+        if self._hooks is None:
+            self._hooks = _HookDict()
+        h = RemovableHandle(self._hooks)
+        self._hooks[h.id] = fn
+        return h
+
+    def register_prehook(self, fn):
+        if self._pre_hooks is None:
+            self._pre_hooks = _HookDict()
+        h = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[h.id] = fn
+        return h
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def accumulate_node(t):
+    """The (cached) AccumulateGrad of leaf ``t``; the tensor holds it weakly so no cycle forms."""
+    d = t.__dict__
+    ref = d.get("_accum")
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        d["_accum"] = weakref.ref(node)
+    return node
+
+
+def edge_of(t):
+    """Where gradient for tensor ``t`` flows: (grad_fn, output_nr), (AccumulateGrad, 0) or None."""
+    if not t._rg:
+        return None
+    fn = t.grad_fn
+    if fn is None:
+        return (accumulate_node(t), 0)
+    return (fn, getattr(t, "_output_nr", 0))
+
+
+def register_tensor_hook(t, hook):
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is None:
+        d = t.__dict__.get("_hooks")
+        if d is None:
+            d = t.__dict__["_hooks"] = _HookDict()
+        h = RemovableHandle(d)
+        d[h.id] = hook
+        return h
+    return t.grad_fn._add_tensor_hook(getattr(t, "_output_nr", 0), hook)
+
+
+def register_post_accumulate_hook(t, hook):
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    d = t.__dict__.get("_post_acc_hooks")
+    if d is None:
+        d = t.__dict__["_post_acc_hooks"] = _HookDict()
+    h = RemovableHandle(d)
+    d[h.id] = hook
+    return h
+
+
+def retain_grad(t):
+    if not t._rg:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t.grad_fn is None or t.__dict__.get("_retains_grad"):
+        return
+    t.__dict__["_retains_grad"] = True
+    ref = weakref.ref(t)
+    node, nr = t.grad_fn, getattr(t, "_output_nr", 0)
+    if node._tensor_hooks is None:
+        node._tensor_hooks = {}
+    # kept apart from user hooks: torch runs the retains_grad hook after them
+    node._tensor_hooks.setdefault(("retain", nr), ref)
+
+
+def to_dot(tensor, name="output"):
+    """Graphviz DOT text of the graph behind ``tensor`` (paste into any DOT viewer)."""
+    lines = ["digraph autograd {", '  node [shape=box, fontname="monospace"];']
+    ids = {}
+
+    def nid(obj):
+        if id(obj) not in ids:
+            ids[id(obj)] = f"n{len(ids)}"
+        return ids[id(obj)]
+
+    root = tensor.grad_fn
+    lines.append(f'  {nid(tensor)} [label="{name}\\n{tuple(tensor.shape)}", shape=oval];')
+    if root is None:
+        lines.append("}")
+        return "\n".join(lines)
+    lines.append(f"  {nid(root)} -> {nid(tensor)};")
+    seen, stack = set(), [root]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if isinstance(fn, AccumulateGrad):
+            v = fn.variable
+            lines.append(f'  {nid(fn)} [label="AccumulateGrad\\n{tuple(v.shape)}", style=filled, '
+                         f'fillcolor=lightblue];')
+            continue
+        lines.append(f'  {nid(fn)} [label="{fn.name()}"];')
+        for nxt, _ in fn.next_functions:
+            if nxt is not None:
+                lines.append(f"  {nid(nxt)} -> {nid(fn)};")
+                stack.append(nxt)
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""One backend module per device kind, behind one small interface.
+
+Each backend module defines:
+  name, is_meta, xp         -- the array namespace ops call (numpy, cupy; meta uses numpy for rules)
+  asarray(obj, npdtype)     -- host data -> a fresh array on this device
+  empty(shape, npdtype)     -- uninitialised array
+  to_host(a) / from_host(a) -- copies across the host boundary (identity on CPU)
+  synchronize()             -- wait for queued work
+Ops receive ``xp`` and call only the NumPy API that CuPy shares; what differs lives here.
+"""
+import importlib
+
+_loaded = {}
+_MODULES = {"cpu": "numpy_backend", "cuda": "cupy_backend", "meta": "meta_backend"}
+
+
+def get_backend(device_type):
+    """The backend module for 'cpu', 'cuda' or 'meta' (imported on first use: CuPy is optional)."""
+    be = _loaded.get(device_type)
+    if be is None:
+        if device_type not in _MODULES:
+            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: "
+                               f"{device_type}")
+        be = importlib.import_module(f"{__name__}.{_MODULES[device_type]}")
+        _loaded[device_type] = be
+    return be

@@ -1,0 +1,399 @@
+"""The op registry and the runner: every op is an ``Op`` (forward on raw arrays + vjp in ember ops).
+
+``apply`` is the only hot path: promote dtypes, run the forward on the device's arrays, wrap the
+result, and build a graph node only when some input requires grad and grad mode is on.
+"""
+import numpy as np
+
+from .. import _dtype as D
+from .._storage import UntypedStorage, root_of
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..autograd.anomaly_mode import record_stack, state as _anomaly
+from ..autograd.graph import Node, edge_of
+
+_gm = grad_mode.state
+_ndarray = np.ndarray
+_NP2DT = D.NP2DT
+_result_type_of = D.result_type_of
+_make = Tensor._make
+
+# ---------------------------------------------------------------- dtype rules
+# A rule maps the promoted dtype of the inputs to (compute dtype, output dtype); None = leave as is.
+
+
+def _same(c):
+    return c, c
+
+
+def _float(c):
+    c = c if c.category >= 2 else D.get_default_dtype()
+    return c, c
+
+
+def _compare(c):
+    return c, D.bool_
+
+
+def _bool_out(c):
+    return None, D.bool_
+
+
+def _integral(c):
+    return c, c
+
+
+def _real(c):  # complex in, real out (abs, angle of complex)
+    return c, c.to_real()
+
+
+def _float_real(c):
+    c = c if c.category >= 2 else D.get_default_dtype()
+    return c, c.to_real()
+
+
+def _raw(c):
+    return None, None
+
+
+RULES = {"same": _same, "promote": _same, "float": _float, "compare": _compare, "bool": _bool_out,
+         "integral": _integral, "real": _real, "float_real": _float_real, "raw": _raw}
+
+
+class Op:
+    """One op: ``fwd(xp, *arrays, **kw)`` and ``vjp(g, out, *inputs, **kw)`` side by side."""
+    __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
+                 "node_name", "ufunc", "int_ok", "check", "_rc", "__weakref__")
+
+    def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
+                 needs=False, node=None, ufunc=None, int_ok=True, check=None):
+        self.name, self.fwd, self.vjp = name, fwd, vjp
+        self.rule = RULES[rule] if isinstance(rule, str) else rule
+        self.shape, self.view = shape, view
+        self.save_in, self.save_out, self.needs = save_in, save_out, needs
+        self.node_name = node or (_camel(name) + "Backward0")
+        self.ufunc, self.int_ok = ufunc, int_ok
+        # views keep their input only for its shape: a later in-place write must not invalidate them
+        self.check = (not view) if check is None else check
+        self._rc = {}
+
+    def __call__(self, *args, **kw):
+        return apply(self, args, kw)
+
+    def defvjp(self, fn):
+        """Decorator: attach the vjp ``fn(g, out, *inputs, **kw)`` to this op."""
+        self.vjp = fn
+        return fn
+
+    def __repr__(self):
+        return f"<ember op {self.name}>"
+
+
+def _camel(name):
+    return "".join(p[:1].upper() + p[1:] for p in name.strip("_").split("_"))
+
+
+OPS = {}
+
+
+def defop(name, rule="same", fwd=None, vjp=None, **kw):
+    """Register an op. Used directly (``defop("exp", "float", f, vjp=...)``) or as a decorator on fwd."""
+    if fwd is None:
+        def deco(f):
+            op = Op(name, rule, f, vjp, **kw)
+            OPS[name] = op
+            return op
+        return deco
+    op = Op(name, rule, fwd, vjp, **kw)
+    OPS[name] = op
+    return op
+
+
+ZERO = None  # vjp=ZERO marks an op whose gradient is zero everywhere (floor, sign, ...)
+
+
+def _zero_vjp(g, out, *inputs, **kw):
+    return tuple(None for _ in inputs)
+
+
+# ---------------------------------------------------------------- the runner
+def _device_mismatch(a, b):
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                       f"{a} and {b}!")
+
+
+def _overflow_retry(op, xp, arrs, kw, compute):
+    # NumPy refuses Python ints out of range for the array dtype; torch wraps them
+    fixed = [np.array(a).astype(compute.np) if type(a) is int else a for a in arrs]
+    return op.fwd(xp, *fixed, **kw)
+
+
+def apply(op, args, kw):
+    """Run ``op`` on ``args`` (tensors and Python scalars) with static params ``kw``."""
+    dev = None
+    key = []
+    rg = False
+    first = None
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._device
+            if dev is None:
+                dev, first = d, a
+            elif d is not dev:
+                if d.type == "cpu" and a._data.ndim == 0:
+                    pass  # 0-d CPU tensors mix with any device, as in torch
+                elif dev.type == "cpu" and first._data.ndim == 0:
+                    dev, first = d, a
+                else:
+                    _device_mismatch(dev, d)
+            key.append((a.dtype, 0 if a._data.ndim else 1))
+            if a._rg:
+                rg = True
+        elif a is not None and type(a) in (int, float, bool, complex):
+            key.append((D.scalar_dtype(a), 2))
+        elif a is not None and isinstance(a, (np.number, np.bool_)):
+            key.append((D.from_numpy_dtype(np.asarray(a).dtype), 2))
+    if dev is None:
+        a = args[0] if args else None
+        raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
+    common = _result_type_of(tuple(key)) if key else None
+    rc = op._rc.get(common)
+    if rc is None:
+        rc = op._rc[common] = op.rule(common)
+    compute, outdt = rc
+    be = dev.backend
+    if be.is_meta:
+        out_arr = _meta_forward(op, args, kw, compute, outdt, be)
+    else:
+        cnp = compute.np if compute is not None else None
+        arrs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                x = a._data
+                if a._device is not dev:
+                    x = be.from_host(x)
+                if cnp is not None and x.dtype != cnp:
+                    x = x.astype(cnp)
+                arrs.append(x)
+            else:
+                arrs.append(a)
+        try:
+            out_arr = op.fwd(be.xp, *arrs, **kw)
+        except OverflowError:
+            out_arr = _overflow_retry(op, be.xp, arrs, kw, compute)
+        if type(out_arr) is not _ndarray:
+            out_arr = be.xp.asarray(out_arr)
+        if outdt is not None and out_arr.dtype != outdt.np:
+            out_arr = out_arr.astype(outdt.np)
+    if op.view:
+        src = args[0]
+        out = _make(out_arr, dev, src._storage)
+        out._base = src._base if src._base is not None else src
+        out._view_fn = (src._view_fn if src._base is not None else None, op, kw)
+    else:
+        if out_arr.base is not None and not be.is_meta:
+            r = root_of(out_arr)
+            for a in args:
+                if isinstance(a, Tensor) and a._storage._root is r:
+                    out_arr = out_arr.copy()
+                    break
+        out = _make(out_arr, dev)
+    if rg and _gm.enabled and out.dtype.category >= 2:
+        if op.vjp is None:
+            if op.view is False and op.name in _NONDIFF_OK:
+                return out
+            raise RuntimeError(f"the derivative for '{op.name}' is not implemented.")
+        _attach(op, args, kw, out, out_arr)
+    return out
+
+
+_NONDIFF_OK = set()  # ops whose float outputs carry no gradient (e.g. randn_like); marked at defop time
+
+
+def _attach(op, args, kw, out, out_arr):
+    edges, metas, versions = [], [], []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            edges.append(edge_of(a))
+            metas.append((a._data.shape, a.dtype, a._device, i))
+            versions.append(a._storage._version)
+    saved = args if op.save_in else tuple(None if isinstance(a, Tensor) else a for a in args)
+    node = Node(op, saved, kw, out_arr if op.save_out else None, tuple(edges), metas,
+                (tuple(versions), out._storage if op.save_out else None, out._storage._version))
+    out.grad_fn = node
+    out._rg = True
+    if _anomaly.enabled:
+        record_stack(node)
+
+
+def _meta_forward(op, args, kw, compute, outdt, be):
+    """Shape/dtype only: use the op's shape rule, or run the forward on zero-strided stand-ins."""
+    if op.view:
+        return op.fwd(be.xp, args[0]._data, **kw)
+    if op.shape is not None:
+        shapes = [a._data.shape if isinstance(a, Tensor) else a for a in args]
+        shp = op.shape(*shapes, **kw)
+        dt = outdt.np if outdt is not None else args[0]._data.dtype
+        return be.empty(shp, dt)
+    arrs = [(a._data.astype(compute.np) if compute is not None and a._data.dtype != compute.np else a._data)
+            if isinstance(a, Tensor) else a for a in args]
+    with np.errstate(all="ignore"):
+        r = np.asarray(op.fwd(np, *arrs, **kw))
+    if outdt is not None and r.dtype != outdt.np:
+        r = r.astype(outdt.np)
+    return be.empty(r.shape, r.dtype)
+
+
+# ---------------------------------------------------------------- in-place and out=
+def check_inplace(t):
+    """torch's errors for in-place ops on leaves that require grad (and their views)."""
+    if _gm.enabled and t._rg and t.grad_fn is None:
+        if t._base is not None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _type_name(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}.get(d.name, d.name)
+
+
+def write_into(dst, res):
+    """Copy result ``res`` into ``dst``'s memory with torch's cast and shape checks; bumps the version."""
+    if res.dtype is not dst.dtype and not D.can_cast(res.dtype, dst.dtype):
+        raise RuntimeError(f"result type {_type_name(res.dtype)} can't be cast to the desired output type "
+                           f"{_type_name(dst.dtype)}")
+    if res._data.shape != dst._data.shape:
+        try:
+            bshape = np.broadcast_shapes(res._data.shape, dst._data.shape)
+        except ValueError:
+            bshape = None
+        if bshape != dst._data.shape:
+            raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+                               f"{list(bshape) if bshape is not None else list(res.shape)}")
+    if dst._device.type != "meta":
+        d = dst._data
+        if not d.flags.writeable:
+            raise RuntimeError("unsupported operation: the tensor's memory is read-only (a broadcast view "
+                               "from expand?); clone() it first")
+        src = res._data
+        if res._device is not dst._device:
+            src = dst._device.backend.from_host(res._device.backend.to_host(src))
+        d[...] = src
+    dst._storage._version += 1
+
+
+def apply_inplace(op, self, args, kw):
+    """``self.op_(*args)``: compute, write into self, and rewrite autograd history like torch."""
+    check_inplace(self)
+    track = _gm.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    if not track:
+        uf = op.ufunc
+        if uf is not None and not kw and self._device.type == "cpu" and len(args) == 1:
+            o = args[0]
+            if isinstance(o, Tensor):
+                if o.dtype is self.dtype and o._device is self._device and \
+                        np.broadcast_shapes(o._data.shape, self._data.shape) == self._data.shape:
+                    if self._data.size and self._data.flags.writeable:
+                        uf(self._data, o._data, out=self._data)
+                        self._storage._version += 1
+                        return self
+            elif type(o) in (int, float) and self.dtype.category == 2 and self._data.flags.writeable:
+                uf(self._data, o, out=self._data)
+                self._storage._version += 1
+                return self
+        res = apply(op, (self,) + tuple(args), kw)
+        write_into(self, res)
+        return self
+    src = self
+    if op.save_in and op.check and self._rg:
+        src = clone_for_inplace(self)  # the vjp must see the value before it is overwritten
+    res = apply(op, (src,) + tuple(args), kw)
+    write_into(self, res)
+    rebase_history(self, res)
+    return self
+
+
+def clone_for_inplace(t):
+    """A copy of ``t`` (with graph) that an in-place op's vjp can read after ``t`` is overwritten."""
+    return OPS["clone"](t)
+
+
+def rebase_history(self, res):
+    """After an in-place op wrote ``res`` into ``self``, make ``res``'s graph ``self``'s history."""
+    if res.grad_fn is None:
+        return
+    if self._base is None:
+        self.grad_fn = res.grad_fn
+        self._rg = True
+        if hasattr(res, "_output_nr"):
+            self._output_nr = res._output_nr
+        return
+    # self is a view: the base's history becomes "base with the view region replaced by res"
+    base = self._base
+    old = _make(base._data, base._device, base._storage)
+    old.grad_fn, old._rg = base.grad_fn, base._rg
+    if hasattr(base, "_output_nr"):
+        old._output_nr = base._output_nr
+    chain = view_chain(self)
+    edges = (edge_of(old), edge_of(res))
+    metas = [(old._data.shape, old.dtype, old._device, 0), (res._data.shape, res.dtype, res._device, 1)]
+    node = Node(OPS["_view_scatter"], (None, None), {"chain": chain}, None, edges, metas,
+                ((), None, 0))
+    base.grad_fn, base._rg = node, True
+    if hasattr(base, "_output_nr"):
+        del base._output_nr
+    # the view's own history is now "this view of the new base"
+    v = replay_views(base, chain)
+    self.grad_fn, self._rg = v.grad_fn, True
+
+
+def view_chain(t):
+    """The list of (view op, kw) that produces ``t`` from its base."""
+    chain, fn = [], t._view_fn
+    while fn is not None:
+        parent, op, kw = fn
+        chain.append((op, kw))
+        fn = parent
+    chain.reverse()
+    return chain
+
+
+def replay_views(base, chain):
+    t = base
+    for op, kw in chain:
+        t = apply(op, (t,), kw)
+    return t
+
+
+def replay_views_raw(xp, arr, chain):
+    for op, kw in chain:
+        arr = op.fwd(xp, arr, **kw)
+    return arr
+
+
+def write_out(out, res):
+    """Implement ``out=``: resize an empty/mismatched ``out`` like torch, then copy ``res`` into it."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if _gm.enabled and out._rg and (res._rg or out._rg):
+        raise RuntimeError(f"{'op'}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if res.dtype is not out.dtype and not D.can_cast(res.dtype, out.dtype):
+        raise RuntimeError(f"result type {_type_name(res.dtype)} can't be cast to the desired output type "
+                           f"{_type_name(out.dtype)}")
+    if out._data.shape != res._data.shape:
+        arr = out._device.backend.empty(res._data.shape, out.dtype.np)
+        out._data, out._storage = arr, UntypedStorage(arr, out._device)
+    out._data[...] = res._data
+    out._storage._version += 1
+    return out
+
+
+def make_tensor(arr, dev):
+    """Wrap a fresh array (owned memory) as a tensor on ``dev``."""
+    if type(arr) is not _ndarray and not hasattr(arr, "__cuda_array_interface__"):
+        arr = np.asarray(arr)
+    return _make(arr, dev)

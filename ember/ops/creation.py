@@ -1,0 +1,538 @@
+"""Tensor factories: tensor, as_tensor, from_numpy, zeros/ones/empty/full(+_like), arange, linspace, eye, ...
+
+Also the copy/cast ops every tensor needs (clone, contiguous, to) since they are how data moves.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import device as Device, to_device
+from .._size import Size
+from .._storage import UntypedStorage, root_of
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ._registry import apply, defop
+
+_make = Tensor._make
+
+
+def _size_arg(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {len(out)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _finish(arr, dev, requires_grad):
+    t = _make(arr, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _place(host_arr, dev):
+    be = dev.backend
+    if dev.type == "cpu":
+        return host_arr
+    return be.from_host(host_arr) if not be.is_meta else be.empty(host_arr.shape, host_arr.dtype)
+
+
+def _py_infer(arr):
+    """torch's inference for Python data: float -> default dtype, complex -> default complex."""
+    k = arr.dtype
+    if k == np.float64:
+        return D.get_default_dtype()
+    if k == np.complex128:
+        return D.scalar_dtype(1j)
+    if k.kind == "U" or k.kind == "S" or k == object:
+        raise TypeError("new(): invalid data type 'str'" if k.kind in "US" else
+                        "tensor(): could not infer dtype from the given data")
+    return D.from_numpy_dtype(k)
+
+
+def _check_ragged(data, depth=0):
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
+        n = len(data[0])
+        for item in data:
+            if not isinstance(item, (list, tuple)):
+                raise ValueError(f"expected sequence of length {n} at dim {depth + 1} (got {type(item).__name__})")
+            if len(item) != n:
+                raise ValueError(f"expected sequence of length {n} at dim {depth + 1} (got {len(item)})")
+        for item in data:
+            _check_ragged(item, depth + 1)
+
+
+def _has_float_tensor(data):
+    if isinstance(data, Tensor):
+        return data.dtype
+    if isinstance(data, (list, tuple)):
+        dts = [_has_float_tensor(x) for x in data]
+        dts = [d for d in dts if d is not None]
+        if dts:
+            r = dts[0]
+            for d in dts[1:]:
+                r = D.promote_types(r, d)
+            return r
+    return None
+
+
+def _to_host_array(data, dtype):
+    """(host ndarray, dtype) for arbitrary data, copying."""
+    if isinstance(data, Tensor):
+        arr = data._device.backend.to_host(data._data) if data._device.type != "meta" else None
+        if arr is None:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+        dt = dtype or data.dtype
+        return np.array(arr, dtype=dt.np, copy=True), dt
+    if isinstance(data, np.ndarray):
+        dt = dtype or D.from_numpy_dtype(data.dtype)
+        return np.array(data, dtype=dt.np, copy=True), dt
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    _check_ragged(data)
+    tdt = _has_float_tensor(data) if isinstance(data, (list, tuple)) else None
+    if isinstance(data, (list, tuple)) and tdt is not None:
+        arr = np.array([_to_host_array(x, tdt)[0] if isinstance(x, (Tensor, list, tuple)) else x for x in data])
+        dt = dtype or (tdt if arr.dtype.kind in "fcb" or tdt.category >= 1 else _py_infer(arr))
+        return np.asarray(arr, dtype=dt.np), dt
+    if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
+        arr = np.asarray(data)
+        dt = dtype or D.from_numpy_dtype(arr.dtype)
+        return np.array(arr, dtype=dt.np, copy=True), dt
+    try:
+        arr = np.array(data)
+    except ValueError as e:
+        raise ValueError(str(e)) from None
+    if arr.dtype == object:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    dt = dtype or _py_infer(arr)
+    if dt.np is not None and arr.dtype != dt.np:
+        if arr.dtype.kind == "c" and dt.category < 3:
+            raise TypeError("can't convert complex to float") if dt.category == 2 else \
+                RuntimeError("value cannot be converted to type " + dt.name + " without overflow")
+        arr = arr.astype(dt.np)
+    return arr, dt
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (lists, numbers, NumPy arrays, tensors)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor("
+                      "sourceTensor).", UserWarning, stacklevel=2)
+    dtype = D.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor) and data._device.type == "meta":
+        dev = to_device(device) if device is not None else data._device
+        return _finish(dev.backend.empty(data._data.shape, (dtype or data.dtype).np), dev, requires_grad)
+    arr, dt = _to_host_array(data, dtype)
+    dev = to_device(device)
+    return _finish(_place(np.ascontiguousarray(arr) if arr.ndim else arr, dev), dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a Tensor or NumPy array when dtype and device allow."""
+    dtype = D.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (dtype or device) else data
+    if isinstance(data, np.ndarray):
+        dev = to_device(device)
+        if dev.type == "cpu" and (dtype is None or dtype.np == data.dtype) and all(s >= 0 for s in data.strides):
+            return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A CPU tensor sharing memory with ``ndarray`` (writes through either are seen by both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported. (You can probably work around this by making a "
+                         "copy of your array  with array.copy().) ")
+    if any(s % ndarray.itemsize for s in ndarray.strides):
+        raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy "
+                         "array to reallocate the memory.")
+    D.from_numpy_dtype(ndarray.dtype)
+    if not ndarray.flags.writeable:
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+                      "This means writing to this tensor will result in undefined behavior. You may want to copy "
+                      "the array to protect its data or make it writable before converting it to a tensor. This "
+                      "type of warning will be suppressed for the rest of this program.", UserWarning, stacklevel=2)
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
+    return _make(ndarray, to_device("cpu"), UntypedStorage(root_of(ndarray), to_device("cpu")))
+
+
+def _dtype_dev(dtype, device, default=None):
+    dt = D.to_dtype(dtype) if dtype is not None else (default or D.get_default_dtype())
+    return dt, to_device(device)
+
+
+def _fill_factory(name, fill):
+    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None):
+        shape = _size_arg(size)
+        dt, dev = _dtype_dev(dtype, device, out.dtype if out is not None else None)
+        be = dev.backend
+        if be.is_meta:
+            arr = be.empty(shape, dt.np)
+        elif fill is None:
+            arr = be.empty(shape, dt.np)
+        elif fill == 0:
+            arr = be.xp.zeros(shape, dt.np)
+        else:
+            arr = be.xp.ones(shape, dt.np)
+        t = _finish(arr, dev, requires_grad)
+        if out is not None:
+            from ._registry import write_out
+            return write_out(out, t)
+        return t
+    f.__name__ = name
+    f.__doc__ = f"A new tensor of the given size, {'uninitialised' if fill is None else 'filled with ' + str(fill)}."
+    return f
+
+
+zeros = _fill_factory("zeros", 0)
+ones = _fill_factory("ones", 1)
+empty = _fill_factory("empty", None)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
+    """A tensor of ``size`` filled with ``fill_value``; dtype inferred from the value like torch."""
+    shape = _size_arg((size,) if isinstance(size, int) else (tuple(size),))
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value) if isinstance(fill_value, (bool, int, float, complex)) else \
+            D.get_default_dtype()
+    dt, dev = _dtype_dev(dtype, device)
+    be = dev.backend
+    arr = be.empty(shape, dt.np) if be.is_meta else be.xp.full(shape, fill_value, dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+def _like(name, fill):
+    def f(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+          pin_memory=False):
+        dt = D.to_dtype(dtype) if dtype is not None else input.dtype
+        dev = to_device(device) if device is not None else input._device
+        be = dev.backend
+        if be.is_meta or input._device.type == "meta":
+            arr = dev.backend.empty(input._data.shape, dt.np) if be.is_meta else \
+                be.xp.zeros(input._data.shape, dt.np)
+        elif dev is input._device and memory_format is None:
+            # NumPy's order='K' keeps the input's dimension order, as torch's preserve_format does
+            arr = (be.xp.empty_like if fill is None else be.xp.zeros_like if fill == 0 else be.xp.ones_like)(
+                input._data, dtype=dt.np)
+            if arr.strides and any(s == 0 for s in input._data.strides):
+                arr = np.ascontiguousarray(arr) if be.xp is np else be.xp.ascontiguousarray(arr)
+        else:
+            arr = (be.xp.empty if fill is None else be.xp.zeros if fill == 0 else be.xp.ones)(
+                input._data.shape, dt.np)
+        return _finish(arr, dev, requires_grad)
+    f.__name__ = name
+    f.__doc__ = f"A tensor shaped like ``input`` ({name})."
+    return f
+
+
+zeros_like = _like("zeros_like", 0)
+ones_like = _like("ones_like", 1)
+empty_like = _like("empty_like", None)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    t = empty_like(input, dtype=dtype, device=device)
+    if t._device.type != "meta":
+        t._data[...] = fill_value
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Values start, start+step, ... < end; int64 unless any argument is a float."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
+    dt, dev = _dtype_dev(dtype, device)
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    n = math.ceil((end - start) / step)
+    if dt.category == 1 or dt is D.bool_:
+        if all(isinstance(v, int) for v in (start, end, step)):
+            arr = np.arange(start, end, step, dtype=np.int64)[:n].astype(dt.np)
+        else:
+            arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
+    else:
+        arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
+    t = _finish(_place(arr, dev), dev, requires_grad)
+    if out is not None:
+        from ._registry import write_out
+        return write_out(out, t)
+    return t
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Deprecated torch.range: includes ``end``."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    dt, dev = _dtype_dev(dtype, device)
+    arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
+    return _finish(_place(arr, dev), dev, requires_grad)
+
+
+def _linspace_host(start, end, steps):
+    if steps == 1:
+        return np.array([start], dtype=np.float64 if not isinstance(start, complex) else np.complex128)
+    step = (end - start) / (steps - 1)
+    i = np.arange(steps, dtype=np.float64)
+    half = steps // 2
+    # torch fills the first half from start and the second half from end, for symmetry
+    return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from start to end inclusive."""
+    start, end = _num(start), _num(end)
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    dt, dev = _dtype_dev(dtype, device)
+    if steps == 0:
+        arr = np.empty((0,), dt.np)
+    elif dt.category == 1:
+        arr = np.trunc(_linspace_host(float(start), float(end), steps)).astype(dt.np)
+    else:
+        arr = _linspace_host(start, end, steps).astype(dt.np)
+    return _finish(_place(arr, dev), dev, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    """``base ** linspace(start, end, steps)``."""
+    dt, dev = _dtype_dev(dtype, device)
+    arr = np.power(base, _linspace_host(float(_num(start)), float(_num(end)), steps)).astype(dt.np) if steps \
+        else np.empty((0,), dt.np)
+    return _finish(_place(arr, dev), dev, requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """A 2-D tensor with ones on the diagonal."""
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    m = n if m is None else m
+    dt, dev = _dtype_dev(dtype, device)
+    be = dev.backend
+    arr = be.empty((n, m), dt.np) if be.is_meta else be.xp.eye(n, m, dtype=dt.np)
+    return _finish(arr, dev, requires_grad)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Indices (2 × N) of the lower triangle of a row × col matrix."""
+    r, c = np.tril_indices(row, offset, col)
+    dt, dev = _dtype_dev(dtype or D.int64, device)
+    return _finish(_place(np.stack([r, c]).astype(dt.np), dev), dev, False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Indices (2 × N) of the upper triangle of a row × col matrix."""
+    r, c = np.triu_indices(row, offset, col)
+    dt, dev = _dtype_dev(dtype or D.int64, device)
+    return _finish(_place(np.stack([r, c]).astype(dt.np), dev), dev, False)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    return full((), s, dtype=dtype or D.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------- copies and casts
+_CLONE = defop("clone", "raw", lambda xp, x: x.copy(order="K") if not any(s == 0 for s in x.strides) or
+               x.size <= 1 else xp.ascontiguousarray(x),
+               lambda g, out, x: g, save_in=False, save_out=False)
+_CONTIG = defop("contiguous", "raw", lambda xp, x: xp.ascontiguousarray(x), lambda g, out, x: g,
+                save_in=False, save_out=False, node="CloneBackward0")
+_TO_DTYPE = defop("_to_copy", "raw", lambda xp, x, npdt: x.astype(npdt),
+                  lambda g, out, x, npdt: g, save_in=False, save_out=False, node="ToCopyBackward0")
+
+
+def clone(input, *, memory_format=None):
+    """A copy with its own memory; gradient flows back to ``input``."""
+    return apply(_CLONE, (input,), {})
+
+
+def contiguous(self, memory_format=None):
+    """Self if already C-contiguous, else a contiguous copy."""
+    if self.is_contiguous():
+        return self
+    return apply(_CONTIG, (self,), {})
+
+
+_MOVE = defop("_move", "raw", lambda xp, x, arr, dst: arr, lambda g, out, x, arr, dst: g.to(x.device),
+              save_out=False, node="ToCopyBackward0", check=False)
+
+
+def _apply_move(op, t, arr, dev):
+    out = _make(arr, dev)
+    if t._rg and grad_mode.state.enabled:
+        from ._registry import _attach
+        _attach(op, (t,), {"arr": None, "dst": dev}, out, arr)
+    return out
+
+
+def _move_fwd_apply(t, dev):
+    src_be, dst_be = t._device.backend, dev.backend
+    if dst_be.is_meta:
+        arr = dst_be.empty(t._data.shape, t._data.dtype)
+    elif src_be.is_meta:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() "
+                                  "instead of torch.nn.Module.to() when moving module from meta to a different "
+                                  "device.")
+    else:
+        arr = dst_be.from_host(src_be.to_host(t._data))
+        if arr is t._data:
+            arr = arr.copy()
+    return _apply_move(_MOVE, t, arr, dev)
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a._device
+        elif isinstance(a, D.dtype) or a in (float, int, bool, complex):
+            dtype = a
+        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
+            device = a
+        elif isinstance(a, bool):
+            pass
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments: unexpected {list(kwargs)}")
+    return (D.to_dtype(dtype) if dtype is not None else None), (to_device(device) if device is not None else None), \
+        copy
+
+
+def to(self, *args, **kwargs):
+    """Return self converted to another dtype and/or device (self itself when nothing changes)."""
+    dtype, device, copy = _parse_to(args, dict(kwargs))
+    t = self
+    if device is not None and device.type == "cuda" and device.index is None:
+        device = Device("cuda", 0)
+    if dtype is not None and dtype is not t.dtype:
+        t = apply(_TO_DTYPE, (t,), {"npdt": dtype.np}) if t._device.type != "meta" else \
+            _make(t._device.backend.empty(t._data.shape, dtype.np), t._device)
+    if device is not None and device != t._device:
+        t = _move_fwd_apply(t, device)
+    if copy and t is self:
+        t = clone(self)
+    return t
+
+
+def _cast(dt):
+    def f(self, memory_format=None):
+        return to(self, dtype=dt)
+    return f
+
+
+def type_(self, dtype=None, non_blocking=False, **kw):
+    """``t.type()`` names the tensor type ('torch.FloatTensor'); ``t.type(dtype)`` casts."""
+    from ._registry import _type_name
+    if dtype is None:
+        pre = "torch." if self._device.type == "cpu" else f"torch.{self._device.type}."
+        return pre + _type_name(self.dtype) + "Tensor"
+    if isinstance(dtype, str):
+        name = dtype.split(".")[-1].replace("Tensor", "")
+        rev = {"Float": D.float32, "Double": D.float64, "Half": D.float16, "BFloat16": D.bfloat16, "Long": D.int64,
+               "Int": D.int32, "Short": D.int16, "Char": D.int8, "Byte": D.uint8, "Bool": D.bool_,
+               "ComplexFloat": D.complex64, "ComplexDouble": D.complex128}
+        if name not in rev:
+            raise ValueError(f"invalid type: '{dtype}'")
+        t = to(self, dtype=rev[name])
+        if ".cuda." in dtype:
+            t = to(t, device="cuda")
+        return t
+    return to(self, dtype=D.to_dtype(dtype))
+
+
+def type_as(self, other):
+    return to(self, dtype=other.dtype)
+
+
+def cpu(self, memory_format=None):
+    return to(self, device="cpu")
+
+
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    return to(self, device=Device("cuda", device if isinstance(device, int) else 0) if not isinstance(
+        device, (str, Device)) else device)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def _new_factory(fn):
+    def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return fn(*size, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+    return f
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self._device,
+                requires_grad=requires_grad)
+
+
+_T = Tensor
+_T.clone = lambda self, *, memory_format=None: clone(self)
+_T.contiguous = contiguous
+_T.to = to
+_T.type = type_
+_T.type_as = type_as
+_T.cpu = cpu
+_T.cuda = cuda
+_T.new_tensor = new_tensor
+_T.new_zeros = _new_factory(zeros)
+_T.new_ones = _new_factory(ones)
+_T.new_empty = _new_factory(empty)
+_T.new_full = new_full
+for _n, _dt in [("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
+                ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
+                ("bool", D.bool_), ("cfloat", D.complex64), ("cdouble", D.complex128)]:
+    setattr(_T, _n, _cast(_dt))
+
+FUNCS = dict(tensor=tensor, as_tensor=as_tensor, asarray=asarray, from_numpy=from_numpy, zeros=zeros, ones=ones,
+             empty=empty, full=full, zeros_like=zeros_like, ones_like=ones_like, empty_like=empty_like,
+             full_like=full_like, arange=arange, range=range_, linspace=linspace, logspace=logspace, eye=eye,
+             tril_indices=tril_indices, triu_indices=triu_indices, scalar_tensor=scalar_tensor, clone=clone)

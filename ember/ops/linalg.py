@@ -1,0 +1,195 @@
+"""Matrix products: matmul/@, mm, bmm, mv, dot. BLAS does the work (NumPy's matmul)."""
+from .._tensor import Tensor
+from ._registry import apply, defop, write_out
+from .reduce import sum_to
+
+
+def _mm_vjp(g, out, a, b, needs):
+    return (g @ b.mT if needs[0] else None, a.mT @ g if needs[1] else None)
+
+
+def _matmul_vjp(g, out, a, b, needs):
+    # 1-D operands are promoted to matrices for the product, then the added dim is removed again
+    a2 = a.unsqueeze(0) if a.dim() == 1 else a
+    b2 = b.unsqueeze(-1) if b.dim() == 1 else b
+    g2 = g
+    if a.dim() == 1 and b.dim() == 1:
+        g2 = g.reshape(1, 1)
+    elif a.dim() == 1:
+        g2 = g.unsqueeze(-2)
+    elif b.dim() == 1:
+        g2 = g.unsqueeze(-1)
+    ga = gb = None
+    if needs[0]:
+        ga = g2 @ b2.mT.conj() if b2.dtype.category == 3 else g2 @ b2.mT
+        if a.dim() == 1:
+            ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if ga.dim() > 1 else ga
+            ga = ga.sum_to_size(a.shape) if ga.shape != a.shape else ga
+    if needs[1]:
+        gb = a2.mT.conj() @ g2 if a2.dtype.category == 3 else a2.mT @ g2
+        if b.dim() == 1:
+            gb = gb.squeeze(-1)
+            gb = gb.sum_to_size(b.shape) if gb.shape != b.shape else gb
+    return ga, gb
+
+
+def _shape_err(a, b):
+    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                       f"{b.shape[0]}x{b.shape[1]})")
+
+
+def _matmul_fwd(xp, a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        if a.ndim == 2 and b.ndim == 2:
+            _shape_err(a, b)
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                               f"respectively")
+        if b.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[-2]}), mat ({a.shape[-2]}x{ka}), vec ({kb})")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b.shape[0] if b.ndim == 3 else 'N'}, {ka}] but got: "
+                           f"[{b.shape[0]}, {kb}].")
+    return xp.matmul(a, b)
+
+
+def _matmul_shape(sa, sb):
+    import numpy as np
+    if len(sa) == 1 and len(sb) == 1:
+        return ()
+    if len(sa) == 1:
+        return tuple(sb[:-2]) + (sb[-1],)
+    if len(sb) == 1:
+        return tuple(sa[:-1])
+    return tuple(np.broadcast_shapes(sa[:-2], sb[:-2])) + (sa[-2], sb[-1])
+
+
+_MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_out=False, shape=_matmul_shape,
+                node="MmBackward0")
+
+
+def _mm_fwd(xp, a, b):
+    if a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        _shape_err(a, b)
+    return xp.matmul(a, b)
+
+
+_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_out=False,
+            shape=lambda sa, sb: (sa[0], sb[1]))
+
+
+def _bmm_fwd(xp, a, b):
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    return xp.matmul(a, b)
+
+
+_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_out=False,
+             shape=lambda sa, sb: (sa[0], sa[1], sb[2]))
+
+
+def _mv_fwd(xp, a, v):
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
+    return xp.matmul(a, v)
+
+
+_MV = defop("mv", "promote", _mv_fwd,
+            lambda g, out, a, v, needs: (g.unsqueeze(1) * v if needs[0] else None, a.mT @ g if needs[1] else None),
+            needs=True, save_out=False, shape=lambda sa, sv: (sa[0],))
+
+
+def _dot_fwd(xp, a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+                           f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_tn(a.dtype)} and "
+                           f"{_tn(b.dtype)}")
+    return xp.dot(a, b)
+
+
+def _tn(npdt):
+    from .. import _dtype as D
+    from ._registry import _type_name
+    return _type_name(D.NP2DT[npdt])
+
+
+_DOT = defop("dot", "raw", _dot_fwd,
+             lambda g, out, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
+             needs=True, save_out=False, shape=lambda sa, sb: ())
+
+
+def _check_same_dtype(name, a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is not b.dtype:
+        from ._registry import _type_name
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != "
+                           f"{b.dtype.name}" if name == "mm" else
+                           f"expected scalar type {_type_name(a.dtype)} but found {_type_name(b.dtype)}")
+
+
+def matmul(input, other, *, out=None):
+    """Matrix product with NumPy/torch broadcasting over batch dims (1-D operands are vectors)."""
+    _check_same_dtype("mm", input, other)
+    r = apply(_MATMUL, (input, other), {})
+    return r if out is None else write_out(out, r)
+
+
+def mm(input, mat2, *, out=None):
+    """2-D matrix product only (no broadcasting)."""
+    _check_same_dtype("mm", input, mat2)
+    r = apply(_MM, (input, mat2), {})
+    return r if out is None else write_out(out, r)
+
+
+def bmm(input, mat2, *, out=None):
+    """Batched 3-D matrix product (b, n, m) @ (b, m, p)."""
+    _check_same_dtype("bmm", input, mat2)
+    r = apply(_BMM, (input, mat2), {})
+    return r if out is None else write_out(out, r)
+
+
+def mv(input, vec, *, out=None):
+    _check_same_dtype("mv", input, vec)
+    r = apply(_MV, (input, vec), {})
+    return r if out is None else write_out(out, r)
+
+
+def dot(input, other, *, out=None):
+    """Inner product of two 1-D tensors of the same dtype."""
+    r = apply(_DOT, (input, other), {})
+    return r if out is None else write_out(out, r)
+
+
+Tensor.matmul = lambda self, other: matmul(self, other)
+Tensor.__matmul__ = lambda self, other: matmul(self, other)
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+Tensor.mm = lambda self, mat2: mm(self, mat2)
+Tensor.bmm = lambda self, mat2: bmm(self, mat2)
+Tensor.mv = lambda self, vec: mv(self, vec)
+Tensor.dot = lambda self, other: dot(self, other)
+Tensor.inner = lambda self, other: dot(self, other) if self.dim() == 1 and other.dim() == 1 else \
+    matmul(self, other.mT if other.dim() > 1 else other)
+Tensor.sum_to_size = lambda self, *size: sum_to(self, size[0] if len(size) == 1 and isinstance(size[0], (tuple, list))
+                                                else size)
+
+FUNCS = dict(matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot)

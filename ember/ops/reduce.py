@@ -1,0 +1,442 @@
+"""Reductions: sum, mean, prod, var/std, amax/amin, max/min, argmax/argmin, logsumexp, all/any, sum_to.
+
+Shape rule in one place (``_dims``/``_reduced_shape``). vjps return ``g`` with the reduced dims kept
+(size 1); the engine broadcasts it back to the input's shape.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, wrap_dim
+from ._registry import OPS, apply, defop, write_out
+
+
+def _dims(dim, ndim):
+    """Normalise ``dim`` (None, int, tuple/list) to a sorted tuple of non-negative dims, or None for all."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),)
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        d = [x for x in dims if dims.count(x) > 1][0]
+        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if not dims:
+        return None
+    return tuple(sorted(dims))
+
+
+def _reduced_shape(shape, dims, keepdim):
+    if dims is None:
+        return tuple(1 for _ in shape) if keepdim else ()
+    if keepdim:
+        return tuple(1 if i in dims else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+def _keep(g, in_ndim, dims, keepdim):
+    """Reinsert reduced dims (as size 1) so ``g`` broadcasts against the input."""
+    if keepdim or in_ndim == 0:
+        return g
+    if dims is None:
+        return g.reshape((1,) * in_ndim)
+    shape = list(g.shape)
+    for d in dims:
+        shape.insert(d, 1)
+    return g.reshape(shape)
+
+
+def _axis(dims):
+    return dims  # NumPy takes a tuple of axes or None, same as our normalised dims
+
+
+def _reduce_shape_rule(shape, dims, keepdim, **kw):
+    return _reduced_shape(shape, dims, keepdim)
+
+
+# ---------------------------------------------------------------- sum / mean / prod
+def _sum_fwd(xp, x, dims, keepdim, npdt):
+    return xp.sum(x, axis=_axis(dims), keepdims=keepdim, dtype=npdt)
+
+
+def _sum_out_dtype(t, dtype):
+    if dtype is not None:
+        return D.to_dtype(dtype)
+    return D.int64 if t.dtype.category <= 1 else t.dtype
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum over ``dim`` (all dims if None); bool/int inputs sum to int64 like torch."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    dims = _dims(dim, input._data.ndim)
+    dt = _sum_out_dtype(input, dtype)
+    r = apply(_SUM_ND, (input,), {"dims": dims, "keepdim": keepdim, "npdt": dt.np, "nd": input._data.ndim})
+    return r if out is None else write_out(out, r)
+
+
+def _sum_nd_vjp(g, out, x, dims, keepdim, npdt, nd):
+    return _keep(g, nd, dims, keepdim)
+
+
+_SUM_ND = defop("sum_nd", "raw", lambda xp, x, dims, keepdim, npdt, nd: _sum_fwd(xp, x, dims, keepdim, npdt),
+                _sum_nd_vjp, save_in=False, save_out=False, node="SumBackward1",
+                shape=lambda s, dims, keepdim, npdt, nd: _reduced_shape(s, dims, keepdim))
+
+
+def _F(name):
+    """A public ember op by name, looked up at call time (families may import each other lazily)."""
+    from .. import ops
+    return getattr(ops, name)
+
+
+def _count(shape, dims):
+    n = 1
+    for i, s in enumerate(shape):
+        if dims is None or i in dims:
+            n *= s
+    return n
+
+
+def _mean_fwd(xp, x, dims, keepdim, nd, n):
+    if n == 0:
+        return xp.full(_reduced_shape(x.shape, dims, keepdim), np.nan, dtype=x.dtype)
+    return xp.mean(x, axis=_axis(dims), keepdims=keepdim, dtype=x.dtype)
+
+
+_MEAN = defop("mean", "raw", _mean_fwd,
+              lambda g, out, x, dims, keepdim, nd, n: _keep(g, nd, dims, keepdim) / n,
+              save_in=False, save_out=False, shape=lambda s, dims, keepdim, nd, n: _reduced_shape(s, dims, keepdim))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean over ``dim``; integer inputs need an explicit floating ``dtype`` (torch's error otherwise)."""
+    if dtype is not None:
+        input = input.to(D.to_dtype(dtype))
+    if input.dtype.category < 2:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {_tn(input.dtype)}")
+    dims = _dims(dim, input._data.ndim)
+    r = apply(_MEAN, (input,), {"dims": dims, "keepdim": keepdim, "nd": input._data.ndim,
+                                "n": _count(input._data.shape, dims)})
+    return r if out is None else write_out(out, r)
+
+
+def _tn(dt):
+    from ._registry import _type_name
+    return _type_name(dt)
+
+
+def _prod_fwd(xp, x, dim, keepdim, npdt):
+    return xp.prod(x, axis=dim, keepdims=keepdim, dtype=npdt)
+
+
+def _prod_vjp(g, out, x, dim, keepdim, npdt):
+    # d prod / d x_i = product of the others: exclusive cumprods from both sides (exact with zeros)
+    if dim is None:
+        flat = x.reshape(-1)
+        others = _exclusive_prod(flat, 0)
+        return (g.reshape(()) * others).reshape(x.shape)
+    if not keepdim:
+        g = g.unsqueeze(dim)
+    return g * _exclusive_prod(x, dim)
+
+
+def _exclusive_prod(x, dim):
+    n = x.shape[dim]
+    if n == 0:
+        return x
+    one = x.new_ones(()).expand(*[1 if i == dim else s for i, s in enumerate(x.shape)])
+    left = _F("cat")([one, x.narrow(dim, 0, n - 1)], dim).cumprod(dim)
+    rev = x.flip(dim)
+    right = _F("cat")([one, rev.narrow(dim, 0, n - 1)], dim).cumprod(dim).flip(dim)
+    return left * right
+
+
+_PROD = defop("prod", "raw", _prod_fwd, _prod_vjp, save_out=False,
+              shape=lambda s, dim, keepdim, npdt: _reduced_shape(s, None if dim is None else (dim,), keepdim))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product over one ``dim`` (or all elements)."""
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    dt = _sum_out_dtype(input, dtype)
+    r = apply(_PROD, (input,), {"dim": d, "keepdim": keepdim if d is not None else False, "npdt": dt.np})
+    return r if out is None else write_out(out, r)
+
+
+# ---------------------------------------------------------------- var / std
+def _var_fwd(xp, x, dims, correction, keepdim, nd):
+    n = _count(x.shape, dims)
+    ddof = correction
+    if n - ddof <= 0:
+        with np.errstate(all="ignore"):
+            m = xp.mean(x, axis=dims, keepdims=True) if n else xp.zeros(_reduced_shape(x.shape, dims, True), x.dtype)
+            s = xp.sum(xp.abs(x - m) ** 2, axis=dims, keepdims=keepdim)
+            return (s / max(n - ddof, 0)).astype(x.dtype.char if x.dtype.kind != "c" else x.real.dtype)
+    return xp.var(x, axis=dims, ddof=ddof, keepdims=keepdim)
+
+
+def _var_vjp(g, out, x, dims, correction, keepdim, nd):
+    n = _count(x.shape, dims)
+    g = _keep(g, nd, dims, keepdim)
+    m = x.mean(dim=dims, keepdim=True) if dims is not None else x.mean().reshape((1,) * nd)
+    return g * 2 * (x - m) / max(n - correction, 0)
+
+
+_VAR = defop("var", "raw", _var_fwd, _var_vjp, save_out=False,
+             shape=lambda s, dims, correction, keepdim, nd: _reduced_shape(s, dims, keepdim))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_args(dim, unbiased, keepdim, correction):
+    # torch.var(x, True) means unbiased=True (legacy positional bool)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return dim, _correction(unbiased, correction), keepdim
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1)."""
+    dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    _need_float("var", input)
+    dims = _dims(dim, input._data.ndim)
+    r = apply(_VAR, (input,), {"dims": dims, "correction": c, "keepdim": keepdim, "nd": input._data.ndim})
+    return r if out is None else write_out(out, r)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Standard deviation: sqrt of ``var``."""
+    r = var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return r if out is None else write_out(out, r)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), \
+        mean(input, None if isinstance(dim, bool) else dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), \
+        mean(input, None if isinstance(dim, bool) else dim, keepdim)
+
+
+def _need_float(name, t):
+    if t.dtype.category < 2:
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+
+
+# ---------------------------------------------------------------- amax / amin / max / min / argmax
+def _amax_fwd(which):
+    def f(xp, x, dims, keepdim, nd):
+        if x.size == 0 and (dims is None or any(x.shape[d] == 0 for d in dims)):
+            raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                             f"Specify the reduction dim with the 'dim' argument." if dims is None else
+                             f"{which}(): Expected reduction dim {dims[0]} to have non-zero size.")
+        fn = xp.max if which == "amax" else xp.min
+        return fn(x, axis=dims, keepdims=keepdim)
+    return f
+
+
+def _amax_vjp(g, out, x, dims, keepdim, nd):
+    o = _keep(out, nd, dims, keepdim)
+    mask = (x == o)
+    count = mask.sum(dim=dims, keepdim=True) if dims is not None else mask.sum().reshape((1,) * nd)
+    return _keep(g, nd, dims, keepdim) * mask / count
+
+
+_AMAX = defop("amax", "raw", _amax_fwd("amax"), _amax_vjp,
+              shape=lambda s, dims, keepdim, nd: _reduced_shape(s, dims, keepdim))
+_AMIN = defop("amin", "raw", _amax_fwd("amin"), _amax_vjp,
+              shape=lambda s, dims, keepdim, nd: _reduced_shape(s, dims, keepdim))
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Maximum over ``dim`` (all dims by default); ties share the gradient evenly."""
+    dims = _dims(dim, input._data.ndim)
+    r = apply(_AMAX, (input,), {"dims": dims, "keepdim": keepdim, "nd": input._data.ndim})
+    return r if out is None else write_out(out, r)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    dims = _dims(dim, input._data.ndim)
+    r = apply(_AMIN, (input,), {"dims": dims, "keepdim": keepdim, "nd": input._data.ndim})
+    return r if out is None else write_out(out, r)
+
+
+def _arg_fwd(which):
+    def f(xp, x, dim, keepdim):
+        if x.size == 0:
+            raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0."
+                             if dim is None else
+                             f"{which}(): Expected reduction dim {dim} to have non-zero size.")
+        fn = xp.argmax if which == "argmax" else xp.argmin
+        if x.dtype.kind == "f" and xp.isnan(x).any():
+            # torch treats NaN as the extreme value: the first NaN wins
+            r = fn(xp.where(xp.isnan(x), np.inf if which == "argmax" else -np.inf, x), axis=dim, keepdims=keepdim)
+            nanpos = xp.argmax(xp.isnan(x), axis=dim, keepdims=keepdim)
+            hasnan = xp.any(xp.isnan(x), axis=dim, keepdims=keepdim)
+            return xp.where(hasnan, nanpos, r).astype(np.int64)
+        return fn(x, axis=dim, keepdims=keepdim).astype(np.int64)
+    return f
+
+
+_ARGMAX = defop("argmax", "raw", _arg_fwd("argmax"),
+                shape=lambda s, dim, keepdim: _reduced_shape(s, None if dim is None else (dim,), keepdim))
+_ARGMIN = defop("argmin", "raw", _arg_fwd("argmin"),
+                shape=lambda s, dim, keepdim: _reduced_shape(s, None if dim is None else (dim,), keepdim))
+
+
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    r = apply(_ARGMAX, (input,), {"dim": d, "keepdim": keepdim if d is not None else False})
+    if dim is None and keepdim:
+        r = r.reshape((1,) * input._data.ndim)
+    return r if out is None else write_out(out, r)
+
+
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    r = apply(_ARGMIN, (input,), {"dim": d, "keepdim": keepdim if d is not None else False})
+    if dim is None and keepdim:
+        r = r.reshape((1,) * input._data.ndim)
+    return r if out is None else write_out(out, r)
+
+
+class _ReturnType(tuple):
+    """Named (values, indices) results like torch.return_types.max."""
+
+
+def return_type(name, fields=("values", "indices")):
+    nt = namedtuple(name, fields)
+    nt.__module__ = "torch.return_types"
+    nt.__repr__ = lambda self: (f"torch.return_types.{name}(\n" +
+                                ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
+    return nt
+
+
+max_rt, min_rt = return_type("max"), return_type("min")
+
+
+def _minmax(which, amaxfn, argfn, rt, binary):
+    def f(input, dim=None, keepdim=False, *, out=None):
+        if isinstance(dim, Tensor):
+            return binary(input, dim)
+        if dim is None:
+            if input._data.size == 0:
+                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   f"Specify the reduction dim with the 'dim' argument.")
+            return amaxfn(input)
+        d = wrap_dim(dim, input._data.ndim)
+        idx = argfn(input, d, keepdim=True)
+        values = _F("gather")(input, d, idx) if input._data.ndim else input.clone()
+        if not keepdim and input._data.ndim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return rt(values, idx)
+    f.__name__ = which
+    f.__doc__ = f"{which} of all elements, or (values, indices) along ``dim``, or elementwise with a tensor."
+    return f
+
+
+# ---------------------------------------------------------------- logsumexp / all / any
+def _lse_fwd(xp, x, dims, keepdim, nd):
+    if x.size == 0:
+        return xp.log(xp.sum(xp.exp(x), axis=dims, keepdims=keepdim))
+    m = xp.max(x, axis=dims, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        r = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
+    return r if keepdim else (xp.squeeze(r, axis=dims) if dims is not None else r.reshape(()))
+
+
+_LSE = defop("logsumexp", "float", _lse_fwd,
+             lambda g, out, x, dims, keepdim, nd: _keep(g, nd, dims, keepdim) * (x - _keep(out, nd, dims,
+                                                                                             keepdim)).exp(),
+             shape=lambda s, dims, keepdim, nd: _reduced_shape(s, dims, keepdim))
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """log(sum(exp(input))) over ``dim``, computed stably."""
+    dims = _dims(dim, input._data.ndim)
+    r = apply(_LSE, (input,), {"dims": dims, "keepdim": keepdim, "nd": input._data.ndim})
+    return r if out is None else write_out(out, r)
+
+
+def _allany_fwd(which):
+    def f(xp, x, dims, keepdim):
+        r = (xp.all if which == "all" else xp.any)(x, axis=dims, keepdims=keepdim)
+        return r.astype(np.uint8) if x.dtype == np.uint8 else r
+    return f
+
+
+_ALL = defop("all", "raw", _allany_fwd("all"), shape=lambda s, dims, keepdim: _reduced_shape(s, dims, keepdim))
+_ANY = defop("any", "raw", _allany_fwd("any"), shape=lambda s, dims, keepdim: _reduced_shape(s, dims, keepdim))
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element (along ``dim``) is nonzero; uint8 in gives uint8 out, as in torch."""
+    r = apply(_ALL, (input,), {"dims": _dims(dim, input._data.ndim), "keepdim": keepdim})
+    return r if out is None else write_out(out, r)
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    r = apply(_ANY, (input,), {"dims": _dims(dim, input._data.ndim), "keepdim": keepdim})
+    return r if out is None else write_out(out, r)
+
+
+# ---------------------------------------------------------------- sum_to (used by the engine)
+def _sum_to_fwd(xp, x, shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+    r = xp.sum(x, axis=axes, keepdims=True) if axes else x
+    return r.reshape(shape) if lead or axes else r.copy()
+
+
+_SUM_TO = defop("sum_to", "raw", _sum_to_fwd, lambda g, out, x, shape: g, save_in=False, save_out=False,
+                node="SumBackward1")
+
+
+def sum_to(t, shape):
+    """Sum ``t`` down to ``shape`` (reverse of broadcasting), or broadcast it up when it is smaller."""
+    shape = tuple(shape)
+    if t._data.shape == shape:
+        return t
+    try:
+        b = np.broadcast_shapes(t._data.shape, shape)
+    except ValueError:
+        b = None
+    if b == shape:
+        return t.expand(shape)
+    return apply(_SUM_TO, (t,), {"shape": shape})
+
+
+def _m(fn):
+    return lambda self, *a, **k: fn(self, *a, **k)
+
+
+FUNCS = dict(sum=sum, mean=mean, prod=prod, var=var, std=std, var_mean=var_mean, std_mean=std_mean, amax=amax,
+             amin=amin, argmax=argmax, argmin=argmin, logsumexp=logsumexp, all=all, any=any, sum_to=sum_to)
+
+
+def _install():
+    from .binary import FUNCS as B
+    FUNCS["max"] = _minmax("max", amax, argmax, max_rt, B["maximum"])
+    FUNCS["min"] = _minmax("min", amin, argmin, min_rt, B["minimum"])
+    for name in ("sum", "mean", "prod", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "all",
+                 "any", "max", "min"):
+        setattr(Tensor, name, _m(FUNCS[name]))
+    Tensor.nansum = lambda self, dim=None, keepdim=False, *, dtype=None: sum(
+        _F("where")(self.isnan(), 0, self), dim, keepdim, dtype=dtype)
+
+
+_install()
+FUNCS["nansum"] = Tensor.nansum

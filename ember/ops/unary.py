@@ -1,0 +1,119 @@
+"""Elementwise one-input ops: forward on arrays | gradient in ember ops, one line each.
+
+vjp signature: ``vjp(g, out, x)`` with ember tensors, so gradients are differentiable again.
+"""
+import math
+
+from . import _special as S
+from ._api import unary_forms
+from ._registry import ZERO, _zero_vjp, defop
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_2_SQRTPI = 2.0 / math.sqrt(math.pi)
+
+
+def _sgn_real(x):
+    return x.sign()
+
+
+# name, dtype rule, forward, vjp, extra options
+_TABLE = [
+    ("exp", "float", lambda xp, x: xp.exp(x), lambda g, out, x: g * out, {"save_in": False}),
+    ("exp2", "float", lambda xp, x: xp.exp2(x), lambda g, out, x: g * out * _LN2, {"save_in": False}),
+    ("expm1", "float", lambda xp, x: xp.expm1(x), lambda g, out, x: g * (out + 1), {"save_in": False}),
+    ("log", "float", lambda xp, x: xp.log(x), lambda g, out, x: g / x, {"save_out": False}),
+    ("log2", "float", lambda xp, x: xp.log2(x), lambda g, out, x: g / (x * _LN2), {"save_out": False}),
+    ("log10", "float", lambda xp, x: xp.log10(x), lambda g, out, x: g / (x * _LN10), {"save_out": False}),
+    ("log1p", "float", lambda xp, x: xp.log1p(x), lambda g, out, x: g / (x + 1), {"save_out": False}),
+    ("sqrt", "float", lambda xp, x: xp.sqrt(x), lambda g, out, x: g / (2 * out), {"save_in": False}),
+    ("rsqrt", "float", lambda xp, x: 1 / xp.sqrt(x), lambda g, out, x: g * (-0.5) * out * out * out,
+     {"save_in": False}),
+    ("sin", "float", lambda xp, x: xp.sin(x), lambda g, out, x: g * x.cos(), {"save_out": False}),
+    ("cos", "float", lambda xp, x: xp.cos(x), lambda g, out, x: -(g * x.sin()), {"save_out": False}),
+    ("tan", "float", lambda xp, x: xp.tan(x), lambda g, out, x: g * (1 + out * out), {"save_in": False}),
+    ("asin", "float", lambda xp, x: xp.arcsin(x), lambda g, out, x: g / (1 - x * x).sqrt(), {"save_out": False}),
+    ("acos", "float", lambda xp, x: xp.arccos(x), lambda g, out, x: -(g / (1 - x * x).sqrt()),
+     {"save_out": False}),
+    ("atan", "float", lambda xp, x: xp.arctan(x), lambda g, out, x: g / (1 + x * x), {"save_out": False}),
+    ("sinh", "float", lambda xp, x: xp.sinh(x), lambda g, out, x: g * x.cosh(), {"save_out": False}),
+    ("cosh", "float", lambda xp, x: xp.cosh(x), lambda g, out, x: g * x.sinh(), {"save_out": False}),
+    ("tanh", "float", lambda xp, x: xp.tanh(x), lambda g, out, x: g * (1 - out * out), {"save_in": False}),
+    ("asinh", "float", lambda xp, x: xp.arcsinh(x), lambda g, out, x: g / (x * x + 1).sqrt(),
+     {"save_out": False}),
+    ("acosh", "float", lambda xp, x: xp.arccosh(x), lambda g, out, x: g / (x * x - 1).sqrt(),
+     {"save_out": False}),
+    ("atanh", "float", lambda xp, x: xp.arctanh(x), lambda g, out, x: g / (1 - x * x), {"save_out": False}),
+    ("sigmoid", "float", lambda xp, x: S.sigmoid(xp, x), lambda g, out, x: g * out * (1 - out),
+     {"save_in": False}),
+    ("logit", "float", lambda xp, x, eps=None: S.logit(xp, x, eps),
+     lambda g, out, x, eps=None: S.logit_grad(g, x, eps), {"save_out": False}),
+    ("erf", "float", lambda xp, x: S.erf(xp, x), lambda g, out, x: g * _2_SQRTPI * (-(x * x)).exp(),
+     {"save_out": False}),
+    ("erfc", "float", lambda xp, x: S.erfc(xp, x), lambda g, out, x: -(g * _2_SQRTPI * (-(x * x)).exp()),
+     {"save_out": False}),
+    ("erfinv", "float", lambda xp, x: S.erfinv(xp, x),
+     lambda g, out, x: g * (math.sqrt(math.pi) / 2) * (out * out).exp(), {"save_in": False}),
+    ("lgamma", "float", lambda xp, x: S.lgamma(xp, x), lambda g, out, x: g * x.digamma(), {"save_out": False}),
+    ("digamma", "float", lambda xp, x: S.digamma(xp, x), lambda g, out, x: g * x.polygamma_1(),
+     {"save_out": False}),
+    ("polygamma_1", "float", lambda xp, x: S.trigamma(xp, x), None, {}),
+    ("reciprocal", "float", lambda xp, x: 1 / x, lambda g, out, x: -(g * out * out), {"save_in": False}),
+    ("neg", "same", lambda xp, x: xp.negative(x), lambda g, out, x: -g, {"save_in": False, "save_out": False}),
+    ("square", "promote", lambda xp, x: x * x, lambda g, out, x: g * 2 * x, {"save_out": False}),
+    ("abs", "real", lambda xp, x: xp.abs(x), lambda g, out, x: g * x.sgn(), {"save_out": False}),
+    ("sign", "same", lambda xp, x: xp.sign(x), ZERO, {}),
+    ("sgn", "same", lambda xp, x: S.sgn(xp, x), ZERO, {}),
+    ("floor", "same", lambda xp, x: xp.floor(x) if x.dtype.kind in "fc" else x.copy(), ZERO, {}),
+    ("ceil", "same", lambda xp, x: xp.ceil(x) if x.dtype.kind in "fc" else x.copy(), ZERO, {}),
+    ("trunc", "same", lambda xp, x: xp.trunc(x) if x.dtype.kind in "fc" else x.copy(), ZERO, {}),
+    ("frac", "same", lambda xp, x: x - xp.trunc(x), lambda g, out, x: g, {"save_in": False, "save_out": False}),
+    ("relu", "same", lambda xp, x: xp.maximum(x, 0), lambda g, out, x: g * (out > 0), {"save_in": False}),
+    ("angle", "float_real", lambda xp, x: xp.angle(x) if x.dtype.kind == "c" else
+     xp.where(x < 0, math.pi, 0.0).astype(x.dtype) * (x == x) + xp.where(x != x, x, 0), ZERO, {}),
+    ("signbit", "bool", lambda xp, x: xp.signbit(x), None, {}),
+    ("isnan", "bool", lambda xp, x: xp.isnan(x), None, {}),
+    ("isinf", "bool", lambda xp, x: xp.isinf(x), None, {}),
+    ("isfinite", "bool", lambda xp, x: xp.isfinite(x), None, {}),
+    ("isposinf", "bool", lambda xp, x: xp.isposinf(x) if x.dtype.kind != "c" else xp.zeros(x.shape, bool),
+     None, {}),
+    ("isneginf", "bool", lambda xp, x: xp.isneginf(x) if x.dtype.kind != "c" else xp.zeros(x.shape, bool),
+     None, {}),
+    ("logical_not", "bool", lambda xp, x: xp.logical_not(x), None, {}),
+    ("bitwise_not", "integral", lambda xp, x: S.bitwise_not(xp, x), None, {}),
+    ("conj_physical", "same", lambda xp, x: xp.conj(x), lambda g, out, x: g.conj_physical(),
+     {"save_in": False, "save_out": False}),
+]
+
+FUNCS = {}
+for _name, _rule, _fwd, _vjp, _opts in _TABLE:
+    _op = defop(_name, _rule, _fwd, _vjp if _vjp is not ZERO else _zero_vjp, **_opts)
+    if _name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "angle"):
+        FUNCS[_name] = unary_forms(_op, inplace=False)
+    elif _name == "logit":
+        continue  # takes eps: defined below
+    else:
+        FUNCS[_name] = unary_forms(_op)
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given (torch.logit)."""
+    from ._registry import apply, write_out
+    r = apply(_LOGIT, (input,), {"eps": eps})
+    return r if out is None else write_out(out, r)
+
+
+def _logit_method(self, eps=None):
+    return logit(self, eps)
+
+
+def _logit_(self, eps=None):
+    from ._registry import apply_inplace
+    return apply_inplace(_LOGIT, self, (), {"eps": eps})
+
+
+_LOGIT = OPS_LOGIT = __import__("ember.ops._registry", fromlist=["OPS"]).OPS["logit"]
+FUNCS["logit"] = logit
+from .._tensor import Tensor as _T  # noqa: E402
+
+_T.logit, _T.logit_ = _logit_method, _logit_
+globals().update(FUNCS)

@@ -1,0 +1,574 @@
+"""View ops: results share the input's storage (no copy); writes through either are seen by both.
+
+Each forward returns a NumPy/CuPy view of the input array. Gradients: reshape-like views reshape
+``g`` back, transposes permute it back, selecting views embed ``g`` into zeros of the input's shape.
+"""
+import numpy as np
+
+from .._size import Size
+from .._tensor import Tensor, contiguous_strides, wrap_dim
+from ._registry import OPS, apply, defop, replay_views_raw
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def infer_size(shape, numel):
+    """Resolve one -1 in ``shape`` like torch, with torch's RuntimeError messages."""
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if neg:
+        if known == 0 or numel % known != 0:
+            if known == 0 and numel == 0:
+                raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                                   f"unspecified dimension size -1 can be any value and is ambiguous")
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _view_strides(x, shape):
+    """Strides for viewing ``x`` as ``shape`` without a copy, or None if impossible (torch's rule)."""
+    old_shape = x.shape
+    isz = x.itemsize
+    old_st = [s // isz for s in x.strides]
+    if x.size == 0 or len(old_shape) == 0:
+        return contiguous_strides(shape)
+    new_st = [0] * len(shape)
+    view_d = len(shape) - 1
+    chunk_base_stride = old_st[-1]
+    tensor_numel, view_numel = 1, 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1 and
+                             old_st[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new_st[view_d] = view_numel * chunk_base_stride
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_st[tensor_d - 1]
+                tensor_numel, view_numel = 1, 1
+    if view_d != -1:
+        return None
+    return tuple(new_st)
+
+
+def _as_view(xp, x, shape):
+    st = _view_strides(x, shape)
+    if st is None:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    if x.flags.c_contiguous:
+        return x.reshape(shape)
+    return xp.lib.stride_tricks.as_strided(x, shape, [s * x.itemsize for s in st])
+
+
+def _reshape_back(g, out, x, **kw):
+    return g.reshape(x.shape)
+
+
+def _embed_vjp(op):
+    """vjp for a selecting view: put g where the view looks, zeros elsewhere."""
+    def vjp(g, out, x, **kw):
+        return OPS["_view_scatter"](g.new_zeros(x.shape), g, chain=[(op, kw)])
+    return vjp
+
+
+def _defview(name, fwd, vjp=None, node=None, embed=False):
+    op = defop(name, "raw", fwd, vjp, view=True, save_out=False, node=node)
+    if embed:
+        op.vjp = _embed_vjp(op)
+    return op
+
+
+_VIEW = _defview("view", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back)
+_RESHAPE_VIEW = _defview("_reshape_alias", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back,
+                         node="ViewBackward0")
+_UNSAFE_VIEW = defop("_unsafe_view", "raw", lambda xp, x, shape: x.reshape(shape).copy() if
+                     np.shares_memory(x.reshape(shape), x) else x.reshape(shape), _reshape_back,
+                     save_out=False, node="UnsafeViewBackward0", check=False)
+_PERMUTE = _defview("permute", lambda xp, x, dims: xp.transpose(x, dims),
+                    lambda g, out, x, dims: g.permute(tuple(np.argsort(dims))))
+_TRANSPOSE = _defview("transpose", lambda xp, x, dim0, dim1: xp.swapaxes(x, dim0, dim1),
+                      lambda g, out, x, dim0, dim1: g.transpose(dim0, dim1))
+_EXPAND = _defview("expand", lambda xp, x, shape: xp.broadcast_to(x, shape),
+                   lambda g, out, x, shape: g)
+_SQUEEZE = _defview("squeeze", lambda xp, x, dims: xp.squeeze(x, axis=dims) if dims else x[...],
+                    _reshape_back)
+_UNSQUEEZE = _defview("unsqueeze", lambda xp, x, dim: xp.expand_dims(x, dim), _reshape_back)
+_ALIAS = _defview("alias", lambda xp, x: x[...], lambda g, out, x: g)
+_GETITEM = _defview("getitem", lambda xp, x, key: x[key], node="SliceBackward0", embed=True)
+_SELECT = _defview("select", lambda xp, x, dim, index: x[(slice(None),) * dim + (index,)], embed=True)
+_NARROW = _defview("narrow", lambda xp, x, dim, start, length:
+                   x[(slice(None),) * dim + (slice(start, start + length),)], node="SliceBackward0", embed=True)
+_DIAGONAL = _defview("diagonal", lambda xp, x, offset, dim1, dim2: _diag_view(xp, x, offset, dim1, dim2),
+                     embed=True)
+_AS_STRIDED = _defview("as_strided", lambda xp, x, size, stride, offset: _as_strided_fwd(xp, x, size, stride,
+                                                                                        offset), embed=True)
+_UNFOLD = _defview("unfold", lambda xp, x, dim, size, step: _unfold_fwd(xp, x, dim, size, step), embed=True)
+_REAL = _defview("real", lambda xp, x: x.real if x.dtype.kind == "c" else x[...], lambda g, out, x: g)
+_IMAG = _defview("imag", lambda xp, x: x.imag, lambda g, out, x: g * 1j)
+_VIEW_DTYPE = _defview("view_dtype", lambda xp, x, npdt: x.view(npdt), None)
+
+
+def _diag_view(xp, x, offset, dim1, dim2):
+    d = xp.diagonal(x, offset, dim1, dim2)
+    return d
+
+
+def _as_strided_fwd(xp, x, size, stride, offset):
+    from .._storage import root_of
+    root = root_of(x)
+    isz = x.itemsize
+    flat = root.reshape(-1) if root.flags.c_contiguous or root.flags.f_contiguous else root
+    if flat.dtype != x.dtype:
+        flat = flat.view(x.dtype)
+    flat = flat.reshape(-1, order="A")
+    need = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    if need > flat.size:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+                           f"and itemsize {isz} requiring a storage size of {need * isz} are out of bounds for "
+                           f"storage of size {flat.size * isz}")
+    return xp.lib.stride_tricks.as_strided(flat[offset:], tuple(size), tuple(s * isz for s in stride))
+
+
+def _unfold_fwd(xp, x, dim, size, step):
+    n = x.shape[dim] if x.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if x.ndim == 0:
+        return x.reshape(1)
+    count = (n - size) // step + 1
+    shape = x.shape[:dim] + (count,) + x.shape[dim + 1:] + (size,)
+    st = x.strides[:dim] + (x.strides[dim] * step,) + x.strides[dim + 1:] + (x.strides[dim],)
+    return xp.lib.stride_tricks.as_strided(x, shape, st)
+
+
+# the op that puts a view's values back into a whole tensor: used for view gradients and in-place on views
+def _view_scatter_fwd(xp, base, src, chain):
+    out = base.copy()
+    v = replay_views_raw(xp, out, chain)
+    if _overlapping(chain):
+        idx = replay_views_raw(xp, xp.arange(out.size).reshape(out.shape), chain)
+        flat = out.reshape(-1)
+        flat[...] = 0 if base is None else flat
+        xp.add.at(flat, idx.reshape(-1), xp.broadcast_to(src, idx.shape).reshape(-1))
+        return out
+    v[...] = src
+    return out
+
+
+def _overlapping(chain):
+    return any(op.name in ("unfold", "as_strided", "expand") for op, _ in chain)
+
+
+def _view_scatter_vjp(g, out, base, src, needs, chain):
+    gb = OPS["_view_scatter"](g, g.new_zeros(()).expand(_chain_shape(g, chain)), chain=chain) \
+        if needs[0] else None
+    gs = _replay(g, chain) if needs[1] else None
+    return gb, gs
+
+
+def _chain_shape(t, chain):
+    return _replay(t, chain).shape
+
+
+def _replay(t, chain):
+    for op, kw in chain:
+        t = apply(op, (t,), kw)
+    return t
+
+
+_VIEW_SCATTER = defop("_view_scatter", "raw", _view_scatter_fwd, _view_scatter_vjp, needs=True,
+                      save_in=False, save_out=False, node="CopySlices")
+
+
+# ---------------------------------------------------------------- public functions and methods
+def view(self, *shape):
+    """A view with a new shape (no copy); RuntimeError if the strides do not allow it."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, Size, int)) and shape[0] is not None:
+        from .. import _dtype as D
+        return view_dtype(self, D.to_dtype(shape[0]))
+    shape = infer_size(_shape_arg(shape), self._data.size)
+    return apply(_VIEW, (self,), {"shape": shape})
+
+
+def view_dtype(self, dtype):
+    old, new = self.dtype.itemsize, dtype.itemsize
+    if old != new:
+        if self._data.ndim == 0:
+            raise RuntimeError("self.dim() cannot be 0 to view " + str(self.dtype).replace("torch.", "") +
+                               " as " + str(dtype).replace("torch.", "") + " (different element sizes)")
+        if self.stride()[-1] != 1:
+            raise RuntimeError("self.stride(-1) must be 1 to view " + str(self.dtype).replace("torch.", "") +
+                               " as " + str(dtype).replace("torch.", "") + " (different element sizes)")
+        if (self.shape[-1] * old) % new != 0:
+            raise RuntimeError(f"self.size(-1) must be divisible by {new // old} to view {self.dtype} as "
+                               f"{dtype} (different element sizes), but got {self.shape[-1]}")
+    return apply(_VIEW_DTYPE, (self,), {"npdt": dtype.np})
+
+
+def reshape(self, *shape):
+    """A view when strides allow it, otherwise a copy (torch.reshape)."""
+    shape = infer_size(_shape_arg(shape), self._data.size)
+    if shape == self._data.shape:
+        return apply(_RESHAPE_VIEW, (self,), {"shape": shape})
+    if _view_strides(self._data, shape) is not None:
+        return apply(_RESHAPE_VIEW, (self,), {"shape": shape})
+    return apply(_UNSAFE_VIEW, (self.contiguous(),), {"shape": shape})
+
+
+def view_as(self, other):
+    return view(self, other.shape)
+
+
+def reshape_as(self, other):
+    return reshape(self, other.shape)
+
+
+def flatten(self, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (a view when possible)."""
+    nd = self._data.ndim
+    if nd == 0:
+        return reshape(self, (1,))
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return self
+    shp = self._data.shape
+    n = 1
+    for d in shp[s:e + 1]:
+        n *= d
+    return reshape(self, shp[:s] + (n,) + shp[e + 1:])
+
+
+def unflatten(self, dim, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one entry may be -1)."""
+    dim = wrap_dim(dim, self._data.ndim)
+    sizes = tuple(sizes)
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = self._data.shape[dim]
+    try:
+        sizes = infer_size(sizes, n)
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                           f"{dim} ({n}) in the input tensor") from None
+    return view(self, self._data.shape[:dim] + sizes + self._data.shape[dim + 1:])
+
+
+def permute(self, *dims):
+    """Reorder dimensions (a view)."""
+    dims = _shape_arg(dims)
+    nd = self._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
+                           f"len(dims) = {len(dims)}")
+    dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return apply(_PERMUTE, (self,), {"dims": dims})
+
+
+def transpose(self, dim0, dim1):
+    """Swap two dimensions (a view)."""
+    nd = self._data.ndim
+    d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    if nd == 0:
+        return apply(_ALIAS, (self,), {})
+    return apply(_TRANSPOSE, (self,), {"dim0": d0, "dim1": d1})
+
+
+def t(self):
+    """Transpose a tensor of at most 2 dims."""
+    if self._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+    if self._data.ndim < 2:
+        return apply(_ALIAS, (self,), {})
+    return transpose(self, 0, 1)
+
+
+def adjoint(self):
+    return transpose(self, -2, -1).conj()
+
+
+def movedim(self, source, destination):
+    """Move dims from ``source`` to ``destination`` positions (a view)."""
+    nd = self._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
+                           f"the same number of dims as destination ({dst} dims)")
+    src = [wrap_dim(d, nd) for d in src]
+    dst = [wrap_dim(d, nd) for d in dst]
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(self, order)
+
+
+def expand(self, *sizes):
+    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    sizes = _shape_arg(sizes)
+    nd = self._data.ndim
+    if len(sizes) < nd:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number of "
+                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({nd})")
+    shp = self._data.shape
+    out = []
+    lead = len(sizes) - nd
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            out.append(s)
+        else:
+            cur = shp[i - lead]
+            if s == -1:
+                s = cur
+            elif cur != s and cur != 1:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                                   f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
+                                   f"sizes: {list(shp)}")
+            out.append(s)
+    return apply(_EXPAND, (self,), {"shape": tuple(out)})
+
+
+def expand_as(self, other):
+    return expand(self, other.shape)
+
+
+def squeeze(self, dim=None):
+    """Drop size-1 dims (all, or those named in ``dim``)."""
+    nd = self._data.ndim
+    shp = self._data.shape
+    if dim is None:
+        dims = tuple(i for i, s in enumerate(shp) if s == 1)
+    else:
+        ds = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = tuple(sorted({wrap_dim(d, nd) for d in ds if nd > 0}))
+        dims = tuple(d for d in dims if shp[d] == 1)
+    return apply(_SQUEEZE, (self,), {"dims": dims})
+
+
+def unsqueeze(self, dim):
+    """Insert a size-1 dim at ``dim`` (a view)."""
+    dim = wrap_dim(dim, self._data.ndim + 1)
+    return apply(_UNSQUEEZE, (self,), {"dim": dim})
+
+
+def select(self, dim, index):
+    """Index one position along ``dim``, removing it (a view)."""
+    nd = self._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, nd)
+    n = self._data.shape[dim]
+    index = int(index)
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(self.shape)} at "
+                         f"dimension {dim}")
+    return apply(_SELECT, (self,), {"dim": dim, "index": index % n if n else index})
+
+
+def narrow(self, dim, start, length):
+    """Elements start..start+length along ``dim`` (a view)."""
+    nd = self._data.ndim
+    if nd == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, nd)
+    n = self._data.shape[dim]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return apply(_NARROW, (self,), {"dim": dim, "start": start, "length": int(length)})
+
+
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    """The diagonal w.r.t. dims dim1, dim2 as a view, moved to the last dim."""
+    nd = self._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(_DIAGONAL, (self,), {"offset": offset, "dim1": d1, "dim2": d2})
+
+
+def as_strided(self, size, stride, storage_offset=None):
+    """A view with explicit sizes, strides (in elements) and storage offset."""
+    off = self.storage_offset() if storage_offset is None else storage_offset
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
+                           f"{list(stride)}")
+    return apply(_AS_STRIDED, (self,), {"size": tuple(size), "stride": tuple(stride), "offset": off})
+
+
+def unfold(self, dimension, size, step):
+    """All windows of ``size`` with ``step`` along ``dimension``, as a new last dim (a view)."""
+    dim = wrap_dim(dimension, max(self._data.ndim, 1))
+    return apply(_UNFOLD, (self,), {"dim": dim, "size": size, "step": step})
+
+
+def split(self, split_size_or_sections, dim=0):
+    """Views of consecutive chunks along ``dim`` (a size, or a list of sizes)."""
+    dim = wrap_dim(dim, self._data.ndim)
+    n = self._data.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0 and not (s == 0 and n == 0):
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        if n == 0:
+            return (narrow(self, dim, 0, 0),)
+        return tuple(narrow(self, dim, i, min(s, n - i)) for i in range(0, n, s))
+    sizes = list(split_size_or_sections)
+    if sum(sizes) != n:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                           f"dimension {dim}), but got split_sizes={sizes}")
+    out, i = [], 0
+    for s in sizes:
+        out.append(narrow(self, dim, i, s))
+        i += s
+    return tuple(out)
+
+
+def chunk(self, chunks, dim=0):
+    """Split into ``chunks`` views of ceil(n / chunks) along ``dim`` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    dim = wrap_dim(dim, self._data.ndim)
+    n = self._data.shape[dim]
+    size = -(-n // chunks) if n else 0
+    if size == 0:
+        return split(self, [0] * chunks if n == 0 else 1, dim) if n == 0 else split(self, 1, dim)
+    return split(self, size, dim)
+
+
+def tensor_split(self, indices_or_sections, dim=0):
+    dim = wrap_dim(dim, self._data.ndim)
+    n = self._data.shape[dim]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        base, extra = divmod(n, k)
+        sizes = [base + 1] * extra + [base] * (k - extra)
+    else:
+        idx = [int(i) for i in indices_or_sections]
+        bounds = [0] + [min(max(i, 0), n) for i in idx] + [n]
+        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+        out, start = [], 0
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            out.append(narrow(self, dim, a, max(b - a, 0)) if b >= a else narrow(self, dim, a, 0))
+        return tuple(out)
+    out, i = [], 0
+    for s in sizes:
+        out.append(narrow(self, dim, i, s))
+        i += s
+    return tuple(out)
+
+
+def unbind(self, dim=0):
+    """All slices along ``dim`` as a tuple of views."""
+    nd = self._data.ndim
+    if nd == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = wrap_dim(dim, nd)
+    return tuple(select(self, dim, i) for i in range(self._data.shape[dim]))
+
+
+def mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self._data.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def _T_prop(self):
+    nd = self._data.ndim
+    if nd == 2:
+        return transpose(self, 0, 1)
+    if nd < 2:
+        return apply(_ALIAS, (self,), {})
+    import warnings
+    warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                  "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                  "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                  "tensor.", UserWarning, stacklevel=2)
+    return permute(self, tuple(range(nd - 1, -1, -1)))
+
+
+def real(self):
+    return apply(_REAL, (self,), {})
+
+
+def imag(self):
+    if self.dtype.category != 3:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return apply(_IMAG, (self,), {})
+
+
+def swapaxes(self, axis0, axis1):
+    return transpose(self, axis0, axis1)
+
+
+def _inplace_view(fn):
+    """``squeeze_``/``unsqueeze_``/``t_``/``transpose_``: rebind self to the view's metadata."""
+    def f(self, *args, **kw):
+        v = fn(self, *args, **kw)
+        self._data = v._data
+        if v.grad_fn is not None:
+            self.grad_fn = v.grad_fn
+        return self
+    return f
+
+
+_T = Tensor
+for _n, _f in dict(view=view, reshape=reshape, view_as=view_as, reshape_as=reshape_as, flatten=flatten,
+                   unflatten=unflatten, permute=permute, transpose=transpose, t=t, adjoint=adjoint,
+                   movedim=movedim, moveaxis=movedim, expand=expand, expand_as=expand_as, squeeze=squeeze,
+                   unsqueeze=unsqueeze, select=select, narrow=narrow, diagonal=diagonal, as_strided=as_strided,
+                   unfold=unfold, split=split, chunk=chunk, tensor_split=tensor_split, unbind=unbind,
+                   swapaxes=swapaxes, swapdims=swapaxes).items():
+    setattr(_T, _n, _f)
+_T.mT = property(mT)
+_T.T = property(_T_prop)
+_T.mH = property(lambda self: mT(self).conj())
+_T.H = property(lambda self: t(self).conj())
+_T.real = property(real)
+_T.imag = property(imag)
+_T.squeeze_ = _inplace_view(squeeze)
+_T.unsqueeze_ = _inplace_view(unsqueeze)
+_T.t_ = _inplace_view(t)
+_T.transpose_ = _inplace_view(transpose)
+_T.swapaxes_ = _inplace_view(transpose)
+
+FUNCS = dict(reshape=reshape, flatten=flatten, unflatten=unflatten, permute=permute, transpose=transpose,
+             t=t, adjoint=adjoint, movedim=movedim, moveaxis=movedim, squeeze=squeeze, unsqueeze=unsqueeze,
+             select=select, narrow=narrow, diagonal=diagonal, as_strided=as_strided, split=split, chunk=chunk,
+             tensor_split=tensor_split, unbind=unbind, swapaxes=swapaxes, swapdims=swapaxes, real=real, imag=imag)
