@@ -81,6 +81,7 @@ def set_default_dtype(d):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _state["default"] = d
     _cache.clear()
+    _scalar_cache.clear()
 
 
 def from_numpy_dtype(npdt):
@@ -176,6 +177,7 @@ def scalar_dtype(x):
 
 
 _cache = {}
+_scalar_cache = {}
 
 
 def result_type_of(key):

@@ -13,12 +13,32 @@ from ._storage import UntypedStorage, root_of
 
 _ndarray = np.ndarray
 _NP2DT = D.NP2DT
+_new = object.__new__
 
 
 class Tensor:
     """A multi-dimensional array with autograd; behaves like ``torch.Tensor``."""
-    __slots__ = ("_data", "dtype", "_device", "_storage", "_rg", "grad_fn", "_grad",
-                 "_output_nr", "_base", "_view_fn", "_meta", "__weakref__", "__dict__")
+    # Only what every op result needs is a slot (three writes per new tensor). The rest are class
+    # defaults that an instance overrides in its __dict__ when set: most tensors never set them.
+    __slots__ = ("_data", "dtype", "_device", "__weakref__", "__dict__")
+    _rg = False          # requires_grad
+    grad_fn = None
+    _grad = None
+    _base = None         # the tensor this one is a view of
+    _view_fn = None      # (parent view fn, view op, kw): replays the view on the base
+    _output_nr = 0
+    _stor = None         # UntypedStorage, created on first use
+
+    @property
+    def _storage(self):
+        s = self._stor
+        if s is None:
+            s = self._stor = UntypedStorage(root_of(self._data), self._device)
+        return s
+
+    @_storage.setter
+    def _storage(self, s):
+        self._stor = s
 
     # ---------------------------------------------------------------- construction
     def __new__(cls, *args, **kwargs):
@@ -27,17 +47,14 @@ class Tensor:
         return legacy_new(cls, D.get_default_dtype(), *args, **kwargs)
 
     @staticmethod
-    def _make(arr, dev=CPU, storage=None):
+    def _make(arr, dev=CPU, storage=None, dtype=None):
         """Wrap an array that owns its memory (or views ``storage``) as a new tensor; no copy."""
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t._data = arr
-        t.dtype = _NP2DT[arr.dtype]
+        t.dtype = dtype or _NP2DT[arr.dtype]
         t._device = dev
-        t._storage = storage if storage is not None else UntypedStorage(root_of(arr), dev)
-        t._rg = False
-        t.grad_fn = None
-        t._grad = None
-        t._base = None
+        if storage is not None:
+            t._stor = storage
         return t
 
     # ---------------------------------------------------------------- metadata
@@ -189,7 +206,7 @@ class Tensor:
 
     @property
     def output_nr(self):
-        return getattr(self, "_output_nr", 0) if self.grad_fn is not None else 0
+        return self._output_nr if self.grad_fn is not None else 0
 
     @property
     def _is_view(self):
@@ -379,13 +396,14 @@ class Tensor:
         t = object.__new__(type(self))
         t._data = self._data.copy()
         t.dtype, t._device = self.dtype, self._device
-        t._storage = UntypedStorage(root_of(t._data), self._device)
-        t._rg, t.grad_fn = self._rg, None
-        t._grad = None if self._grad is None else self._grad.__deepcopy__(memo)
-        t._base = None
+        if self._rg:
+            t._rg = True
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
         import copy as _copy
         for k, v in self.__dict__.items():
-            t.__dict__[k] = _copy.deepcopy(v, memo)
+            if not k.startswith("_"):  # user attributes only; storage/autograd fields are rebuilt
+                t.__dict__[k] = _copy.deepcopy(v, memo)
         memo[id(self)] = t
         return t
 

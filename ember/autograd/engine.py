@@ -3,9 +3,11 @@
 Broadcast inputs get their gradient summed back to the input's shape here, once (``sum_to``), so
 individual vjps never do it. Gradients are cast to the input's dtype, as torch does.
 """
+from heapq import heappop, heappush
+
 from .. import _dtype as D
 from .._tensor import Tensor
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -176,22 +178,20 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
     for (node, nr), g in root_edges:
         add_grad(node, nr, g)
 
-    ready = [e[0] for e, _ in root_edges if deps.get(id(e[0]), 0) == 0]
+    # ready nodes in a heap keyed by -seq: the most recently created node runs first, like torch
     ready_ids = set()
     queue = []
-    for n in ready:
-        if id(n) not in ready_ids:
+    for (n, _), _g in root_edges:
+        if deps.get(id(n), 0) == 0 and id(n) not in ready_ids:
             ready_ids.add(id(n))
-            queue.append(n)
+            heappush(queue, (-n.seq, id(n), n))
 
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
     handed = set(id(g._data) for g in root_grads if g is not None)
     try:
         while queue:
-            # highest sequence number first: the most recently created node runs first, like torch
-            queue.sort(key=lambda n: n.seq)
-            node = queue.pop()
+            node = heappop(queue)[2]
             gs = buffers.pop(id(node), {})
             if capture:
                 for nr, g in gs.items():
@@ -223,7 +223,7 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
                 deps[k] -= 1
                 if deps[k] == 0 and k not in ready_ids:
                     ready_ids.add(k)
-                    queue.append(e[0])
+                    heappush(queue, (-e[0].seq, k, e[0]))
     finally:
         grad_mode.state.enabled = prev_mode
     return captured
@@ -329,7 +329,6 @@ def _call_node(node, gs, retain_graph, create_graph):
             if r is not None:
                 gtuple = tuple(r)
         gs = {i: g for i, g in enumerate(gtuple) if g is not None}
-    from . import anomaly_mode
     _check_versions(node)
     g = gs.get(0)
     if g is None:

@@ -41,16 +41,21 @@ class _HookDict(dict):
 
 class Node:
     """A backward function in the graph (``grad_fn``); its name is torch's, e.g. ``MulBackward0``."""
-    __slots__ = ("op", "inputs", "kw", "out", "versions", "edges", "metas", "_pre_hooks", "_hooks",
-                 "_tensor_hooks", "metadata", "seq", "_freed", "__weakref__")
+    __slots__ = ("op", "inputs", "kw", "out", "versions", "edges", "metas", "seq", "__weakref__", "__dict__")
+    # rarely set: class defaults, overridden in the instance dict when a hook or metadata is added
+    _pre_hooks = _hooks = _tensor_hooks = None
 
     def __init__(self, op, inputs, kw, out, edges, metas, versions):
         self.op, self.inputs, self.kw, self.out = op, inputs, kw, out
         self.edges, self.metas, self.versions = edges, metas, versions
-        self._pre_hooks = self._hooks = self._tensor_hooks = None
-        self.metadata = {}
         self.seq = next(_seq)
-        self._freed = False
+
+    @property
+    def metadata(self):
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     def name(self):
         return self.op.node_name
@@ -143,7 +148,7 @@ def edge_of(t):
     fn = t.grad_fn
     if fn is None:
         return (accumulate_node(t), 0)
-    return (fn, getattr(t, "_output_nr", 0))
+    return (fn, t._output_nr)
 
 
 def register_tensor_hook(t, hook):
@@ -156,7 +161,7 @@ def register_tensor_hook(t, hook):
         h = RemovableHandle(d)
         d[h.id] = hook
         return h
-    return t.grad_fn._add_tensor_hook(getattr(t, "_output_nr", 0), hook)
+    return t.grad_fn._add_tensor_hook(t._output_nr, hook)
 
 
 def register_post_accumulate_hook(t, hook):
@@ -179,7 +184,7 @@ def retain_grad(t):
         return
     t.__dict__["_retains_grad"] = True
     ref = weakref.ref(t)
-    node, nr = t.grad_fn, getattr(t, "_output_nr", 0)
+    node, nr = t.grad_fn, t._output_nr
     if node._tensor_hooks is None:
         node._tensor_hooks = {}
     # kept apart from user hooks: torch runs the retains_grad hook after them

@@ -1,6 +1,6 @@
 """Turn registered ops into the public forms: function, Tensor method, in-place method, ``out=``."""
 from .._tensor import Tensor
-from ._registry import apply, apply_inplace, write_out
+from ._registry import apply, apply2, apply_inplace, write_out
 
 
 def method(name, fn):
@@ -37,7 +37,7 @@ def binary_forms(op, name=None, inplace=True):
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{name}`` with broadcasting and torch's type promotion (torch.{name})."
-    setattr(Tensor, name, lambda self, other: apply(op, (self, other), {}))
+    setattr(Tensor, name, lambda self, other: apply2(op, self, other))
     if inplace:
         setattr(Tensor, name + "_", lambda self, other: apply_inplace(op, self, (other,), {}))
     return fn

@@ -10,7 +10,7 @@ from .._storage import UntypedStorage, root_of
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
-from ..autograd.graph import Node, edge_of
+from ..autograd.graph import Node, accumulate_node, edge_of
 
 _gm = grad_mode.state
 _ndarray = np.ndarray
@@ -128,12 +128,25 @@ def _overflow_retry(op, xp, arrs, kw, compute):
     return op.fwd(xp, *fixed, **kw)
 
 
+def _promotion_key(args):
+    key = []
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append((a.dtype, 0 if a._data.ndim else 1))
+        elif a is not None and type(a) in _PY_SCALARS:
+            key.append((D.scalar_dtype(a), 2))
+        elif isinstance(a, (np.number, np.bool_)):
+            key.append((D.from_numpy_dtype(np.asarray(a).dtype), 2))
+    return tuple(key)
+
+
+_PY_SCALARS = (int, float, bool, complex)
+
+
 def apply(op, args, kw):
     """Run ``op`` on ``args`` (tensors and Python scalars) with static params ``kw``."""
-    dev = None
-    key = []
+    dev = first = None
     rg = False
-    first = None
     for a in args:
         if isinstance(a, Tensor):
             d = a._device
@@ -146,17 +159,48 @@ def apply(op, args, kw):
                     dev, first = d, a
                 else:
                     _device_mismatch(dev, d)
-            key.append((a.dtype, 0 if a._data.ndim else 1))
             if a._rg:
                 rg = True
-        elif a is not None and type(a) in (int, float, bool, complex):
-            key.append((D.scalar_dtype(a), 2))
-        elif a is not None and isinstance(a, (np.number, np.bool_)):
-            key.append((D.from_numpy_dtype(np.asarray(a).dtype), 2))
     if dev is None:
         a = args[0] if args else None
         raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
-    common = _result_type_of(tuple(key)) if key else None
+    if len(args) == 1:
+        common = first.dtype
+    else:
+        common = _result_type_of(_promotion_key(args))
+    return _run(op, args, kw, dev, common, rg)
+
+
+def apply2(op, a, b):
+    """``apply`` for the operators (``a`` is a Tensor, ``b`` a Tensor or Python number): fewer checks."""
+    tb = type(b)
+    if tb is Tensor:
+        if a._device is not b._device:
+            return apply(op, (a, b), {})
+        common = a.dtype if a.dtype is b.dtype else \
+            _result_type_of(((a.dtype, 0 if a._data.ndim else 1), (b.dtype, 0 if b._data.ndim else 1)))
+        return _run(op, (a, b), _EMPTY, a._device, common, a._rg or b._rg)
+    if tb is float or tb is int or tb is bool:
+        common = _SCALAR_PROMO.get((a.dtype, tb))
+        if common is None:
+            common = _SCALAR_PROMO[(a.dtype, tb)] = _result_type_of(
+                ((a.dtype, 0 if a._data.ndim else 1), (D.scalar_dtype(b), 2)))
+        return _run(op, (a, b), _EMPTY, a._device, common, a._rg)
+    return apply(op, (a, b), {})
+
+
+def rapply2(op, b, a):
+    """Reflected operators (``2 - t``): ``a`` is the Tensor, ``b`` the left operand."""
+    if type(b) in _PY_SCALARS:
+        return _run(op, (b, a), _EMPTY, a._device, _result_type_of(_promotion_key((b, a))), a._rg)
+    return apply(op, (b, a), {})
+
+
+_EMPTY = {}
+_SCALAR_PROMO = D._scalar_cache  # (dtype, Python type) -> result dtype; cleared by set_default_dtype
+
+
+def _run(op, args, kw, dev, common, rg):
     rc = op._rc.get(common)
     if rc is None:
         rc = op._rc[common] = op.rule(common)
@@ -172,7 +216,7 @@ def apply(op, args, kw):
                 x = a._data
                 if a._device is not dev:
                     x = be.from_host(x)
-                if cnp is not None and x.dtype != cnp:
+                if cnp is not None and x.dtype is not cnp and x.dtype != cnp:
                     x = x.astype(cnp)
                 arrs.append(x)
             else:
@@ -183,13 +227,17 @@ def apply(op, args, kw):
             out_arr = _overflow_retry(op, be.xp, arrs, kw, compute)
         if type(out_arr) is not _ndarray:
             out_arr = be.xp.asarray(out_arr)
-        if outdt is not None and out_arr.dtype != outdt.np:
-            out_arr = out_arr.astype(outdt.np)
+        if outdt is not None:
+            o = outdt.np
+            if out_arr.dtype is not o and out_arr.dtype != o:
+                out_arr = out_arr.astype(o)
     if op.view:
         src = args[0]
         out = _make(out_arr, dev, src._storage)
-        out._base = src._base if src._base is not None else src
-        out._view_fn = (src._view_fn if src._base is not None else None, op, kw)
+        if src._base is not None:
+            out._base, out._view_fn = src._base, (src._view_fn, op, kw)
+        else:
+            out._base, out._view_fn = src, (None, op, kw)
     else:
         if out_arr.base is not None and not be.is_meta:
             r = root_of(out_arr)
@@ -197,29 +245,36 @@ def apply(op, args, kw):
                 if isinstance(a, Tensor) and a._storage._root is r:
                     out_arr = out_arr.copy()
                     break
-        out = _make(out_arr, dev)
+        out = _make(out_arr, dev, None, outdt)
     if rg and _gm.enabled and out.dtype.category >= 2:
         if op.vjp is None:
-            if op.view is False and op.name in _NONDIFF_OK:
-                return out
             raise RuntimeError(f"the derivative for '{op.name}' is not implemented.")
         _attach(op, args, kw, out, out_arr)
     return out
 
 
-_NONDIFF_OK = set()  # ops whose float outputs carry no gradient (e.g. randn_like); marked at defop time
-
-
 def _attach(op, args, kw, out, out_arr):
-    edges, metas, versions = [], [], []
-    for i, a in enumerate(args):
+    edges, metas = [], []
+    check = op.save_in and op.check
+    versions = [] if check else ()
+    i = 0
+    for a in args:
         if isinstance(a, Tensor):
-            edges.append(edge_of(a))
+            if a._rg:
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (accumulate_node(a), 0))
+            else:
+                edges.append(None)
             metas.append((a._data.shape, a.dtype, a._device, i))
-            versions.append(a._storage._version)
+            if check:
+                versions.append(a._storage._version)
+        i += 1
     saved = args if op.save_in else tuple(None if isinstance(a, Tensor) else a for a in args)
-    node = Node(op, saved, kw, out_arr if op.save_out else None, tuple(edges), metas,
-                (tuple(versions), out._storage if op.save_out else None, out._storage._version))
+    if op.save_out:
+        st = out._storage
+        node = Node(op, saved, kw, out_arr, edges, metas, (versions, st, st._version))
+    else:
+        node = Node(op, saved, kw, None, edges, metas, (versions, None, 0))
     out.grad_fn = node
     out._rg = True
     if _anomaly.enabled:
@@ -328,14 +383,14 @@ def rebase_history(self, res):
     if self._base is None:
         self.grad_fn = res.grad_fn
         self._rg = True
-        if hasattr(res, "_output_nr"):
+        if res._output_nr:
             self._output_nr = res._output_nr
         return
     # self is a view: the base's history becomes "base with the view region replaced by res"
     base = self._base
     old = _make(base._data, base._device, base._storage)
     old.grad_fn, old._rg = base.grad_fn, base._rg
-    if hasattr(base, "_output_nr"):
+    if base._output_nr:
         old._output_nr = base._output_nr
     chain = view_chain(self)
     edges = (edge_of(old), edge_of(res))
@@ -343,8 +398,7 @@ def rebase_history(self, res):
     node = Node(OPS["_view_scatter"], (None, None), {"chain": chain}, None, edges, metas,
                 ((), None, 0))
     base.grad_fn, base._rg = node, True
-    if hasattr(base, "_output_nr"):
-        del base._output_nr
+    base.__dict__.pop("_output_nr", None)
     # the view's own history is now "this view of the new base"
     v = replay_views(base, chain)
     self.grad_fn, self._rg = v.grad_fn, True

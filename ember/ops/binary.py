@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._api import binary_forms
-from ._registry import OPS, apply, apply_inplace, defop, write_out
+from ._registry import OPS, apply, apply2, apply_inplace, defop, rapply2, write_out
 
 
 def _int_pow_check(xp, a, b):
@@ -305,56 +305,56 @@ _T.subtract, _T.subtract_ = _m_sub, _m_sub_
 _T.div, _T.div_, _T.divide, _T.divide_ = _m_div, _m_div_, _m_div, _m_div_
 _T.true_divide, _T.true_divide_ = _m_div, _m_div_
 _T.multiply, _T.multiply_ = _T.mul, _T.mul_
-_T.floor_divide = lambda self, other: apply(_DIV_MODES["floor"], (self, other), {})
+_T.floor_divide = lambda self, other: apply2(_DIV_MODES["floor"], self, other)
 _T.floor_divide_ = _inplace_op(_DIV_MODES["floor"])
 _T.float_power = float_power
 _T.greater, _T.greater_equal, _T.less, _T.less_equal = _T.gt, _T.ge, _T.lt, _T.le
 _T.not_equal, _T.arctan2 = _T.ne, _T.atan2
 _T.neg, _T.negative = _neg, _neg
-_T.__add__ = lambda self, other: apply(_ADD, (self, other), {})
-_T.__radd__ = lambda self, other: apply(_ADD, (other, self), {})
+_T.__add__ = lambda self, other: apply2(_ADD, self, other)
+_T.__radd__ = lambda self, other: rapply2(_ADD, other, self)
 _T.__iadd__ = _inplace_op(_ADD)
-_T.__sub__ = lambda self, other: apply(_SUB, (self, other), {})
-_T.__rsub__ = lambda self, other: apply(_SUB, (other, self), {})
+_T.__sub__ = lambda self, other: apply2(_SUB, self, other)
+_T.__rsub__ = lambda self, other: rapply2(_SUB, other, self)
 _T.__isub__ = _inplace_op(_SUB)
-_T.__mul__ = lambda self, other: apply(_MUL, (self, other), {})
-_T.__rmul__ = lambda self, other: apply(_MUL, (other, self), {})
+_T.__mul__ = lambda self, other: apply2(_MUL, self, other)
+_T.__rmul__ = lambda self, other: rapply2(_MUL, other, self)
 _T.__imul__ = _inplace_op(_MUL)
-_T.__truediv__ = lambda self, other: apply(_DIV, (self, other), {})
-_T.__rtruediv__ = lambda self, other: apply(_DIV, (other, self), {})
+_T.__truediv__ = lambda self, other: apply2(_DIV, self, other)
+_T.__rtruediv__ = lambda self, other: rapply2(_DIV, other, self)
 _T.__itruediv__ = _inplace_op(_DIV)
-_T.__floordiv__ = lambda self, other: apply(_DIV_MODES["floor"], (self, other), {})
-_T.__rfloordiv__ = lambda self, other: apply(_DIV_MODES["floor"], (other, self), {})
+_T.__floordiv__ = lambda self, other: apply2(_DIV_MODES["floor"], self, other)
+_T.__rfloordiv__ = lambda self, other: rapply2(_DIV_MODES["floor"], other, self)
 _T.__ifloordiv__ = _inplace_op(_DIV_MODES["floor"])
-_T.__mod__ = lambda self, other: apply(OPS["remainder"], (self, other), {})
-_T.__rmod__ = lambda self, other: apply(OPS["remainder"], (other, self), {})
+_T.__mod__ = lambda self, other: apply2(OPS["remainder"], self, other)
+_T.__rmod__ = lambda self, other: rapply2(OPS["remainder"], other, self)
 _T.__imod__ = _inplace_op(OPS["remainder"])
-_T.__pow__ = lambda self, other: apply(OPS["pow"], (self, other), {})
+_T.__pow__ = lambda self, other: apply2(OPS["pow"], self, other)
 _T.__rpow__ = _rpow
 _T.__ipow__ = _inplace_op(OPS["pow"])
 _T.__neg__ = _neg
 _T.__pos__ = lambda self: self
 _T.__abs__ = lambda self: self.abs()
 _T.__invert__ = _invert
-_T.__and__ = lambda self, other: apply(OPS["bitwise_and"], (self, other), {})
-_T.__rand__ = lambda self, other: apply(OPS["bitwise_and"], (other, self), {})
+_T.__and__ = lambda self, other: apply2(OPS["bitwise_and"], self, other)
+_T.__rand__ = lambda self, other: rapply2(OPS["bitwise_and"], other, self)
 _T.__iand__ = _inplace_op(OPS["bitwise_and"])
-_T.__or__ = lambda self, other: apply(OPS["bitwise_or"], (self, other), {})
-_T.__ror__ = lambda self, other: apply(OPS["bitwise_or"], (other, self), {})
+_T.__or__ = lambda self, other: apply2(OPS["bitwise_or"], self, other)
+_T.__ror__ = lambda self, other: rapply2(OPS["bitwise_or"], other, self)
 _T.__ior__ = _inplace_op(OPS["bitwise_or"])
-_T.__xor__ = lambda self, other: apply(OPS["bitwise_xor"], (self, other), {})
-_T.__rxor__ = lambda self, other: apply(OPS["bitwise_xor"], (other, self), {})
+_T.__xor__ = lambda self, other: apply2(OPS["bitwise_xor"], self, other)
+_T.__rxor__ = lambda self, other: rapply2(OPS["bitwise_xor"], other, self)
 _T.__ixor__ = _inplace_op(OPS["bitwise_xor"])
-_T.__lshift__ = lambda self, other: apply(OPS["bitwise_left_shift"], (self, other), {})
-_T.__rshift__ = lambda self, other: apply(OPS["bitwise_right_shift"], (self, other), {})
+_T.__lshift__ = lambda self, other: apply2(OPS["bitwise_left_shift"], self, other)
+_T.__rshift__ = lambda self, other: apply2(OPS["bitwise_right_shift"], self, other)
 _T.__ilshift__ = _inplace_op(OPS["bitwise_left_shift"])
 _T.__irshift__ = _inplace_op(OPS["bitwise_right_shift"])
-_T.__eq__ = lambda self, other: apply(OPS["eq"], (self, other), {}) if _cmp_ok(other) else False
-_T.__ne__ = lambda self, other: apply(OPS["ne"], (self, other), {}) if _cmp_ok(other) else True
-_T.__lt__ = lambda self, other: apply(OPS["lt"], (self, other), {})
-_T.__le__ = lambda self, other: apply(OPS["le"], (self, other), {})
-_T.__gt__ = lambda self, other: apply(OPS["gt"], (self, other), {})
-_T.__ge__ = lambda self, other: apply(OPS["ge"], (self, other), {})
+_T.__eq__ = lambda self, other: apply2(OPS["eq"], self, other) if _cmp_ok(other) else False
+_T.__ne__ = lambda self, other: apply2(OPS["ne"], self, other) if _cmp_ok(other) else True
+_T.__lt__ = lambda self, other: apply2(OPS["lt"], self, other)
+_T.__le__ = lambda self, other: apply2(OPS["le"], self, other)
+_T.__gt__ = lambda self, other: apply2(OPS["gt"], self, other)
+_T.__ge__ = lambda self, other: apply2(OPS["ge"], self, other)
 _T.__hash__ = lambda self: id(self)
 
 

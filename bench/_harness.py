@@ -1,0 +1,62 @@
+"""Shared bench plumbing: run each side's timing in its own process, print both and the ratio.
+
+Each side runs in a fresh interpreter so torch's and OpenBLAS's thread pools never spin against each
+other. Threads are pinned to the same count on both sides (default 2, override with --threads).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+def parse(desc):
+    ap = argparse.ArgumentParser(description=desc)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--side", choices=["ember", "torch"], default=None, help=argparse.SUPPRESS)
+    return ap.parse_args()
+
+
+def set_threads(n, side):
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[v] = str(n)
+    if side == "torch":
+        import torch
+        torch.set_num_threads(n)
+
+
+def best_of(fn, number, repeat=5):
+    """Best mean time per call in seconds over ``repeat`` runs of ``number`` calls."""
+    import time
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def run_sides(script, threads):
+    """Run ``script --side X`` for both sides and collect the JSON each prints on its last line."""
+    out = {}
+    for side in ("ember", "torch"):
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+                   MKL_NUM_THREADS=str(threads))
+        p = subprocess.run([sys.executable, script, "--side", side, "--threads", str(threads)],
+                           capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            print(p.stderr, file=sys.stderr)
+            raise SystemExit(f"{side} side failed")
+        out[side] = json.loads(p.stdout.strip().splitlines()[-1])
+    return out
+
+
+def report(title, results, threads):
+    """Print both sides' times (microseconds per call) and their ratio."""
+    print(f"{title}  (threads: {threads}, cores on machine: {os.cpu_count()})")
+    print(f"{'case':44s} {'ember us':>12s} {'torch us':>12s} {'ember/torch':>12s}")
+    for k in results["ember"]:
+        e, t = results["ember"][k] * 1e6, results["torch"][k] * 1e6
+        print(f"{k:44s} {e:12.2f} {t:12.2f} {e / t:11.2f}x")
