@@ -18,11 +18,9 @@ _new = object.__new__
 
 class Tensor:
     """A multi-dimensional array with autograd; behaves like ``torch.Tensor``."""
-    # Only what every op result needs is a slot (three writes per new tensor). The rest are class
+    # Only what every op result needs is a slot (five writes per new tensor). The rest are class
     # defaults that an instance overrides in its __dict__ when set: most tensors never set them.
-    __slots__ = ("_data", "dtype", "_device", "__weakref__", "__dict__")
-    _rg = False          # requires_grad
-    grad_fn = None
+    __slots__ = ("_data", "dtype", "_device", "_rg", "grad_fn", "__weakref__", "__dict__")
     _grad = None
     _base = None         # the tensor this one is a view of
     _view_fn = None      # (parent view fn, view op, kw): replays the view on the base
@@ -53,6 +51,8 @@ class Tensor:
         t._data = arr
         t.dtype = dtype or _NP2DT[arr.dtype]
         t._device = dev
+        t._rg = False
+        t.grad_fn = None
         if storage is not None:
             t._stor = storage
         return t
@@ -396,8 +396,7 @@ class Tensor:
         t = object.__new__(type(self))
         t._data = self._data.copy()
         t.dtype, t._device = self.dtype, self._device
-        if self._rg:
-            t._rg = True
+        t._rg, t.grad_fn = self._rg, None
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
         import copy as _copy

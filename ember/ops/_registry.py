@@ -253,6 +253,9 @@ def _run(op, args, kw, dev, common, rg):
     return out
 
 
+_NONES = [(None,) * n for n in range(16)]
+
+
 def _attach(op, args, kw, out, out_arr):
     edges, metas = [], []
     check = op.save_in and op.check
@@ -262,14 +265,24 @@ def _attach(op, args, kw, out, out_arr):
         if isinstance(a, Tensor):
             if a._rg:
                 fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (accumulate_node(a), 0))
+                if fn is None:
+                    ref = a.__dict__.get("_accum")
+                    fn = ref() if ref is not None else None
+                    if fn is None:
+                        fn = accumulate_node(a)
+                    edges.append((fn, 0))
+                else:
+                    edges.append((fn, a._output_nr))
             else:
                 edges.append(None)
             metas.append((a._data.shape, a.dtype, a._device, i))
             if check:
                 versions.append(a._storage._version)
         i += 1
-    saved = args if op.save_in else tuple(None if isinstance(a, Tensor) else a for a in args)
+    if op.save_in:
+        saved = args
+    else:
+        saved = _NONES[i] if i < 16 else (None,) * i
     if op.save_out:
         st = out._storage
         node = Node(op, saved, kw, out_arr, edges, metas, (versions, st, st._version))
