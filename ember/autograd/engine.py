@@ -323,16 +323,21 @@ def _call_node(node, gs, retain_graph, create_graph):
                     if not create_graph:
                         t._grad = _fresh(t._grad)
     if node._pre_hooks:
-        gtuple = tuple(gs.get(i) for i in range(max(gs.keys(), default=-1) + 1)) if gs else (None,)
+        n = node.kw["n"] if getattr(op, "nout", 1) != 1 else max(max(gs.keys(), default=0) + 1, 1)
+        gtuple = tuple(gs.get(i) for i in range(n))
         for h in list(node._pre_hooks.values()):
             r = h(gtuple)
             if r is not None:
                 gtuple = tuple(r)
         gs = {i: g for i, g in enumerate(gtuple) if g is not None}
     _check_versions(node)
-    g = gs.get(0)
-    if g is None:
-        g = _zeros_for(node)
+    nout = getattr(op, "nout", 1)
+    if nout != 1:  # multi-output node: its vjp takes every output's gradient (None where none flowed)
+        g = tuple(gs.get(i) for i in range(node.kw["n"]))
+    else:
+        g = gs.get(0)
+        if g is None:
+            g = _zeros_for(node)
     out = _wrap_out(node, create_graph)
     kw = node.kw
     if op.needs:
