@@ -19,6 +19,7 @@ from ._creation_legacy import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Te
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa
+from . import nn  # noqa: E402  (needs ops and autograd)
 
 
 class layout:

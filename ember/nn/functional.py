@@ -139,3 +139,10 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _pointwise_loss(lambda a, b: (a - b).abs() if weight is None else weight * (a - b).abs(), input, target,
                            _reduction(size_average, reduce, reduction))
 
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., k] = input1 @ weight[k] @ input2 (+ bias[k])``."""
+    from .. import ops
+    y = ops.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return y + bias if bias is not None else y
