@@ -20,6 +20,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa
 from . import nn  # noqa: E402  (needs ops and autograd)
+from . import optim  # noqa: E402
 
 
 class layout:
