@@ -19,8 +19,11 @@ from ._creation_legacy import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Te
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa
+from . import linalg  # noqa: E402  (torch.linalg namespace)
 from . import nn  # noqa: E402  (needs ops and autograd)
 from . import optim  # noqa: E402
+from .serialization import save, load  # noqa: E402
+from . import serialization  # noqa: E402
 
 
 class layout:
@@ -69,7 +72,7 @@ def is_nonzero(input):
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if n > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input.item())
+    return input.__bool__()  # the builtin ``bool`` is shadowed here by the dtype
 
 
 def numel(input):
