@@ -14,12 +14,15 @@ from ._storage import UntypedStorage  # noqa
 from ._tensor_str import set_printoptions, get_printoptions  # noqa
 from . import ops  # noqa: registers every op and Tensor method
 from .ops import *  # noqa: F401,F403
+from ._interop import (from_dlpack, set_num_threads, get_num_threads, set_num_interop_threads,  # noqa
+                       get_num_interop_threads)
 from ._creation_legacy import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,  # noqa
                                ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa
-from . import linalg  # noqa: E402  (torch.linalg namespace)
+from . import linalg, fft  # noqa: E402  (torch.linalg, torch.fft namespaces)
+from . import cuda  # noqa: E402
 from . import nn  # noqa: E402  (needs ops and autograd)
 from . import optim  # noqa: E402
 from .serialization import save, load  # noqa: E402

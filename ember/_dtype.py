@@ -77,8 +77,10 @@ def get_default_dtype():
 
 def set_default_dtype(d):
     """Set the default floating dtype; only float16/bfloat16/float32/float64 are allowed, as in torch."""
-    if not isinstance(d, dtype) or not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    if not isinstance(d, dtype):
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
     _state["default"] = d
     _cache.clear()
     _scalar_cache.clear()
@@ -88,8 +90,9 @@ def from_numpy_dtype(npdt):
     """Map a NumPy dtype to ember's; raises TypeError for dtypes torch has no counterpart for."""
     d = NP2DT.get(np.dtype(npdt))
     if d is None:
-        raise TypeError(f"can't convert np.ndarray of type {np.dtype(npdt)}. The only supported types are: "
-                        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(npdt).type.__name__}. The only "
+                        "supported types are: float64, float32, float16, complex64, complex128, int64, int32, "
+                        "int16, int8, "
                         "uint64, uint32, uint16, uint8, and bool.")
     return d
 
@@ -127,7 +130,7 @@ def promote_types(a, b):
             return complex128
         if hi in _UNSIGNED_BIG or (lo in _UNSIGNED_BIG and hi.category == 1):
             raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, attempted "
-                               f"to promote {a.name.capitalize()} and {b.name.capitalize()}")
+                               f"to promote {_cap(a)} and {_cap(b)}")
         return hi
     if a.category == 2:
         if a._rank == b._rank:  # float16 with bfloat16
@@ -142,7 +145,8 @@ def promote_types(a, b):
 
 
 def _cap(d):
-    return {"uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}.get(
+    return {"uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint16": "UInt16",
+            "uint32": "UInt32", "uint64": "UInt64"}.get(
         d.name, d.name.capitalize())
 
 

@@ -38,7 +38,8 @@ class UntypedStorage:
     size = nbytes
 
     def data_ptr(self):
-        return 0 if self.device.type == "meta" else _ptr(self._root)
+        # torch allocates nothing for an empty storage, so its pointer is null
+        return 0 if self.device.type == "meta" or not self._root.size else _ptr(self._root)
 
     def element_offset(self, arr):
         """Offset of ``arr``'s first element from the start of this storage, in elements of arr."""

@@ -73,8 +73,11 @@ class Tensor:
         if self._device.type == "meta":
             st = self.__dict__.get("_meta_strides") or _contiguous_strides(self._data.shape)
         else:
-            isz = self._data.itemsize
-            st = tuple(s // isz for s in self._data.strides)
+            a = self._data
+            isz = a.itemsize
+            st = tuple(s // isz for s in a.strides)
+            if not a.size and not any(st):  # NumPy zeroes the strides of a new empty array; torch's are C-order
+                st = _contiguous_strides(a.shape)
         if dim is None:
             return st
         return st[_wrap_dim(dim, self._data.ndim)]
@@ -111,6 +114,8 @@ class Tensor:
         return self._data.size * self.dtype.itemsize
 
     def data_ptr(self):
+        if not self._data.size and not self._storage.nbytes():
+            return 0  # torch allocates nothing for an empty storage
         return self._storage.data_ptr() + self.storage_offset() * self.dtype.itemsize
 
     @property
@@ -152,7 +157,7 @@ class Tensor:
         return self.dtype.is_signed
 
     def get_device(self):
-        return -1 if self._device.type == "cpu" else (self._device.index or 0)
+        return (self._device.index or 0) if self._device.type == "cuda" else -1
 
     def is_contiguous(self, memory_format=None):
         """True when the strides are C-ordered (size-1 dimensions may have any stride, as in torch)."""
@@ -174,7 +179,7 @@ class Tensor:
         return True
 
     def is_set_to(self, other):
-        return self._storage is other._storage and self._data.shape == other._data.shape and \
+        return self._storage._root is other._storage._root and self._data.shape == other._data.shape and \
             self.stride() == other.stride() and self.storage_offset() == other.storage_offset()
 
     @property
@@ -193,9 +198,19 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(g).__name__}")
             if g.shape != self.shape:
-                raise RuntimeError(f"assigned grad has data of a different size")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(g.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same "
+                                   f"size")
             if g.dtype is not self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                from .ops._registry import _type_name
+                cpp = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+                       "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{cpp.get(g.dtype.name, g.dtype.name)}' "
+                                   f"to a tensor with grad_dtype '{_type_name(self.dtype)}'. The gradient must match "
+                                   f"the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                                   f"tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
+                                   f"Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient "
+                                   f"may break downstream systems that assume they match.")
             if g._device != self._device:
                 raise RuntimeError("assigned grad has data located on a different device")
         self._grad = g
@@ -226,7 +241,7 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place on a leaf; only floating and complex tensors can require grad."""
         if requires_grad and self.dtype.category < 2:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
                                "use a computed variable in a subgraph that doesn't require differentiation "
@@ -241,15 +256,23 @@ class Tensor:
 
     def detach_(self):
         if self._base is not None and self.grad_fn is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+                               "True, gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+                               "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+                               "torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._rg = False
         return self
 
     @property
     def data(self):
-        """The same memory without autograd history (torch's ``.data``)."""
-        return Tensor._make(self._data, self._device, self._storage)
+        """The same memory without autograd history (torch's ``.data``).
+
+        Unlike ``detach()`` it gets its own version counter, so in-place changes made through it are
+        invisible to autograd's saved-tensor checks, as in torch.
+        """
+        return Tensor._make(self._data, self._device, UntypedStorage(self._storage._root, self._device))
 
     @data.setter
     def data(self, other):
@@ -296,8 +319,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'}"
-                               f" values is ambiguous")
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return bool(self.item())
 
     def __float__(self):
@@ -310,7 +333,7 @@ class Tensor:
         return complex(self._scalar("complex"))
 
     def __index__(self):
-        if self.dtype.category != 1 or self._data.size != 1:
+        if self.dtype.category > 1 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -338,43 +361,17 @@ class Tensor:
             a = a.astype(np.float32)
         return a.tolist()
 
-    def numpy(self, *, force=False):
-        """The tensor's memory as a NumPy array (shared, not copied) on CPU."""
-        if force:
-            return self.detach().cpu()._data
-        if self._rg:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                               "instead.")
-        if self._device.type != "cpu":
-            raise TypeError(f"can't convert {self._device.type}:{self._device.index or 0} device type tensor "
-                            f"to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
-                            if self._device.type == "cuda" else
-                            f"can't convert {self._device.type} device type tensor to numpy. Use Tensor.cpu() to "
-                            f"copy the tensor to host memory first.")
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        a = self.detach().numpy() if self._device.type == "cpu" else self.cpu().detach().numpy()
-        if dtype is not None:
-            a = a.astype(dtype, copy=False)
-        return a
-
-    def __dlpack__(self, stream=None, **kw):
-        if self._rg:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
-        return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}))
-
-    def __dlpack_device__(self):
-        return self._data.__dlpack_device__()
+    # numpy(), __array__, __array_wrap__, __dlpack__ and __dlpack_device__ live in ember/_interop.py
 
     def _check_data(self, what):
         if self._device.type == "meta":
-            raise RuntimeError(f"Tensor.{what}() cannot be called on meta tensors" if what != "item" else
-                               "Tensor.item() cannot be called on meta tensors")
+            if what == "item":
+                raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
 
     def __repr__(self, *, tensor_contents=None):
         from ._tensor_str import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents)
 
     def __format__(self, spec):
         if self._data.ndim == 0 and self._device.type != "meta":

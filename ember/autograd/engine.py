@@ -3,12 +3,14 @@
 Broadcast inputs get their gradient summed back to the input's shape here, once (``sum_to``), so
 individual vjps never do it. Gradients are cast to the input's dtype, as torch does.
 """
+import re
+import sys
+import warnings
 from heapq import heappop, heappush
 
-from .. import _dtype as D
 from .._tensor import Tensor
 from . import anomaly_mode, grad_mode
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, GradientEdge, edge_of
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
               "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -21,92 +23,198 @@ def _ops():
     return ops
 
 
-def _make_grads(outputs, grad_outputs):
+# ---------------------------------------------------------------- argument handling
+def _as_tuple(x):
+    if isinstance(x, (Tensor, GradientEdge)):
+        return (x,)
+    return tuple(x)
+
+
+def _grads_tuple(grads, n):
+    if grads is None:
+        return (None,) * n
+    if isinstance(grads, Tensor):
+        return (grads,)
+    return tuple(grads)
+
+
+def _make_grads(outputs, grads, is_grads_batched=False):
+    """Check user-given output gradients; make ones for scalar outputs given none (torch's rules)."""
     ops = _ops()
     res = []
-    for out, g in zip(outputs, grad_outputs):
-        if g is None:
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if isinstance(out, GradientEdge):
+            if g is None:
+                raise RuntimeError("grad_outputs must be provided for GradientEdge outputs")
+            res.append(g)
+            continue
+        if isinstance(g, Tensor):
+            gshape = tuple(g.shape)[1:] if is_grads_batched else tuple(g.shape)
+            if gshape != tuple(out.shape):
+                if is_grads_batched:
+                    raise RuntimeError(
+                        f"If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                        f"the batch dimension. The sizes of the remaining dimensions are expected to match the "
+                        f"shape of corresponding output, but a mismatch was detected: grad_output[{i}] has a "
+                        f"shape of {g.shape} and output[{i}] has a shape of {out.shape}. If you only want some "
+                        f"tensors in `grad_output` to be considered batched, consider using vmap.")
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                                   f"has a shape of {out.shape}.")
+            if (g.dtype.category == 3) != (out.dtype.category == 3):
+                raise RuntimeError(f"For complex Tensors, both grad_output and output are required to have the "
+                                   f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
+                                   f"output[{i}] has a dtype of {out.dtype}.")
+        elif g is None:
             if out._rg:
                 if out._data.size != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                if out.dtype.category < 2:
+                if out.dtype.category != 2:
                     raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but "
                                        f"got {out.dtype}")
                 g = ops.ones_like(out)
         else:
-            if not isinstance(g, Tensor):
-                g = ops.tensor(g, dtype=out.dtype, device=out.device)
-            if g.shape != out.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and output[0] "
-                                   f"has a shape of {out.shape}.")
-            if g.dtype.category != out.dtype.category and not (g.dtype.category >= 2 and out.dtype.category >= 2):
-                raise RuntimeError(f"For complex Tensors, both grad_output and output are required to have the "
-                                   f"same dtype. Mismatch in dtype: grad_output[0] has a dtype of {g.dtype} and "
-                                   f"output[0] has a dtype of {out.dtype}.")
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         res.append(g)
+    if len(res) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(res)} gradients")
     return res
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Compute and accumulate gradients of ``tensors`` w.r.t. graph leaves (``tensor.backward()``)."""
-    if isinstance(tensors, Tensor):
-        tensors = (tensors,)
-        grad_tensors = (grad_tensors,)
-    else:
-        tensors = tuple(tensors)
-        if grad_tensors is None:
-            grad_tensors = (None,) * len(tensors)
-        elif isinstance(grad_tensors, Tensor):
-            grad_tensors = (grad_tensors,)
-    for t in tensors:
+def _root_edges(outputs):
+    edges = []
+    for i, t in enumerate(outputs):
+        if isinstance(t, GradientEdge):
+            edges.append((t.node, t.output_nr))
+            continue
         if not t._rg:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        edges.append(edge_of(t))
+    return edges
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None):
+    """Compute and accumulate gradients of ``tensors`` w.r.t. graph leaves (``tensor.backward()``)."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both passed to "
+                               "`backward()`. Please only use `grad_tensors`.")
+        grad_tensors = grad_variables
+    if inputs is not None:
+        inputs = list(inputs.values()) if isinstance(inputs, dict) else _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    tensors = _as_tuple(tensors)
+    grads = _make_grads(tensors, _grads_tuple(grad_tensors, len(tensors)))
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _make_grads(tensors, grad_tensors)
-    input_set = None
+    roots = _root_edges(tensors)
     if inputs is not None:
-        if isinstance(inputs, Tensor):
-            inputs = (inputs,)
-        if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        input_set = list(inputs)
-    run(tensors, grads, retain_graph, create_graph, accumulate=True, inputs=input_set)
+        for t in inputs:
+            if isinstance(t, Tensor) and t.grad_fn is not None:
+                t.retain_grad()  # a non-leaf in inputs= gets its .grad like a retained gradient
+    if create_graph:
+        _warn_create_graph_once()
+    run(roots, grads, retain_graph, create_graph, accumulate=True, inputs=inputs)
+
+
+_warned_create_graph = []
+
+
+def _warn_create_graph_once():
+    if not _warned_create_graph:
+        _warned_create_graph.append(True)
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                      "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching ``.grad`` (``ember.autograd.grad``)."""
-    single = isinstance(outputs, Tensor)
-    outputs = (outputs,) if single else tuple(outputs)
-    inputs_t = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
-    for i, t in enumerate(inputs_t):
-        if not t._rg:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    for t in outputs:
-        if not t._rg:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    keys = None
+    if isinstance(inputs, dict):
+        keys, inputs = list(inputs.keys()), list(inputs.values())
+    t_outputs = _as_tuple(outputs)
+    t_inputs = _as_tuple(inputs)
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.", FutureWarning,
+                      stacklevel=2)
+    for t in t_inputs:
+        if not isinstance(t, (Tensor, GradientEdge)):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
+    if not t_inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    grads = _make_grads(t_outputs, _grads_tuple(grad_outputs, len(t_outputs)), is_grads_batched)
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _make_grads(outputs, grad_outputs)
-    captured = run(outputs, grads, retain_graph, create_graph, accumulate=False, inputs=list(inputs_t))
-    res = []
+    for t in t_inputs:
+        if isinstance(t, Tensor) and not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = _root_edges(t_outputs)
+    if is_grads_batched:
+        res = _batched_grad(roots, grads, t_inputs, retain_graph, create_graph)
+    else:
+        res = run(roots, grads, retain_graph, create_graph, accumulate=False, inputs=t_inputs)
+    for i, g in enumerate(res):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                               f"graph. Set allow_unused=True if this is the desired behavior.")
+    if materialize_grads:
+        ops = _ops()
+        res = [ops.zeros_like(t) if g is None and isinstance(t, Tensor) else g for t, g in zip(t_inputs, res)]
+    res = tuple(res)
+    if keys is not None:
+        return dict(zip(keys, res))
+    return res
+
+
+def _batched_grad(roots, grads, inputs, retain_graph, create_graph):
+    """One backward per row of the batched grad_outputs, results stacked (what vmap would compute)."""
     ops = _ops()
-    for t, g in zip(inputs_t, captured):
-        if g is None:
-            if materialize_grads:
-                g = ops.zeros_like(t)
-            elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
-                                   "graph. Set allow_unused=True if this is the desired behavior.")
-        res.append(g)
-    return tuple(res)
+    n = None
+    for g in grads:
+        if isinstance(g, Tensor):
+            n = g.shape[0]
+    if n is None:
+        return run(roots, grads, retain_graph, create_graph, accumulate=False, inputs=inputs)
+    rows = []
+    for b in range(n):
+        gb = [g.select(0, b) if isinstance(g, Tensor) else g for g in grads]
+        rows.append(run(roots, gb, retain_graph or b < n - 1, create_graph, accumulate=False, inputs=inputs))
+    out = []
+    for i, t in enumerate(inputs):
+        col = [r[i] for r in rows]
+        if all(c is None for c in col):
+            out.append(None)
+            continue
+        col = [c if c is not None else ops.zeros_like(t) for c in col]
+        out.append(ops.stack(col))
+    return out
+
+
+def call_directly(node, grads):
+    """``grad_fn(*grads)``: run one node outside a backward pass (the graph is kept)."""
+    gs = {i: g for i, g in enumerate(grads) if g is not None}
+    res = _call_node(node, gs, True, grad_mode.state.enabled)
+    fixed = []
+    for gi, meta in zip(res, node.metas):
+        if gi is not None:
+            if gi._data.shape != meta[0]:
+                gi = _sum_to(gi, meta[0])
+            if gi.dtype is not meta[1]:
+                gi = _cast(gi, meta[1])
+        fixed.append(gi)
+    return fixed[0] if len(fixed) == 1 else tuple(fixed)
 
 
 def _sum_to(g, shape):
@@ -115,158 +223,148 @@ def _sum_to(g, shape):
     return _ops().sum_to(g, shape)
 
 
-def _node_of(t):
-    """The (node, output_nr) whose incoming gradient equals d/d t."""
-    from .graph import edge_of
-    return edge_of(t)
+def _cast(g, dt):
+    if dt.category < 3 and g.dtype.category == 3:
+        g = g.real
+    return g.to(dt)
 
 
+# ---------------------------------------------------------------- the engine
 def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
-    """The engine. Returns captured gradients for ``inputs`` when ``accumulate`` is False."""
-    ops = _ops()
-    # capture points: for each requested input, the node/slot whose gradient is that input's gradient
-    capture = {}
-    if inputs is not None:
-        for i, t in enumerate(inputs):
-            e = _node_of(t)
-            if e is not None:
-                capture.setdefault((id(e[0]), e[1]), []).append(i)
-    captured = [None] * (len(inputs) if inputs is not None else 0)
-
-    # dependency counts over the reachable graph
-    root_edges = []
-    for t, g in zip(roots, root_grads):
-        e = _node_of(t)
-        if e is not None:
-            root_edges.append((e, g))
+    """Run backward from the ``roots`` edges. Returns the gradients captured for ``inputs`` (tensors or
+    GradientEdges): with ``accumulate`` only leaves among them get ``.grad``; without, nothing is accumulated."""
+    # graph discovery: how many edges lead into each node (a node runs once all its producers have)
     deps = {}
-    nodes = {}
-    stack = [e[0] for e, _ in root_edges]
-    for n in stack:
-        nodes[id(n)] = n
     seen = set()
+    stack = []
+    for n, _ in roots:
+        if id(n) not in seen:
+            seen.add(id(n))
+            stack.append(n)
+    parents = {} if inputs is not None else None
     while stack:
         n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if type(n) is AccumulateGrad:
-            continue
         for e in n.edges:
             if e is not None:
                 nxt = e[0]
-                deps[id(nxt)] = deps.get(id(nxt), 0) + 1
-                if id(nxt) not in nodes:
-                    nodes[id(nxt)] = nxt
-                stack.append(nxt)
+                k = id(nxt)
+                deps[k] = deps.get(k, 0) + 1
+                if parents is not None:
+                    parents.setdefault(k, []).append(n)
+                if k not in seen:
+                    seen.add(k)
+                    stack.append(nxt)
 
-    # when only some inputs are wanted (autograd.grad / backward(inputs=)), run only nodes leading there
-    needed = None
+    # with explicit inputs, only nodes that have a path to one of them run; the others just pass by
+    capture = needed = targets = None
+    captured = None
     if inputs is not None:
-        targets = {k[0] for k in capture}
-        needed = _nodes_reaching(nodes, targets)
+        capture, targets = {}, {}
+        for i, t in enumerate(inputs):
+            e = (t.node, t.output_nr) if isinstance(t, GradientEdge) else edge_of(t)
+            if e is None:
+                continue
+            capture.setdefault(id(e[0]), []).append((e[1], i))
+            targets[id(e[0])] = e[0]
+        needed = set()
+        frontier = list(targets.values())
+        while frontier:
+            n = frontier.pop()
+            for p in parents.get(id(n), ()):
+                if id(p) not in needed:
+                    needed.add(id(p))
+                    frontier.append(p)
+        captured = [None] * len(inputs)
 
-    buffers = {}  # id(node) -> list of grads per output slot
-
-    def add_grad(node, nr, g):
-        b = buffers.get(id(node))
-        if b is None:
-            b = buffers[id(node)] = {}
-        prev = b.get(nr)
-        b[nr] = g if prev is None else prev + g
-
-    for (node, nr), g in root_edges:
-        add_grad(node, nr, g)
-
-    # ready nodes in a heap keyed by -seq: the most recently created node runs first, like torch
-    ready_ids = set()
+    buffers = {}  # id(node) -> {output slot: gradient}
     queue = []
-    for (n, _), _g in root_edges:
-        if deps.get(id(n), 0) == 0 and id(n) not in ready_ids:
-            ready_ids.add(id(n))
-            heappush(queue, (-n.seq, id(n), n))
+    for (n, nr), g in zip(roots, root_grads):
+        k = id(n)
+        b = buffers.get(k)
+        if b is None:
+            b = buffers[k] = {}
+            if deps.get(k, 0) == 0:
+                heappush(queue, (-n.seq, k, n))
+        if g is not None:  # None: an undefined gradient (the root still runs, with nothing flowing in)
+            prev = b.get(nr)
+            b[nr] = g if prev is None else prev + g
 
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
-    handed = set(id(g._data) for g in root_grads if g is not None)
     try:
         while queue:
             node = heappop(queue)[2]
-            gs = buffers.pop(id(node), {})
-            if capture:
-                for nr, g in gs.items():
-                    for i in capture.get((id(node), nr), ()):
-                        captured[i] = g
-            if type(node) is AccumulateGrad:
-                if needed is None or accumulate:
-                    g = gs.get(0)
-                    if g is not None and (accumulate and (inputs is None or id(node) in needed)):
-                        _accumulate(node, g, create_graph, handed)
-                continue
-            if needed is not None and id(node) not in needed:
+            k = id(node)
+            gs = buffers.pop(k, None) or {}
+            if needed is not None:
+                run_it = k in needed
+                cap = capture.get(k)
+                if not run_it:
+                    # torch still applies the tensor hooks of a node it does not run (before capturing)
+                    gs = _leaf_hooks(node, gs) if type(node) is AccumulateGrad else \
+                        _tensor_pre_hooks(node, gs, create_graph)
+                if cap is not None and not accumulate:
+                    for nr, i in cap:
+                        captured[i] = gs.get(nr)
+                if type(node) is AccumulateGrad:
+                    if accumulate and k in targets:
+                        g = gs.pop(0, None)
+                        if g is not None:
+                            _accumulate(node, g, create_graph, hooked=True)
+                    continue
+                if not run_it:
+                    continue
+            elif type(node) is AccumulateGrad:
+                g = gs.pop(0, None)  # hand the only engine reference to _accumulate (it may steal g)
+                if g is not None:
+                    _accumulate(node, g, create_graph)
                 continue
             grads_in = _call_node(node, gs, retain_graph, create_graph)
             for e, gi, meta in zip(node.edges, grads_in, node.metas):
-                if e is None or gi is None:
-                    continue
-                shape, dt = meta[0], meta[1]
-                if gi._data.shape != shape:
-                    gi = _sum_to(gi, shape)
-                if gi.dtype is not dt:
-                    gi = gi.to(dt) if not (dt.category < 3 and gi.dtype.category == 3) else gi.real.to(dt)
-                nxt, nr = e
-                add_grad(nxt, nr, gi)
-            for e in node.edges:
                 if e is None:
                     continue
-                k = id(e[0])
-                deps[k] -= 1
-                if deps[k] == 0 and k not in ready_ids:
-                    ready_ids.add(k)
-                    heappush(queue, (-e[0].seq, k, e[0]))
+                nxt, nr = e
+                kn = id(nxt)
+                if gi is not None:
+                    if gi._data.shape != meta[0]:
+                        gi = _sum_to(gi, meta[0])
+                    if gi.dtype is not meta[1]:
+                        gi = _cast(gi, meta[1])
+                    b = buffers.get(kn)
+                    if b is None:
+                        buffers[kn] = {nr: gi}
+                    else:
+                        prev = b.get(nr)
+                        b[nr] = gi if prev is None else prev + gi
+                d = deps[kn] - 1
+                deps[kn] = d
+                if d == 0:
+                    heappush(queue, (-nxt.seq, kn, nxt))
+            grads_in = gi = None  # the buffers own the gradients now (AccumulateGrad counts references)
     finally:
         grad_mode.state.enabled = prev_mode
     return captured
 
 
-def _nodes_reaching(nodes, targets):
-    """ids of nodes from which some target node is reachable (targets included)."""
-    memo = {}
-
-    def reach(n):
-        k = id(n)
-        if k in memo:
-            return memo[k]
-        memo[k] = False
-        r = k in targets
-        if type(n) is not AccumulateGrad:
-            for e in n.edges:
-                if e is not None and reach(e[0]):
-                    r = True
-        memo[k] = r
-        return r
-
-    import sys
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 10 * len(nodes) + 1000))
-    try:
-        for n in nodes.values():
-            reach(n)
-    finally:
-        sys.setrecursionlimit(old)
-    return {k for k, v in memo.items() if v}
+# ---------------------------------------------------------------- running one node
+def _strip(name):
+    return re.sub(r"Backward\d*$", "", name.rsplit("::", 1)[-1])
 
 
-def _wrap_out(node, create_graph):
-    from .._tensor import Tensor as T
-    arr = node.out
-    if arr is None:
-        return None
-    dev = node.versions[1].device
-    t = T._make(arr, dev, node.versions[1])
-    if create_graph:
-        t.grad_fn, t._rg = node, True
-    return t
+def check_version(t, expected, producer=None, output_nr=0):
+    """torch's error when a tensor saved for backward was modified in place since it was saved.
+    ``producer`` is the node ``t`` is an output of (None for a leaf)."""
+    actual = t._storage._version
+    if actual == expected:
+        return
+    from ..ops._registry import _type_name
+    kind = f"torch.{_type_name(t.dtype)}Tensor" if t.device.type == "cpu" else \
+        f"torch.cuda.{_type_name(t.dtype)}Tensor"
+    where = f", which is output {output_nr} of {_strip(producer.name())}," if producer is not None else ""
+    raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an inplace "
+                       f"operation: [{kind} {list(t.shape)}]{where} is at version {actual}; expected version "
+                       f"{expected} instead. Hint: enable anomaly detection to find the operation that failed "
+                       f"to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def _check_versions(node):
@@ -277,88 +375,124 @@ def _check_versions(node):
         for a in node.inputs:
             if isinstance(a, Tensor):
                 if a._storage._version != vers[i]:
-                    _raise_modified(a, node, vers[i], a._storage._version)
+                    check_version(a, vers[i], a.grad_fn, a.output_nr)
                 i += 1
     if out_storage is not None and out_storage._version != out_ver:
-        arr = node.out
-        fake = Tensor._make(arr, out_storage.device, out_storage)
-        _raise_modified(fake, node, out_ver, out_storage._version, output=True)
+        fake = Tensor._make(node.out, out_storage.device, out_storage)
+        check_version(fake, out_ver, node, 0)
 
 
-def _raise_modified(t, node, expected, actual, output=False):
-    from ..ops._registry import _type_name
-    kind = f"torch.{_type_name(t.dtype)}Tensor" if t.device.type == "cpu" else \
-        f"torch.cuda.{_type_name(t.dtype)}Tensor"
-    where = f", which is output 0 of {node.name()}," if output else ""
-    raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an inplace "
-                       f"operation: [{kind} {list(t.shape)}]{where} is at version {actual}; expected version "
-                       f"{expected} instead. Hint: enable anomaly detection to find the operation that failed "
-                       f"to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+def _wrap_out(node, create_graph):
+    arr = node.out
+    if arr is None:
+        return None
+    t = Tensor._make(arr, node.versions[1].device, node.versions[1])
+    if create_graph:
+        t.grad_fn, t._rg = node, True
+    return t
+
+
+def _tensor_pre_hooks(node, gs, create_graph):
+    """Hooks registered on this node's output tensors (``t.register_hook``), then retained grads."""
+    th = node._tensor_hooks
+    if not th:
+        return gs
+    gs = dict(gs)
+    for key, hooks in list(th.items()):
+        if isinstance(key, tuple):
+            continue
+        g = gs.get(key)
+        if g is None:
+            continue
+        for h in list(hooks.values()):
+            r = h(g)
+            if r is not None:
+                g = r
+        gs[key] = g
+    for key, ref in th.items():
+        if isinstance(key, tuple):
+            t = ref()
+            g = gs.get(key[1])
+            if t is not None and g is not None:
+                _retain(t, g, create_graph)
+    return gs
+
+
+def _retain(t, g, create_graph):
+    old = t._grad
+    if old is None:
+        t._grad = g.clone() if create_graph else g.detach().clone()
+    elif create_graph:
+        t._grad = old + g
+    else:
+        t._grad = old + g.detach()
+
+
+def _leaf_hooks(node, gs):
+    hooks = node.variable.__dict__.get("_hooks")
+    g = gs.get(0)
+    if not hooks or g is None:
+        return gs
+    for h in list(hooks.values()):
+        r = h(g)
+        if r is not None:
+            g = r
+    return {0: g}
 
 
 def _call_node(node, gs, retain_graph, create_graph):
-    op = node.op
     if node.inputs is None:
         raise RuntimeError(_FREED_MSG)
-    # tensor hooks registered on this node's outputs (t.register_hook on a non-leaf)
-    th = node._tensor_hooks
-    if th:
-        for key, hooks in list(th.items()):
-            if isinstance(key, tuple):
-                continue
-            g = gs.get(key)
-            if g is None:
-                continue
-            for h in list(hooks.values()):
-                r = h(g)
-                if r is not None:
-                    g = r
-            gs[key] = g
-        for key, ref in th.items():
-            if isinstance(key, tuple):
-                t = ref()
-                g = gs.get(key[1])
-                if t is not None and g is not None:
-                    t._grad = g if create_graph else g.detach()
-                    if not create_graph:
-                        t._grad = _fresh(t._grad)
+    if node._tensor_hooks:
+        gs = _tensor_pre_hooks(node, gs, create_graph)
     if node._pre_hooks:
-        n = node.kw["n"] if getattr(op, "nout", 1) != 1 else max(max(gs.keys(), default=0) + 1, 1)
+        n = max(gs, default=0) + 1
         gtuple = tuple(gs.get(i) for i in range(n))
         for h in list(node._pre_hooks.values()):
             r = h(gtuple)
             if r is not None:
                 gtuple = tuple(r)
         gs = {i: g for i, g in enumerate(gtuple) if g is not None}
-    _check_versions(node)
-    nout = getattr(op, "nout", 1)
-    if nout != 1:  # multi-output node: its vjp takes every output's gradient (None where none flowed)
-        g = tuple(gs.get(i) for i in range(node.kw["n"]))
+    if node._custom:
+        try:
+            grads = node._run_backward(gs)
+        except Exception as exc:
+            if anomaly_mode.state.enabled:
+                anomaly_mode.report(node, exc)
+            raise
+        gout = tuple(gs.get(i) for i in range(max(gs, default=0) + 1))
     else:
+        op = node.op
+        multi = getattr(op, "nout", 1) == -1
         g = gs.get(0)
-        if g is None:
-            g = _zeros_for(node)
-    out = _wrap_out(node, create_graph)
-    kw = node.kw
-    if op.needs:
-        needs = tuple(e is not None for e in node.edges)
-        kw = dict(kw, needs=_expand_needs(node, needs))
-    try:
-        res = op.vjp(g, out, *node.inputs, **kw)
-    except Exception as exc:
-        if anomaly_mode.state.enabled:
-            anomaly_mode.report(node, exc)
-        raise
-    if not isinstance(res, (tuple, list)):
-        res = (res,)
-    # one result per positional input; keep those of tensor inputs (meta[3] is the position)
-    grads = [res[m[3]] if m[3] < len(res) else None for m in node.metas]
+        if multi:
+            g = tuple(gs.get(i) for i in range(node.kw.get("n") or (max(gs, default=0) + 1)))
+        gout = g if multi else (g,)
+        if not gs:
+            # no gradient reached this node (an undefined gradient): nothing flows on either
+            grads = [None] * len(node.edges)
+        else:
+            _check_versions(node)
+            out = _wrap_out(node, create_graph)
+            kw = node.kw
+            if op.needs:
+                kw = dict(kw, needs=_expand_needs(node))
+            try:
+                res = op.vjp(g, out, *node.inputs, **kw)
+            except Exception as exc:
+                if anomaly_mode.state.enabled:
+                    anomaly_mode.report(node, exc)
+                raise
+            if not isinstance(res, (tuple, list)):
+                res = (res,)
+            # one result per positional input; keep those of tensor inputs (meta[3] is the position)
+            grads = [res[m[3]] if m[3] < len(res) else None for m in node.metas]
     if anomaly_mode.state.enabled:
         anomaly_mode.check(node, grads)
     if node._hooks:
         gin = tuple(grads)
         for h in list(node._hooks.values()):
-            r = h(gin, (g,))
+            r = h(gin, gout)
             if r is not None:
                 gin = tuple(r)
         grads = list(gin)
@@ -367,87 +501,72 @@ def _call_node(node, gs, retain_graph, create_graph):
     return grads
 
 
-def _expand_needs(node, needs):
-    # needs is per tensor input; vjps index it by positional argument
+def _expand_needs(node):
+    # one flag per tensor input (does its edge exist); vjps index it by positional argument
+    edges = node.edges
+    if len(edges) == len(node.inputs):  # every positional input is a tensor: positions are edge indices
+        return tuple(e is not None for e in edges)
     out = [False] * len(node.inputs)
-    for m, n in zip(node.metas, needs):
-        out[m[3]] = n
+    for m, e in zip(node.metas, node.edges):
+        out[m[3]] = e is not None
     return tuple(out)
 
 
+_NO_VERSIONS = ((), None, 0)
+
+
 def _free(node):
+    """Drop what the node saved for backward; a later backward through it raises torch's error."""
+    if node._custom:
+        node._release()
+        return
     op = node.op
-    if op.save_in:
-        node.inputs = tuple(None if isinstance(a, Tensor) else a for a in node.inputs)
-        node.op = _FreedOp(op)
-    node.out = None
+    if op.save_in or op.save_out:
+        node.inputs = None
+        node.out = None
+        node.versions = _NO_VERSIONS
 
 
-class _FreedOp:
-    """Stands in for an op whose saved tensors were freed: a second backward raises torch's error."""
-    __slots__ = ("orig",)
+def _accumulate(node, g, create_graph, hooked=False):
+    """AccumulateGrad: leaf hooks (unless already ``hooked``), then add ``g`` into ``variable.grad``.
 
-    def __init__(self, orig):
-        self.orig = orig
-
-    def __getattr__(self, k):
-        if k == "vjp":
-            def fail(*a, **k):
-                raise RuntimeError(_FREED_MSG)
-            return fail
-        if k == "save_in":
-            return False
-        return getattr(self.orig, k)
-
-
-def _zeros_for(node):
-    ops = _ops()
-    arr = node.out
-    if arr is not None:
-        return ops.zeros(arr.shape, dtype=D.NP2DT[arr.dtype], device=node.versions[1].device)
-    raise RuntimeError("no gradient flowed to an output whose shape was not saved")
-
-
-def _fresh(g):
-    if g._data.base is not None:
-        return g.clone()
-    return g
-
-
-def _accumulate(node, g, create_graph, handed):
+    Like torch, the first gradient is stolen (no copy) only when nothing else can see it: the caller's
+    variable and our parameter are the only references to the tensor, and the tensor is the only owner
+    of its memory. Anything else (a user's gradient, a tensor a hook kept) is copied."""
     v = node.variable
-    hooks = v.__dict__.get("_hooks")
-    if hooks:
-        for h in list(hooks.values()):
-            r = h(g)
-            if r is not None:
-                g = r
+    own = 3  # references to an untouched g: the caller's variable, this parameter, getrefcount's argument
+    if not hooked:
+        hooks = v.__dict__.get("_hooks")
+        if hooks:
+            for h in list(hooks.values()):
+                r = h(g)
+                if r is not None:
+                    g, own = r, 2
     if node._pre_hooks:
         for h in list(node._pre_hooks.values()):
             r = h((g,))
             if r is not None:
-                g = r[0]
-    if g.shape != v.shape:
-        g = _sum_to(g, tuple(v.shape))
+                g, own = r[0], 2
+    if g._data.shape != v._data.shape:
+        g, own = _sum_to(g, v._data.shape), 2
     if g.dtype is not v.dtype:
-        g = g.to(v.dtype)
-    if g._device != v._device:
-        g = g.to(v._device)
-    if v._grad is None:
+        g, own = _cast(g, v.dtype), 2
+    if g._device is not v._device:
+        g, own = g.to(v._device), 2
+    old = v._grad
+    if old is None:
         if create_graph:
-            v._grad = g
+            v._grad = g.clone()
+        elif _sole_owner(g, own) and g._data.strides == v._data.strides:
+            v._grad = Tensor._make(g._data, g._device)
         else:
-            g = g.detach()
-            if g._data.base is not None or id(g._data) in handed:
-                g = g.clone()
-            handed.add(id(g._data))
-            v._grad = g
+            v._grad = _clone_like(g, v)
     elif create_graph or grad_mode.state.enabled:
-        v._grad = v._grad + g
+        v._grad = old + g
     else:
-        old = v._grad
-        if old._data.flags.writeable and old._data.shape == g._data.shape:
-            old._data += g._data
+        od = old._data
+        if od.flags.writeable and od.shape == g._data.shape and od.dtype == g._data.dtype:
+            od += g._data
             old._storage._version += 1
         else:
             v._grad = old + g
@@ -457,5 +576,33 @@ def _accumulate(node, g, create_graph, handed):
             h(v)
     if node._hooks:
         for h in list(node._hooks.values()):
-            h((v._grad,), (g,))
+            h((), (g,))
 
+
+def _sole_owner(g, own):
+    """Whether tensor ``g`` is referenced ``own`` times at most (counted by the caller, plus one for this
+    call) and owns its array (not a view). As in torch, tensors sharing g's memory (g.detach()) do not
+    count: only holders of ``g`` itself do."""
+    return sys.getrefcount(g) <= own + 1 and g._data.base is None
+
+
+def _clone_like(g, v):
+    """A detached copy of ``g`` with ``v``'s strides when ``v`` is dense (torch's gradient layout contract)."""
+    vd = v._data
+    xp = v._device.backend.xp
+    if v._device.type != "meta" and vd.ndim > 1 and not vd.flags.c_contiguous and _dense(vd):
+        arr = xp.empty_like(vd)
+        arr[...] = g._data
+        return Tensor._make(arr, v._device)
+    return g.detach().clone()
+
+
+def _dense(a):
+    """Non-overlapping and dense: some permutation of the dims is C-contiguous."""
+    dims = sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1)
+    expected = a.itemsize
+    for s, n in dims:
+        if s != expected:
+            return False
+        expected *= n
+    return True

@@ -27,6 +27,15 @@ class _Mode:
     """Base for grad-mode context managers that also work as decorators."""
     _target = True
 
+    def __new__(cls, orig_func=None):
+        # bare decorator use (@no_grad without parentheses) hands us the function itself
+        if orig_func is not None and callable(orig_func) and cls in (no_grad, enable_grad):
+            return cls()(orig_func)
+        return super().__new__(cls)
+
+    def __init__(self, orig_func=None):
+        pass
+
     def __enter__(self):
         self._prev = state.enabled
         state.enabled = self._target
@@ -59,7 +68,13 @@ class enable_grad(_Mode):
 class set_grad_enabled(_Mode):
     """Set grad mode now (a function call) or for a block (a context manager)."""
 
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
     def __init__(self, mode):
+        if callable(mode):
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{'function' if hasattr(mode, '__code__') else type(mode).__name__}")
         self._prev = state.enabled
         self._target = bool(mode)
         state.enabled = self._target
@@ -84,6 +99,11 @@ class set_grad_enabled(_Mode):
 
 class inference_mode(_Mode):
     """Like no_grad; tensors made inside are inference tensors in torch (here: plain tensors)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)  # bare @inference_mode
+        return object.__new__(cls)
 
     def __init__(self, mode=True):
         self.mode = mode

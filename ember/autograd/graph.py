@@ -5,6 +5,7 @@ reference cycle forms), the version of each saved tensor, and an edge per tensor
 """
 import itertools
 import weakref
+from collections import namedtuple
 
 _seq = itertools.count()
 
@@ -44,6 +45,7 @@ class Node:
     __slots__ = ("op", "inputs", "kw", "out", "versions", "edges", "metas", "seq", "__weakref__", "__dict__")
     # rarely set: class defaults, overridden in the instance dict when a hook or metadata is added
     _pre_hooks = _hooks = _tensor_hooks = None
+    _custom = False  # True for autograd.Function nodes: the engine calls their _run_backward
 
     def __init__(self, op, inputs, kw, out, edges, metas, versions):
         self.op, self.inputs, self.kw, self.out = op, inputs, kw, out
@@ -89,20 +91,22 @@ class Node:
         return h
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        # torch prints the class name: the C++ namespace of names like torch::autograd::CopySlices is dropped
+        return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"
 
     def __call__(self, *grads):
-        raise RuntimeError("calling a grad_fn directly is not supported by ember; use ember.autograd.grad")
+        """Apply this backward function to ``grads`` (one per output): the gradients for its inputs."""
+        from .engine import call_directly
+        return call_directly(self, grads)
 
 
-class AccumulateGrad:
+class AccumulateGrad(Node):
     """The edge target for a leaf that requires grad: adds incoming gradients into ``variable.grad``."""
-    __slots__ = ("variable", "_pre_hooks", "_hooks", "metadata", "seq", "__weakref__")
+    __slots__ = ("variable",)
 
     def __init__(self, variable):
         self.variable = variable
-        self._pre_hooks = self._hooks = None
-        self.metadata = {}
+        self.edges = ()
         self.seq = -1
 
     def name(self):
@@ -112,22 +116,28 @@ class AccumulateGrad:
     def next_functions(self):
         return ()
 
-    def register_hook(self, fn):
-        if self._hooks is None:
-            self._hooks = _HookDict()
-        h = RemovableHandle(self._hooks)
-        self._hooks[h.id] = fn
-        return h
+    def __call__(self, *grads):
+        raise RuntimeError("AccumulateGrad cannot be called directly; use Tensor.backward()")
 
-    def register_prehook(self, fn):
-        if self._pre_hooks is None:
-            self._pre_hooks = _HookDict()
-        h = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[h.id] = fn
-        return h
 
-    def __repr__(self):
-        return f"<AccumulateGrad object at {hex(id(self))}>"
+GradientEdge = namedtuple("GradientEdge", ["node", "output_nr", "ownership_token"], defaults=(None,))
+GradientEdge.__doc__ = "An edge of the graph: the node and which of its outputs a gradient flows into."
+
+
+def get_gradient_edge(tensor):
+    """The GradientEdge where ``tensor``'s gradient enters the graph (usable as an input or output of grad)."""
+    if not tensor._rg:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require "
+                           "gradients")
+    e = edge_of(tensor)
+    return GradientEdge(e[0], e[1])
+
+
+def increment_version(tensor):
+    """Bump the version counter of ``tensor`` (or each tensor of an iterable), as an in-place write would."""
+    from .._tensor import Tensor
+    for t in ((tensor,) if isinstance(tensor, Tensor) else tensor):
+        t._storage._version += 1
 
 
 def accumulate_node(t):

@@ -19,8 +19,8 @@ def get_backend(device_type):
     be = _loaded.get(device_type)
     if be is None:
         if device_type not in _MODULES:
-            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: "
-                               f"{device_type}")
+            raise NotImplementedError(f"ember has no backend for '{device_type}' tensors: the supported devices "
+                                      f"are cpu, cuda (with CuPy) and meta")
         be = importlib.import_module(f"{__name__}.{_MODULES[device_type]}")
         _loaded[device_type] = be
     return be

@@ -1,10 +1,17 @@
 """CUDA backend: CuPy arrays (optional dependency, ``pip install ember[cuda]``)."""
+from ..cuda import NO_GPU, NOT_COMPILED
+
 try:
     import cupy as xp
     import cupyx
-except ImportError as e:  # raised when a user asks for a cuda tensor without CuPy
-    raise RuntimeError("Torch not compiled with CUDA enabled: ember's CUDA backend needs CuPy "
-                       "(pip install ember[cuda])") from e
+except ImportError as e:  # raised when a user asks for a cuda tensor without CuPy, as torch's CPU build does
+    raise AssertionError(NOT_COMPILED) from e
+try:
+    _count = xp.cuda.runtime.getDeviceCount()
+except Exception:  # CuPy without a driver or a device
+    _count = 0
+if not _count:
+    raise RuntimeError(NO_GPU)
 
 name, is_meta = "cuda", False
 

@@ -113,7 +113,9 @@ ZERO = None  # vjp=ZERO marks an op whose gradient is zero everywhere (floor, si
 
 
 def _zero_vjp(g, out, *inputs, **kw):
-    return tuple(None for _ in inputs)
+    # a defined zero gradient, as torch gives (x.grad is zeros, not None, after floor(x).sum().backward())
+    z = g.new_zeros(g.shape)
+    return tuple(z for _ in inputs)
 
 
 # ---------------------------------------------------------------- the runner
@@ -301,7 +303,7 @@ def _meta_forward(op, args, kw, compute, outdt, be):
     if op.shape is not None:
         shapes = [a._data.shape if isinstance(a, Tensor) else a for a in args]
         shp = op.shape(*shapes, **kw)
-        dt = outdt.np if outdt is not None else args[0]._data.dtype
+        dt = outdt.np if outdt is not None else _meta_raw_dtype(op, args, kw)
         return be.empty(shp, dt)
     arrs = [(a._data.astype(compute.np) if compute is not None and a._data.dtype != compute.np else a._data)
             if isinstance(a, Tensor) else a for a in args]
@@ -312,6 +314,17 @@ def _meta_forward(op, args, kw, compute, outdt, be):
     return be.empty(r.shape, r.dtype)
 
 
+def _meta_raw_dtype(op, args, kw):
+    """A "raw" op picks its own output dtype (sum of ints is int64, argmax int64): learn it from the forward
+    run on one-element stand-ins of the same ranks, since the shape rule gives only the shape."""
+    small = [np.zeros((1,) * a._data.ndim, a._data.dtype) if isinstance(a, Tensor) else a for a in args]
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(op.fwd(np, *small, **kw)).dtype
+    except Exception:  # the forward needs real sizes: keep the input's dtype
+        return args[0]._data.dtype
+
+
 # ---------------------------------------------------------------- in-place and out=
 def check_inplace(t):
     """torch's errors for in-place ops on leaves that require grad (and their views)."""
@@ -320,6 +333,11 @@ def check_inplace(t):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if _gm.enabled and t._rg:
+        b = t._base  # views carry a grad_fn of their own; their base tells whether it is a leaf's view
+        if b is not None and b._rg and b.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
 
 
 def _type_name(d):
@@ -359,7 +377,8 @@ def apply_inplace(op, self, args, kw):
     track = _gm.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     if not track:
         uf = op.ufunc
-        if uf is not None and not kw and self._device.type == "cpu" and len(args) == 1:
+        if uf is not None and not kw and self._device.type == "cpu" and len(args) == 1 and \
+                (op.int_ok or self.dtype.category >= 2):
             o = args[0]
             if isinstance(o, Tensor):
                 if o.dtype is self.dtype and o._device is self._device and \
@@ -376,10 +395,15 @@ def apply_inplace(op, self, args, kw):
         write_into(self, res)
         return self
     src = self
-    if op.save_in and op.check and self._rg:
+    if op.save_in and op.check:  # also when only another input requires grad: its vjp reads self's old value
         src = clone_for_inplace(self)  # the vjp must see the value before it is overwritten
     res = apply(op, (src,) + tuple(args), kw)
     write_into(self, res)
+    fn = res.grad_fn
+    if fn is not None and fn.out is not None and res.dtype is self.dtype:
+        # the saved output now lives in self: a later in-place write to self must fail its backward, as in torch
+        st = self._storage
+        fn.out, fn.versions = self._data, (fn.versions[0], st, st._version)
     rebase_history(self, res)
     return self
 

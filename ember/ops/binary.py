@@ -7,9 +7,39 @@ import math
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from ._api import binary_forms
 from ._registry import OPS, apply, apply2, apply_inplace, defop, rapply2, write_out
+
+
+def _tname(npdt):
+    from .. import _dtype as D
+    from ._registry import _type_name
+    return _type_name(D.NP2DT[np.dtype(npdt)])
+
+
+def _kernel(kernel, bad):
+    """Wrap a forward: torch's NotImplementedError when the compute dtype's kind is in ``bad``."""
+    def deco(f):
+        def g(xp, *args, **kw):
+            for x in args:
+                dt = getattr(x, "dtype", None)
+                if dt is not None:
+                    if dt.kind in bad:
+                        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_tname(dt)}'")
+                    break
+            return f(xp, *args, **kw)
+        return g
+    return deco
+
+
+def _zero_div_check(a, b):
+    # integer division by zero is an error in torch (NumPy returns 0 with a warning)
+    if getattr(a, "dtype", None) is not None and a.dtype.kind in "biu" or \
+            getattr(b, "dtype", None) is not None and b.dtype.kind in "biu":
+        if (b == 0) if isinstance(b, (int, bool)) else bool((b == 0).any()):
+            raise RuntimeError("ZeroDivisionError")
 
 
 def _int_pow_check(xp, a, b):
@@ -19,6 +49,7 @@ def _int_pow_check(xp, a, b):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
+@_kernel("pow", "b")
 def _pow_fwd(xp, a, b):
     if hasattr(a, "dtype") and a.dtype.kind in "iu":
         _int_pow_check(xp, a, b)
@@ -66,34 +97,58 @@ def _minmax_vjp(which):
 
 
 def _bitwise(xp_fn, cname):
+    bad = "fcb" if cname in ("lshift", "rshift") else "fc"
+
+    @_kernel(cname + "_cpu", bad)
     def f(xp, a, b):
-        for x in (a, b):
-            k = getattr(x, "dtype", None)
-            if (k is not None and k.kind in "fc") or isinstance(x, (float, complex)):
-                tn = {"float32": "Float", "float64": "Double", "float16": "Half"}.get(str(k), str(k))
-                raise RuntimeError(f"\"{cname}_cpu\" not implemented for '{tn}'")
+        if cname in ("lshift", "rshift"):
+            return _shift(xp, a, b, cname == "lshift")
         return getattr(xp, xp_fn)(a, b)
     return f
 
 
+def _shift(xp, a, b, left):
+    # torch: shifting by a negative amount or by at least the bit width gives 0 (or -1 for a
+    # negative value shifted right); NumPy leaves those cases to the C compiler
+    a_arr, b_arr = xp.asarray(a), xp.asarray(b)
+    dt = a_arr.dtype if a_arr.ndim or not b_arr.ndim else b_arr.dtype
+    bits = np.dtype(dt).itemsize * 8
+    big = (b_arr < 0) | (b_arr >= bits)
+    safe = xp.where(big, 0, b_arr).astype(dt)
+    if left:
+        r = xp.left_shift(a_arr.astype(dt), safe)
+        return xp.where(big, 0, r).astype(dt)
+    r = xp.right_shift(a_arr.astype(dt), safe)
+    return xp.where(big, xp.where(a_arr < 0, -1, 0), r).astype(dt)
+
+
+@_kernel("div_floor_cpu", "b")
 def _floor_div(xp, a, b):
+    _zero_div_check(a, b)
     return xp.floor_divide(a, b)
 
 
+@_kernel("div_trunc_cpu", "b")
 def _div_trunc(xp, a, b):
     if (getattr(a, "dtype", None) is not None and a.dtype.kind in "iu") and \
             (not hasattr(b, "dtype") or b.dtype.kind in "iu") and not isinstance(b, float):
+        _zero_div_check(a, b)
         q = xp.floor_divide(a, b)
         r = xp.remainder(a, b)
-        return q + ((r != 0) & ((r < 0) != (xp.asarray(b) < 0)))
+        # floor and trunc differ where the division is inexact and the signs of a and b differ
+        return q + ((r != 0) & ((xp.asarray(a) < 0) != (xp.asarray(b) < 0))).astype(q.dtype)
     return xp.trunc(xp.true_divide(a, b))
 
 
+@_kernel("remainder_cpu", "b")
 def _remainder(xp, a, b):
+    _zero_div_check(a, b)
     return xp.remainder(a, b)
 
 
+@_kernel("fmod_cpu", "b")
 def _fmod(xp, a, b):
+    _zero_div_check(a, b)
     return xp.fmod(a, b)
 
 
@@ -103,13 +158,24 @@ def _xlogy(xp, a, b):
     return xp.where(xp.asarray(a) == 0, xp.where(xp.isnan(xp.asarray(b)), xp.nan, 0.0), r).astype(r.dtype)
 
 
+def _alpha_check(a, b, alpha):
+    """torch's checks on ``alpha`` against the result dtype; returns alpha."""
+    k = next(x.dtype.kind for x in (a, b) if hasattr(x, "dtype"))
+    if isinstance(alpha, bool):
+        if k != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and k in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return alpha
+
+
 # name, rule, fwd, vjp, opts
 _TABLE = [
-    ("add", "promote", lambda xp, a, b, alpha=1: a + b if alpha == 1 else a + alpha * b,
+    ("add", "promote", lambda xp, a, b, alpha=None: a + b if alpha is None else a + _alpha_check(a, b, alpha) * b,
      lambda g, out, a, b, needs, alpha=1: (g if needs[0] else None,
                                           (g if alpha == 1 else g * alpha) if needs[1] else None),
      {"save_in": False, "save_out": False, "needs": True, "ufunc": np.add}),
-    ("sub", "promote", lambda xp, a, b, alpha=1: a - b if alpha == 1 else a - alpha * b,
+    ("sub", "promote", lambda xp, a, b, alpha=None: a - b if alpha is None else a - _alpha_check(a, b, alpha) * b,
      lambda g, out, a, b, needs, alpha=1: (g if needs[0] else None,
                                           (-g if alpha == 1 else g * (-alpha)) if needs[1] else None),
      {"save_in": False, "save_out": False, "needs": True, "ufunc": np.subtract}),
@@ -117,7 +183,7 @@ _TABLE = [
      lambda g, out, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
      {"save_out": False, "needs": True, "ufunc": np.multiply}),
     ("div", "float", lambda xp, a, b: xp.true_divide(a, b), _div_vjp,
-     {"save_out": False, "needs": True, "ufunc": np.true_divide}),
+     {"save_out": False, "needs": True, "ufunc": np.true_divide, "int_ok": False}),
     ("div_floor", "promote", _floor_div, lambda g, out, a, b, needs: (g * 0 if needs[0] else None,
                                                                       g * 0 if needs[1] else None),
      {"needs": True, "node": "DivBackward1"}),
@@ -135,13 +201,13 @@ _TABLE = [
      lambda g, out, a, b, needs: (g * b / (a * a + b * b) if needs[0] else None,
                                   -(g * a) / (a * a + b * b) if needs[1] else None),
      {"needs": True, "save_out": False}),
-    ("hypot", "float", lambda xp, a, b: xp.hypot(a, b),
+    ("hypot", "promote", _kernel("hypot_cpu", "biu")(lambda xp, a, b: xp.hypot(a, b)),
      lambda g, out, a, b, needs: (g * a / out if needs[0] else None, g * b / out if needs[1] else None),
      {"needs": True}),
-    ("logaddexp", "float", lambda xp, a, b: xp.logaddexp(a, b),
+    ("logaddexp", "promote", _kernel("logaddexp_cpu", "biu")(lambda xp, a, b: xp.logaddexp(a, b)),
      lambda g, out, a, b, needs: (g * (a - out).exp() if needs[0] else None,
                                   g * (b - out).exp() if needs[1] else None), {"needs": True}),
-    ("logaddexp2", "float", lambda xp, a, b: xp.logaddexp2(a, b),
+    ("logaddexp2", "promote", _kernel("logaddexp2_cpu", "biu")(lambda xp, a, b: xp.logaddexp2(a, b)),
      lambda g, out, a, b, needs: (g * (a - out).exp2() if needs[0] else None,
                                   g * (b - out).exp2() if needs[1] else None), {"needs": True}),
     ("maximum", "promote", lambda xp, a, b: xp.maximum(a, b), _minmax_vjp("max"),
@@ -194,15 +260,36 @@ def _div_op(rounding_mode):
     return op
 
 
+def _akw(alpha):
+    # alpha=True or 1.0 is not "no alpha": torch checks its type against the result dtype
+    return {} if type(alpha) is int and alpha == 1 else {"alpha": alpha}
+
+
+def _is_bool(x):
+    return type(x) is bool or (isinstance(x, Tensor) and x.dtype.category == 0)
+
+
+def _sub_ok(a, b):
+    """torch refuses subtraction with bool operands."""
+    if _is_bool(a) or _is_bool(b):
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and _is_bool(a) and _is_bool(b):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return True
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, with broadcasting and torch's type promotion."""
-    r = apply(_ADD, (input, other), {} if alpha == 1 else {"alpha": alpha})
+    r = apply(_ADD, (input, other), _akw(alpha))
     return r if out is None else write_out(out, r)
 
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    r = apply(_SUB, (input, other), {} if alpha == 1 else {"alpha": alpha})
+    _sub_ok(input, other)
+    r = apply(_SUB, (input, other), _akw(alpha))
     return r if out is None else write_out(out, r)
 
 
@@ -246,19 +333,21 @@ FUNCS["float_power"] = float_power
 
 # ---------------------------------------------------------------- Tensor methods and operators
 def _m_add(self, other, *, alpha=1):
-    return apply(_ADD, (self, other), {} if alpha == 1 else {"alpha": alpha})
+    return apply(_ADD, (self, other), _akw(alpha))
 
 
 def _m_add_(self, other, *, alpha=1):
-    return apply_inplace(_ADD, self, (other,), {} if alpha == 1 else {"alpha": alpha})
+    return apply_inplace(_ADD, self, (other,), _akw(alpha))
 
 
 def _m_sub(self, other, *, alpha=1):
-    return apply(_SUB, (self, other), {} if alpha == 1 else {"alpha": alpha})
+    _sub_ok(self, other)
+    return apply(_SUB, (self, other), _akw(alpha))
 
 
 def _m_sub_(self, other, *, alpha=1):
-    return apply_inplace(_SUB, self, (other,), {} if alpha == 1 else {"alpha": alpha})
+    _sub_ok(self, other)
+    return apply_inplace(_SUB, self, (other,), _akw(alpha))
 
 
 def _m_div(self, other, *, rounding_mode=None):
@@ -314,9 +403,9 @@ _T.neg, _T.negative = _neg, _neg
 _T.__add__ = lambda self, other: apply2(_ADD, self, other)
 _T.__radd__ = lambda self, other: rapply2(_ADD, other, self)
 _T.__iadd__ = _inplace_op(_ADD)
-_T.__sub__ = lambda self, other: apply2(_SUB, self, other)
-_T.__rsub__ = lambda self, other: rapply2(_SUB, other, self)
-_T.__isub__ = _inplace_op(_SUB)
+_T.__sub__ = lambda self, other: _sub_ok(self, other) and apply2(_SUB, self, other)
+_T.__rsub__ = lambda self, other: _sub_ok(other, self) and rapply2(_SUB, other, self)
+_T.__isub__ = _m_sub_
 _T.__mul__ = lambda self, other: apply2(_MUL, self, other)
 _T.__rmul__ = lambda self, other: rapply2(_MUL, other, self)
 _T.__imul__ = _inplace_op(_MUL)
@@ -360,6 +449,71 @@ _T.__hash__ = lambda self: id(self)
 
 def _cmp_ok(other):
     return isinstance(other, (Tensor, int, float, bool, complex, np.number, np.bool_))
+
+
+# ---------------------------------------------------------------- torch's argument checks
+# ops whose ``other`` must be a Tensor (no Python-number overload in torch)
+_TENSOR_OTHER = ("atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax", "fmin",
+                 "logical_and", "logical_or", "logical_xor")
+# ops that also accept a Python number as ``input`` (torch has a Scalar-self overload)
+_SCALAR_INPUT = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+                 "remainder", "pow", "xlogy", "float_power", "bitwise_and", "bitwise_or", "bitwise_xor",
+                 "bitwise_left_shift", "bitwise_right_shift")
+
+
+def _not_tensor(name, arg, pos, x):
+    raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _guard(name, fn):
+    tensor_other = name in _TENSOR_OTHER
+    scalar_input = name in _SCALAR_INPUT
+
+    def f(input, other, *args, **kw):
+        if not isinstance(input, Tensor):
+            if tensor_other:
+                _not_tensor(name, "input", 1, input)
+            if not scalar_input:
+                raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                                f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+                                f" * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                                f" * (Tensor input, Number other, *, Tensor out = None)\n")
+        if tensor_other and not isinstance(other, Tensor):
+            _not_tensor(name, "other", 2, other)
+        return fn(input, other, *args, **kw)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = fn.__doc__
+    return f
+
+
+def _guard_method(name, m):
+    def f(self, other, *args, **kw):
+        if not isinstance(other, Tensor):
+            _not_tensor(name, "other", 1, other)
+        return m(self, other, *args, **kw)
+    return f
+
+
+for _name in list(FUNCS):
+    FUNCS[_name] = _guard(_name, FUNCS[_name])
+for _name in _TENSOR_OTHER:
+    for _m in (_name, _name + "_"):
+        if hasattr(_T, _m):
+            setattr(_T, _m, _guard_method(_name, getattr(_T, _m)))
+# torch has no in-place forms of these
+for _name in ("logaddexp", "logaddexp2", "maximum", "minimum", "fmax", "fmin"):
+    delattr(_T, _name + "_")
+for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"), ("less_equal", "le"),
+                      ("not_equal", "ne"), ("arctan2", "atan2")):
+    setattr(_T, _alias + "_", getattr(_T, _name + "_"))
+_T.float_power_ = lambda self, exponent: self.copy_(float_power(self, exponent)) if self.dtype in (
+    D.float64, D.complex128) else _float_power_err(self)
+
+
+def _float_power_err(self):
+    from ._registry import _type_name
+    raise RuntimeError(f"the base given to float_power_ has dtype {_type_name(self.dtype)} but the operation's "
+                       f"result requires dtype Double")
 
 
 globals().update(FUNCS)

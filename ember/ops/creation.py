@@ -37,6 +37,8 @@ def _size_arg(size):
 def _finish(arr, dev, requires_grad):
     t = _make(arr, dev)
     if requires_grad:
+        if t.dtype.category < 2:  # factories word this differently from requires_grad_()
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
@@ -48,43 +50,185 @@ def _place(host_arr, dev):
     return be.from_host(host_arr) if not be.is_meta else be.empty(host_arr.shape, host_arr.dtype)
 
 
-def _py_infer(arr):
-    """torch's inference for Python data: float -> default dtype, complex -> default complex."""
-    k = arr.dtype
-    if k == np.float64:
-        return D.get_default_dtype()
-    if k == np.complex128:
-        return D.scalar_dtype(1j)
-    if k.kind == "U" or k.kind == "S" or k == object:
-        raise TypeError("new(): invalid data type 'str'" if k.kind in "US" else
-                        "tensor(): could not infer dtype from the given data")
-    return D.from_numpy_dtype(k)
+_PY_NUM = frozenset((int, float, bool, complex))
+_PLAIN_NP = (np.dtype(np.bool_), np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.complex128))
 
 
-def _check_ragged(data, depth=0):
-    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
-        n = len(data[0])
-        for item in data:
-            if not isinstance(item, (list, tuple)):
-                raise ValueError(f"expected sequence of length {n} at dim {depth + 1} (got {type(item).__name__})")
-            if len(item) != n:
-                raise ValueError(f"expected sequence of length {n} at dim {depth + 1} (got {len(item)})")
-        for item in data:
-            _check_ragged(item, depth + 1)
+def _plain_leaves(seq):
+    """True when nested lists/tuples hold only Python numbers, so NumPy converts them as torch would."""
+    if not seq:
+        return True
+    if isinstance(seq[0], (list, tuple)):
+        return all(isinstance(s, (list, tuple)) and _plain_leaves(s) for s in seq)
+    return {type(v) for v in seq} <= _PY_NUM
 
 
-def _has_float_tensor(data):
-    if isinstance(data, Tensor):
-        return data.dtype
-    if isinstance(data, (list, tuple)):
-        dts = [_has_float_tensor(x) for x in data]
-        dts = [d for d in dts if d is not None]
-        if dts:
-            r = dts[0]
-            for d in dts[1:]:
-                r = D.promote_types(r, d)
-            return r
-    return None
+def _py_sizes(data):
+    """torch's shape of nested data: follow first elements (tensors count as scalars, arrays add their shape)."""
+    sizes, x = [], data
+    while True:
+        if isinstance(x, np.ndarray):
+            sizes.extend(x.shape)
+            return sizes
+        if isinstance(x, (str, bytes)) and sizes:
+            raise ValueError(f"too many dimensions '{type(x).__name__}'")
+        if not isinstance(x, (list, tuple, range)):
+            return sizes
+        sizes.append(len(x))
+        if not len(x):
+            return sizes
+        x = x[0]
+
+
+def _py_infer_dtype(x):
+    """torch's dtype inference for Python data: promote the dtypes of every scalar."""
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):  # before float: np.float64 subclasses float
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, (bool, int, float, complex)):
+        return D.scalar_dtype(x)
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    if isinstance(x, (list, tuple, range)):
+        r = None
+        for item in x:
+            d = _py_infer_dtype(item)
+            r = d if r is None else D.promote_types(r, d)
+        return D.get_default_dtype() if r is None else r
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+
+
+def _overflow(dt):
+    return RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+
+
+def _py_converter(dt):
+    """Convert one Python/NumPy scalar (or one-element tensor) to ``dt`` with torch's checks."""
+    cat = dt.category
+    if cat == 1:
+        info = np.iinfo(dt.np)
+        lo, hi, flo, fhi, span = int(info.min), int(info.max), float(info.min), float(info.max), 1 << info.bits
+
+    def conv(v):
+        if isinstance(v, Tensor):
+            if v.numel() != 1:
+                if cat <= 1:
+                    raise TypeError("only integer tensors of a single element can be converted to an index")
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            v = v.item()
+        elif isinstance(v, (np.generic, np.ndarray)):
+            v = v.item()
+        if not isinstance(v, (bool, int, float, complex)):
+            if cat >= 2:
+                raise TypeError(f"must be real number, not {type(v).__name__}")
+            raise TypeError(f"'{type(v).__name__}' object cannot be interpreted as an integer")
+        if cat == 0:
+            return bool(v)
+        if cat == 3:
+            return complex(v)
+        if isinstance(v, complex):
+            raise TypeError("must be real number, not complex" if cat == 2 else
+                            "'complex' object cannot be interpreted as an integer")
+        if cat == 2:
+            return float(v)
+        if isinstance(v, float):
+            if v != v or v < flo or v > fhi:
+                raise _overflow(dt)
+            v = int(v)
+            return (v - lo) % span + lo  # float(max) may round up past max: wrap as the C cast does
+        v = int(v)
+        if dt is D.uint64:
+            if v < 0:
+                raise OverflowError("can't convert negative int to unsigned")
+            if v > hi:
+                raise OverflowError("int too big to convert")
+            return v
+        if not -(1 << 63) <= v < (1 << 63):
+            raise ValueError("Overflow when unpacking long long")
+        # unsigned types take negative ints down to -max, wrapping like two's complement
+        if v < (lo if lo else -hi) or v > hi:
+            raise _overflow(dt)
+        return v % span if not lo else v
+    return conv
+
+
+def _py_store(x, dim, sizes, out, conv):
+    if dim == len(sizes):
+        out.append(conv(x))
+        return
+    if isinstance(x, (np.ndarray, Tensor)) and x.ndim:
+        x = x.tolist() if isinstance(x, np.ndarray) else list(x.unbind(0))
+    if not isinstance(x, (list, tuple, range)):
+        raise TypeError("not a sequence")
+    if len(x) != sizes[dim]:
+        raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
+    for item in x:
+        _py_store(item, dim + 1, sizes, out, conv)
+
+
+def _from_python_slow(data, dtype):
+    sizes = _py_sizes(data)
+    dt = dtype or _py_infer_dtype(data)
+    n = 1
+    for s in sizes:
+        n *= s
+    if n == 0:  # torch stores nothing, so later rows are never checked
+        return np.empty(sizes, dt.np), dt
+    flat = []
+    _py_store(data, 0, sizes, flat, _py_converter(dt))
+    if dt.category == 1 or dt is D.bool_:
+        return np.array(flat, dtype=object if dt is D.uint64 else None).astype(dt.np).reshape(sizes), dt
+    return np.array(flat, dtype=dt.np).reshape(sizes), dt
+
+
+def _check_cast(arr, dt):
+    """torch's errors when Python numbers do not fit ``dt`` (NumPy would wrap silently)."""
+    cat, kind = dt.category, arr.dtype.kind
+    if cat == 2 and kind == "c":
+        raise TypeError("must be real number, not complex")
+    if cat != 1 or not arr.size:
+        return
+    if kind == "c":
+        raise TypeError("'complex' object cannot be interpreted as an integer")
+    info = np.iinfo(dt.np)
+    if dt is D.uint64 and kind in "iu" and arr.min() < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if kind == "f":
+        bad = ~np.isfinite(arr) | (arr < float(info.min)) | (arr > float(info.max))
+    elif kind in "iu":
+        # unsigned types take negative ints down to -max, wrapping like two's complement
+        bad = (arr < (info.min if info.min else -int(info.max))) | (arr > info.max)
+    else:
+        return
+    if bad.any():
+        raise _overflow(dt)
+
+
+def _from_python(data, dtype):
+    """(host ndarray, dtype) for Python numbers and nested sequences, with torch's inference and errors."""
+    arr = None
+    if type(data) in _PY_NUM or (isinstance(data, (list, tuple)) and _plain_leaves(data)):
+        try:
+            arr = np.array(data)
+        except (ValueError, OverflowError):  # ragged: the slow path raises torch's error
+            arr = None
+        if arr is not None:
+            if arr.dtype not in _PLAIN_NP:
+                arr = None  # ints beyond int64 (uint64 / object arrays)
+            elif arr.dtype.kind in "fc" and arr.size:
+                m = np.abs(arr)
+                if (np.isfinite(m) & (m >= 2.0 ** 63)).any():
+                    arr = None  # may hide Python ints beyond int64, which torch rejects
+    if arr is None:
+        return _from_python_slow(data, dtype)
+    if dtype is None:
+        dtype = D.get_default_dtype() if arr.dtype.kind == "f" else \
+            D.scalar_dtype(1j) if arr.dtype.kind == "c" else D.NP2DT[arr.dtype]
+        return arr.astype(dtype.np, copy=False), dtype
+    _check_cast(arr, dtype)
+    with np.errstate(all="ignore"):
+        return arr.astype(dtype.np), dtype
 
 
 def _to_host_array(data, dtype):
@@ -97,32 +241,18 @@ def _to_host_array(data, dtype):
         return np.array(arr, dtype=dt.np, copy=True), dt
     if isinstance(data, np.ndarray):
         dt = dtype or D.from_numpy_dtype(data.dtype)
-        return np.array(data, dtype=dt.np, copy=True), dt
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            return np.array(data, dtype=dt.np, copy=True), dt
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    _check_ragged(data)
-    tdt = _has_float_tensor(data) if isinstance(data, (list, tuple)) else None
-    if isinstance(data, (list, tuple)) and tdt is not None:
-        arr = np.array([_to_host_array(x, tdt)[0] if isinstance(x, (Tensor, list, tuple)) else x for x in data])
-        dt = dtype or (tdt if arr.dtype.kind in "fcb" or tdt.category >= 1 else _py_infer(arr))
-        return np.asarray(arr, dtype=dt.np), dt
+    if isinstance(data, np.generic):
+        return _from_python_slow(data, dtype)
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
         arr = np.asarray(data)
         dt = dtype or D.from_numpy_dtype(arr.dtype)
         return np.array(arr, dtype=dt.np, copy=True), dt
-    try:
-        arr = np.array(data)
-    except ValueError as e:
-        raise ValueError(str(e)) from None
-    if arr.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    dt = dtype or _py_infer(arr)
-    if dt.np is not None and arr.dtype != dt.np:
-        if arr.dtype.kind == "c" and dt.category < 3:
-            raise TypeError("can't convert complex to float") if dt.category == 2 else \
-                RuntimeError("value cannot be converted to type " + dt.name + " without overflow")
-        arr = arr.astype(dt.np)
-    return arr, dt
+    return _from_python(data, dtype)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -158,7 +288,9 @@ asarray = as_tensor
 def from_numpy(ndarray):
     """A CPU tensor sharing memory with ``ndarray`` (writes through either are seen by both)."""
     if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+        tp = type(ndarray)
+        name = tp.__name__ if tp.__module__ == "builtins" else f"{tp.__module__}.{tp.__name__}"
+        raise TypeError(f"expected np.ndarray (got {name})")
     if any(s < 0 for s in ndarray.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
                          "strides are not currently supported. (You can probably work around this by making a "
@@ -166,15 +298,15 @@ def from_numpy(ndarray):
     if any(s % ndarray.itemsize for s in ndarray.strides):
         raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy "
                          "array to reallocate the memory.")
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
     D.from_numpy_dtype(ndarray.dtype)
     if not ndarray.flags.writeable:
         warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
                       "This means writing to this tensor will result in undefined behavior. You may want to copy "
                       "the array to protect its data or make it writable before converting it to a tensor. This "
                       "type of warning will be suppressed for the rest of this program.", UserWarning, stacklevel=2)
-    if not ndarray.dtype.isnative:
-        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
-                         "between byte orders is currently not supported.")
     return _make(ndarray, to_device("cpu"), UntypedStorage(root_of(ndarray), to_device("cpu")))
 
 
@@ -412,9 +544,8 @@ def _move_fwd_apply(t, dev):
     if dst_be.is_meta:
         arr = dst_be.empty(t._data.shape, t._data.dtype)
     elif src_be.is_meta:
-        raise NotImplementedError("Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() "
-                                  "instead of torch.nn.Module.to() when moving module from meta to a different "
-                                  "device.")
+        # torch's Module.to() adds its to_empty() hint to this exact message
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
     else:
         arr = dst_be.from_host(src_be.to_host(t._data))
         if arr is t._data:
@@ -494,8 +625,11 @@ def cpu(self, memory_format=None):
 
 
 def cuda(self, device=None, non_blocking=False, memory_format=None):
-    return to(self, device=Device("cuda", device if isinstance(device, int) else 0) if not isinstance(
-        device, (str, Device)) else device)
+    if device is None:
+        device = "cuda"  # the current CUDA device
+    elif isinstance(device, int) and not isinstance(device, bool):
+        device = Device(device)  # a bare index: torch's error when there is no accelerator
+    return to(self, device=device)
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):

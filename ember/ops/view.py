@@ -114,7 +114,7 @@ _SQUEEZE = _defview("squeeze", lambda xp, x, dims: xp.squeeze(x, axis=dims) if d
 _UNSQUEEZE = _defview("unsqueeze", lambda xp, x, dim: xp.expand_dims(x, dim), _reshape_back)
 _ALIAS = _defview("alias", lambda xp, x: x[...], lambda g, out, x: g)
 _GETITEM = _defview("getitem", lambda xp, x, key: x[key], node="SliceBackward0", embed=True)
-_SELECT = _defview("select", lambda xp, x, dim, index: x[(slice(None),) * dim + (index,)], embed=True)
+_SELECT = _defview("select", lambda xp, x, dim, index: x[(slice(None),) * dim + (index, Ellipsis)], embed=True)
 _NARROW = _defview("narrow", lambda xp, x, dim, start, length:
                    x[(slice(None),) * dim + (slice(start, start + length),)], node="SliceBackward0", embed=True)
 _DIAGONAL = _defview("diagonal", lambda xp, x, offset, dim1, dim2: _diag_view(xp, x, offset, dim1, dim2),
@@ -129,6 +129,8 @@ _VIEW_DTYPE = _defview("view_dtype", lambda xp, x, npdt: x.view(npdt), None)
 
 def _diag_view(xp, x, offset, dim1, dim2):
     d = xp.diagonal(x, offset, dim1, dim2)
+    if not d.flags.writeable and x.flags.writeable:
+        d.flags.writeable = True  # NumPy hands out diagonals read-only; torch's diagonal is a writable view
     return d
 
 
@@ -198,7 +200,7 @@ def _replay(t, chain):
 
 
 _VIEW_SCATTER = defop("_view_scatter", "raw", _view_scatter_fwd, _view_scatter_vjp, needs=True,
-                      save_in=False, save_out=False, node="CopySlices")
+                      save_in=False, save_out=False, node="torch::autograd::CopySlices")
 
 
 # ---------------------------------------------------------------- public functions and methods
@@ -214,15 +216,14 @@ def view(self, *shape):
 def view_dtype(self, dtype):
     old, new = self.dtype.itemsize, dtype.itemsize
     if old != new:
+        from ._registry import _type_name
+        what = f"to view {_type_name(self.dtype)} as {_type_name(dtype)} (different element sizes)"
         if self._data.ndim == 0:
-            raise RuntimeError("self.dim() cannot be 0 to view " + str(self.dtype).replace("torch.", "") +
-                               " as " + str(dtype).replace("torch.", "") + " (different element sizes)")
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
         if self.stride()[-1] != 1:
-            raise RuntimeError("self.stride(-1) must be 1 to view " + str(self.dtype).replace("torch.", "") +
-                               " as " + str(dtype).replace("torch.", "") + " (different element sizes)")
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {self.stride()[-1]}")
         if (self.shape[-1] * old) % new != 0:
-            raise RuntimeError(f"self.size(-1) must be divisible by {new // old} to view {self.dtype} as "
-                               f"{dtype} (different element sizes), but got {self.shape[-1]}")
+            raise RuntimeError(f"self.size(-1) must be divisible by {new // old} {what}, but got {self.shape[-1]}")
     return apply(_VIEW_DTYPE, (self,), {"npdt": dtype.np})
 
 
