@@ -32,8 +32,7 @@ class UntypedStorage:
 
     def nbytes(self):
         r = self._root
-        return 0 if self.device.type == "meta" and r.strides and not any(r.strides) and r.size > 1 \
-            else r.size * r.dtype.itemsize
+        return r.size * r.dtype.itemsize
 
     size = nbytes
 
@@ -43,8 +42,6 @@ class UntypedStorage:
 
     def element_offset(self, arr):
         """Offset of ``arr``'s first element from the start of this storage, in elements of arr."""
-        if self.device.type == "meta":
-            return 0
         return (_ptr(arr) - _ptr(self._root)) // arr.dtype.itemsize
 
     def __len__(self):

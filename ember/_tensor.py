@@ -24,6 +24,7 @@ class Tensor:
     _grad = None
     _base = None         # the tensor this one is a view of
     _view_fn = None      # (parent view fn, view op, kw): replays the view on the base
+    _base_fn = None      # the base's grad_fn when this view's grad_fn was made (stale if it changed)
     _output_nr = 0
     _stor = None         # UntypedStorage, created on first use
 
@@ -70,14 +71,11 @@ class Tensor:
 
     def stride(self, dim=None):
         """Strides in elements (torch's convention), as a tuple or for one dimension."""
-        if self._device.type == "meta":
-            st = self.__dict__.get("_meta_strides") or _contiguous_strides(self._data.shape)
-        else:
-            a = self._data
-            isz = a.itemsize
-            st = tuple(s // isz for s in a.strides)
-            if not a.size and not any(st):  # NumPy zeroes the strides of a new empty array; torch's are C-order
-                st = _contiguous_strides(a.shape)
+        a = self._data  # meta arrays carry real strides too (see backend/meta_backend.py)
+        isz = a.itemsize
+        st = tuple(s // isz for s in a.strides)
+        if not a.size and not any(st):  # NumPy zeroes the strides of a new empty array; torch's are C-order
+            st = _contiguous_strides(a.shape)
         if dim is None:
             return st
         return st[_wrap_dim(dim, self._data.ndim)]
@@ -163,8 +161,6 @@ class Tensor:
         """True when the strides are C-ordered (size-1 dimensions may have any stride, as in torch)."""
         if memory_format is not None and getattr(memory_format, "name", "") == "channels_last":
             return _is_channels_last(self)
-        if self._device.type == "meta":
-            return self.stride() == _contiguous_strides(self._data.shape) or self._data.size <= 1
         a = self._data
         if a.flags.c_contiguous:
             return True

@@ -91,7 +91,7 @@ class _Pickler(pickle._Pickler):
     dispatch[_Global] = save_marker
 
     def save_dtype(self, obj):
-        self.save_marker(_g("torch", obj.name))
+        self.save(_g("torch", obj.name))  # through save(): the marker may already be memoized
 
     dispatch[D.dtype] = save_dtype
 
@@ -565,6 +565,22 @@ class _Unpickler(pickle.Unpickler):
         return ld
 
 
+_MAX_DEPTH = 1000
+
+
+def _check_depth(obj):
+    """Refuse containers nested deeper than any checkpoint needs (they break recursive code later)."""
+    stack, seen = [(obj, 0)], set()
+    while stack:
+        o, d = stack.pop()
+        if d > _MAX_DEPTH:
+            raise UnpicklingError(f"invalid checkpoint: containers nested more than {_MAX_DEPTH} levels deep")
+        if isinstance(o, (dict, list, tuple, set, frozenset)) and id(o) not in seen:
+            seen.add(id(o))
+            items = o.values() if isinstance(o, dict) else o
+            stack.extend((x, d + 1) for x in items)
+
+
 def _map_torch_name(module, name):
     import importlib
     mod = "ember" + module[len("torch"):]
@@ -645,7 +661,9 @@ def _load_from(fp, map_location, weights_only, mmap_path, kw):
             raise RuntimeError(f"checkpoint byte order '{order}' differs from this machine's '{sys.byteorder}'")
     up = _Unpickler(io.BytesIO(payload), reader, map_location, weights_only, **kw)
     try:
-        return up.load()
+        obj = up.load()
+        _check_depth(obj)
+        return obj
     except (UnpicklingError, RuntimeError):
         raise
     except RecursionError:

@@ -109,6 +109,11 @@ def defop(name, rule="same", fwd=None, vjp=None, **kw):
     return op
 
 
+def elementwise_shape(*shapes, **kw):
+    """Shape rule of elementwise ops: the broadcast of the tensor inputs' shapes (scalars have none)."""
+    return np.broadcast_shapes(*[s for s in shapes if isinstance(s, tuple)])
+
+
 ZERO = None  # vjp=ZERO marks an op whose gradient is zero everywhere (floor, sign, ...)
 
 
@@ -240,6 +245,7 @@ def _run(op, args, kw, dev, common, rg):
             out._base, out._view_fn = src._base, (src._view_fn, op, kw)
         else:
             out._base, out._view_fn = src, (None, op, kw)
+        out._base_fn = out._base.grad_fn  # the base history this view's grad_fn was made from
     else:
         if out_arr.base is not None and not be.is_meta:
             r = root_of(out_arr)
@@ -274,6 +280,9 @@ def _attach(op, args, kw, out, out_arr):
                         fn = accumulate_node(a)
                     edges.append((fn, 0))
                 else:
+                    b = a._base
+                    if b is not None and a._base_fn is not b.grad_fn:
+                        fn = refresh_view(a)
                     edges.append((fn, a._output_nr))
             else:
                 edges.append(None)
@@ -305,8 +314,9 @@ def _meta_forward(op, args, kw, compute, outdt, be):
         shp = op.shape(*shapes, **kw)
         dt = outdt.np if outdt is not None else _meta_raw_dtype(op, args, kw)
         return be.empty(shp, dt)
-    arrs = [(a._data.astype(compute.np) if compute is not None and a._data.dtype != compute.np else a._data)
-            if isinstance(a, Tensor) else a for a in args]
+    # meta arrays' values must never be read: run the forward on same-shaped zero-stride stand-ins
+    arrs = [be.standin(a._data.astype(compute.np) if compute is not None and a._data.dtype != compute.np
+                       else a._data) if isinstance(a, Tensor) else a for a in args]
     with np.errstate(all="ignore"):
         r = np.asarray(op.fwd(np, *arrs, **kw))
     if outdt is not None and r.dtype != outdt.np:
@@ -438,7 +448,24 @@ def rebase_history(self, res):
     base.__dict__.pop("_output_nr", None)
     # the view's own history is now "this view of the new base"
     v = replay_views(base, chain)
-    self.grad_fn, self._rg = v.grad_fn, True
+    self.grad_fn, self._rg, self._base_fn = v.grad_fn, True, base.grad_fn
+
+
+def refresh_view(v):
+    """``v``'s base was given a new history by an in-place op (on it or through another view) after ``v``
+    was made: v's grad_fn becomes "this view of the base's current history", as in torch."""
+    base = v._base
+    if base.grad_fn is None:
+        return v.grad_fn
+    prev = _gm.enabled
+    _gm.enabled = True
+    try:
+        r = replay_views(base, view_chain(v))
+    finally:
+        _gm.enabled = prev
+    v.grad_fn, v._rg, v._base_fn = r.grad_fn, True, base.grad_fn
+    v.__dict__.pop("_output_nr", None)
+    return v.grad_fn
 
 
 def view_chain(t):

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._api import binary_forms
-from ._registry import OPS, apply, apply2, apply_inplace, defop, rapply2, write_out
+from ._registry import OPS, apply, apply2, apply_inplace, defop, elementwise_shape, rapply2, write_out
 
 
 def _tname(npdt):
@@ -79,7 +79,7 @@ def _div_vjp(g, out, a, b, needs):
 
 
 def _cmp(name, f):
-    return defop(name, "compare", f)
+    return defop(name, "compare", f, shape=elementwise_shape)
 
 
 def _minmax_vjp(which):
@@ -228,7 +228,7 @@ _TABLE = [
 
 FUNCS = {}
 for _name, _rule, _fwd, _vjp, _opts in _TABLE:
-    _op = defop(_name, _rule, _fwd, _vjp, **_opts)
+    _op = defop(_name, _rule, _fwd, _vjp, shape=elementwise_shape, **_opts)
     if _name not in ("add", "sub", "div_floor", "div_trunc"):
         FUNCS[_name] = binary_forms(_op)
 
@@ -240,13 +240,13 @@ for _name, _f in [("eq", lambda xp, a, b: xp.equal(a, b)), ("ne", lambda xp, a, 
 for _name, _f in [("logical_and", lambda xp, a, b: xp.logical_and(a, b)),
                   ("logical_or", lambda xp, a, b: xp.logical_or(a, b)),
                   ("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))]:
-    FUNCS[_name] = binary_forms(defop(_name, "bool", _f))
+    FUNCS[_name] = binary_forms(defop(_name, "bool", _f, shape=elementwise_shape))
 
 for _name, _np, _c in [("bitwise_and", "bitwise_and", "bitwise_and"), ("bitwise_or", "bitwise_or", "bitwise_or"),
                        ("bitwise_xor", "bitwise_xor", "bitwise_xor"),
                        ("bitwise_left_shift", "left_shift", "lshift"),
                        ("bitwise_right_shift", "right_shift", "rshift")]:
-    FUNCS[_name] = binary_forms(defop(_name, "promote", _bitwise(_np, _c)))
+    FUNCS[_name] = binary_forms(defop(_name, "promote", _bitwise(_np, _c), shape=elementwise_shape))
 
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _DIV_MODES = {None: _DIV, "floor": OPS["div_floor"], "trunc": OPS["div_trunc"]}

@@ -442,14 +442,51 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(_place(arr, dev), dev, requires_grad)
 
 
-def _linspace_host(start, end, steps):
+def _two_prod(a, b):
+    """Dekker's error-free product: p + e == a * b exactly (float64 arrays)."""
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    ah = a * split
+    ah = ah - (ah - a)
+    al = a - ah
+    bh = b * split
+    bh = bh - (bh - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
+def _fma64(a, b, c):
+    """a * b + c rounded once (up to rare ties), vectorised: what C's fma gives torch's kernels."""
+    p, e = _two_prod(a, b)
+    s = p + c
+    bb = s - p
+    t = (p - (s - bb)) + (c - bb)
+    return s + (t + e)
+
+
+def _linspace_host(start, end, steps, npdt=np.dtype(np.float64)):
+    """torch's CPU linspace: step = (end - start) / (steps - 1) in the dtype; the first half is
+    fma(i, step, start) and the second half fma(-step, steps - 1 - i, end), for symmetry."""
     if steps == 1:
-        return np.array([start], dtype=np.float64 if not isinstance(start, complex) else np.complex128)
-    step = (end - start) / (steps - 1)
+        return np.array([start], dtype=np.complex128 if isinstance(start, complex) else np.float64)
+    if isinstance(start, complex) or isinstance(end, complex):
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    t = npdt.type if npdt.kind == "f" else np.float64
+    st, en = float(t(start)), float(t(end))
+    step = float(t(t(en - st) / t(steps - 1)))
     i = np.arange(steps, dtype=np.float64)
     half = steps // 2
-    # torch fills the first half from start and the second half from end, for symmetry
-    return np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    first, second = i[:half], (steps - 1 - i[half:])
+    if npdt == np.float64 or npdt.kind != "f":
+        lo = _fma64(first, np.float64(step), np.float64(st))
+        hi = _fma64(-np.float64(step), second, np.float64(en))
+    else:  # float32/16: the float64 product is exact, so one float64 rounding then the dtype's
+        lo = first * step + st
+        hi = -step * second + en
+    return np.concatenate([lo, hi])
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -463,7 +500,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     elif dt.category == 1:
         arr = np.trunc(_linspace_host(float(start), float(end), steps)).astype(dt.np)
     else:
-        arr = _linspace_host(start, end, steps).astype(dt.np)
+        arr = _linspace_host(start, end, steps, dt.np if dt.category == 2 and dt.np is not None else
+                             np.dtype(np.float64)).astype(dt.np)
     return _finish(_place(arr, dev), dev, requires_grad)
 
 

@@ -65,6 +65,13 @@ def _matmul_fwd(xp, a, b):
 
 def _matmul_shape(sa, sb):
     import numpy as np
+    if len(sa) == 0 or len(sb) == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D and "
+                           f"{len(sb)}D")
+    ka, kb = sa[-1], (sb[0] if len(sb) == 1 else sb[-2])
+    if ka != kb:  # the forward's own checks give torch's message for each case
+        _matmul_fwd(np, np.empty(sa if len(sa) <= 2 else sa[-2:], np.float32),
+                    np.empty(sb if len(sb) <= 2 else sb[-2:], np.float32))
     if len(sa) == 1 and len(sb) == 1:
         return ()
     if len(sa) == 1:

@@ -72,7 +72,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = _dims(dim, input._data.ndim)
     dt = _sum_out_dtype(input, dtype)
-    r = apply(_SUM_ND, (input,), {"dims": dims, "keepdim": keepdim, "npdt": dt.np, "nd": input._data.ndim})
+    r = apply(_SUM_ALL if dim is None else _SUM_ND, (input,),
+              {"dims": dims, "keepdim": keepdim, "npdt": dt.np, "nd": input._data.ndim})
     return r if out is None else write_out(out, r)
 
 
@@ -83,6 +84,9 @@ def _sum_nd_vjp(g, out, x, dims, keepdim, npdt, nd):
 _SUM_ND = defop("sum_nd", "raw", lambda xp, x, dims, keepdim, npdt, nd: _sum_fwd(xp, x, dims, keepdim, npdt),
                 _sum_nd_vjp, save_in=False, save_out=False, node="SumBackward1",
                 shape=lambda s, dims, keepdim, npdt, nd: _reduced_shape(s, dims, keepdim))
+# torch names the graph node by overload: sum() is SumBackward0, sum(dim) SumBackward1 (same math)
+_SUM_ALL = defop("sum_all", "raw", _SUM_ND.fwd, _sum_nd_vjp, save_in=False, save_out=False, node="SumBackward0",
+                 shape=_SUM_ND.shape)
 
 
 def _F(name):
@@ -108,6 +112,8 @@ def _mean_fwd(xp, x, dims, keepdim, nd, n):
 _MEAN = defop("mean", "raw", _mean_fwd,
               lambda g, out, x, dims, keepdim, nd, n: _keep(g, nd, dims, keepdim) / n,
               save_in=False, save_out=False, shape=lambda s, dims, keepdim, nd, n: _reduced_shape(s, dims, keepdim))
+_MEAN_DIM = defop("mean_dim", "raw", _mean_fwd, _MEAN.vjp, save_in=False, save_out=False, node="MeanBackward1",
+                  shape=_MEAN.shape)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -118,7 +124,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_tn(input.dtype)}")
     dims = _dims(dim, input._data.ndim)
-    r = apply(_MEAN, (input,), {"dims": dims, "keepdim": keepdim, "nd": input._data.ndim,
+    r = apply(_MEAN if dim is None else _MEAN_DIM, (input,), {"dims": dims, "keepdim": keepdim, "nd": input._data.ndim,
                                 "n": _count(input._data.shape, dims)})
     return r if out is None else write_out(out, r)
 

@@ -6,7 +6,7 @@ import math
 
 from . import _special as S
 from ._api import unary_forms
-from ._registry import ZERO, _zero_vjp, defop
+from ._registry import ZERO, _zero_vjp, defop, elementwise_shape
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
@@ -86,7 +86,7 @@ _TABLE = [
 
 FUNCS = {}
 for _name, _rule, _fwd, _vjp, _opts in _TABLE:
-    _op = defop(_name, _rule, _fwd, _vjp if _vjp is not ZERO else _zero_vjp, **_opts)
+    _op = defop(_name, _rule, _fwd, _vjp if _vjp is not ZERO else _zero_vjp, shape=elementwise_shape, **_opts)
     if _name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "angle"):
         FUNCS[_name] = unary_forms(_op, inplace=False)
     elif _name == "logit":
