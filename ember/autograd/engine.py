@@ -204,6 +204,9 @@ def _batched_grad(roots, grads, inputs, retain_graph, create_graph):
 
 def call_directly(node, grads):
     """``grad_fn(*grads)``: run one node outside a backward pass (the graph is kept)."""
+    n = len(node._out_metas) if node._custom else getattr(node.op, "nout", 1) == -1 and len(grads) or 1
+    if len(grads) != n:
+        raise TypeError(f"expected {n} arguments, got {len(grads)} instead")
     gs = {i: g for i, g in enumerate(grads) if g is not None}
     res = _call_node(node, gs, True, grad_mode.state.enabled)
     fixed = []
@@ -446,7 +449,7 @@ def _call_node(node, gs, retain_graph, create_graph):
     if node._tensor_hooks:
         gs = _tensor_pre_hooks(node, gs, create_graph)
     if node._pre_hooks:
-        n = max(gs, default=0) + 1
+        n = len(node._out_metas) if node._custom else max(gs, default=0) + 1
         gtuple = tuple(gs.get(i) for i in range(n))
         for h in list(node._pre_hooks.values()):
             r = h(gtuple)
@@ -460,7 +463,7 @@ def _call_node(node, gs, retain_graph, create_graph):
             if anomaly_mode.state.enabled:
                 anomaly_mode.report(node, exc)
             raise
-        gout = tuple(gs.get(i) for i in range(max(gs, default=0) + 1))
+        gout = tuple(gs.get(i) for i in range(len(node._out_metas)))
     else:
         op = node.op
         multi = getattr(op, "nout", 1) == -1
@@ -477,14 +480,17 @@ def _call_node(node, gs, retain_graph, create_graph):
             kw = node.kw
             if op.needs:
                 kw = dict(kw, needs=_expand_needs(node))
+            conj = getattr(op, "holo", False) and not multi and g is not None and g.dtype.category == 3
             try:
-                res = op.vjp(g, out, *node.inputs, **kw)
+                res = op.vjp(g.conj_physical() if conj else g, out, *node.inputs, **kw)
             except Exception as exc:
                 if anomaly_mode.state.enabled:
                     anomaly_mode.report(node, exc)
                 raise
             if not isinstance(res, (tuple, list)):
                 res = (res,)
+            if conj:
+                res = [r.conj_physical() if r is not None and r.dtype.category == 3 else r for r in res]
             # one result per positional input; keep those of tensor inputs (meta[3] is the position)
             grads = [res[m[3]] if m[3] < len(res) else None for m in node.metas]
     if anomaly_mode.state.enabled:

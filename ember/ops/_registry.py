@@ -63,10 +63,10 @@ RULES = {"same": _same, "promote": _same, "float": _float, "compare": _compare, 
 class Op:
     """One op: ``fwd(xp, *arrays, **kw)`` and ``vjp(g, out, *inputs, **kw)`` side by side."""
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
-                 "node_name", "ufunc", "int_ok", "check", "_rc", "__weakref__")
+                 "node_name", "ufunc", "int_ok", "check", "holo", "_rc", "__weakref__")
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
-                 needs=False, node=None, ufunc=None, int_ok=True, check=None):
+                 needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False):
         self.name, self.fwd, self.vjp = name, fwd, vjp
         self.rule = RULES[rule] if isinstance(rule, str) else rule
         self.shape, self.view = shape, view
@@ -75,6 +75,9 @@ class Op:
         self.ufunc, self.int_ok = ufunc, int_ok
         # views keep their input only for its shape: a later in-place write must not invalidate them
         self.check = (not view) if check is None else check
+        # holomorphic ops write their vjp as g * f'(z); for complex tensors torch's convention is
+        # g * conj(f'(z)), which the engine gets as conj(vjp(conj(g))) -- nothing changes for real ones
+        self.holo = holo
         self._rc = {}
 
     def __call__(self, *args, **kw):

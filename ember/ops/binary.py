@@ -73,6 +73,13 @@ def _pow_vjp(g, out, a, b, needs):
     return ga, gb
 
 
+def _rem_grad_ok(a):
+    # torch has no derivative for remainder(Scalar, Tensor)
+    if not isinstance(a, Tensor):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+    return True
+
+
 def _div_vjp(g, out, a, b, needs):
     return (g / b if needs[0] else None,
             -(g * a) / (b * b) if needs[1] else None)
@@ -191,7 +198,8 @@ _TABLE = [
                                                                       g * 0 if needs[1] else None),
      {"needs": True, "node": "DivBackward1"}),
     ("remainder", "promote", _remainder,
-     lambda g, out, a, b, needs: (g if needs[0] else None, -(g * (a / b).floor()) if needs[1] else None),
+     lambda g, out, a, b, needs: (g if needs[0] else None, -(g * (a / b).floor()) if needs[1] and
+                                  _rem_grad_ok(a) else None),
      {"needs": True, "save_out": False}),
     ("fmod", "promote", _fmod,
      lambda g, out, a, b, needs: (g if needs[0] else None, -(g * (a / b).trunc()) if needs[1] else None),
@@ -228,7 +236,8 @@ _TABLE = [
 
 FUNCS = {}
 for _name, _rule, _fwd, _vjp, _opts in _TABLE:
-    _op = defop(_name, _rule, _fwd, _vjp, shape=elementwise_shape, **_opts)
+    _op = defop(_name, _rule, _fwd, _vjp, shape=elementwise_shape,
+                holo=_name in ("add", "sub", "mul", "div", "pow", "logaddexp"), **_opts)
     if _name not in ("add", "sub", "div_floor", "div_trunc"):
         FUNCS[_name] = binary_forms(_op)
 
@@ -373,6 +382,8 @@ def _neg(self):
 
 
 def _invert(self):
+    if self.dtype.category >= 2:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     if self.dtype.name == "bool":
         return apply(OPS["logical_not"], (self,), {})
     return apply(OPS["bitwise_not"], (self,), {})
@@ -436,6 +447,8 @@ _T.__rxor__ = lambda self, other: rapply2(OPS["bitwise_xor"], other, self)
 _T.__ixor__ = _inplace_op(OPS["bitwise_xor"])
 _T.__lshift__ = lambda self, other: apply2(OPS["bitwise_left_shift"], self, other)
 _T.__rshift__ = lambda self, other: apply2(OPS["bitwise_right_shift"], self, other)
+_T.__rlshift__ = lambda self, other: rapply2(OPS["bitwise_left_shift"], other, self)
+_T.__rrshift__ = lambda self, other: rapply2(OPS["bitwise_right_shift"], other, self)
 _T.__ilshift__ = _inplace_op(OPS["bitwise_left_shift"])
 _T.__irshift__ = _inplace_op(OPS["bitwise_right_shift"])
 _T.__eq__ = lambda self, other: apply2(OPS["eq"], self, other) if _cmp_ok(other) else False

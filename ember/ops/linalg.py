@@ -81,7 +81,8 @@ def _matmul_shape(sa, sb):
     return tuple(np.broadcast_shapes(sa[:-2], sb[:-2])) + (sa[-2], sb[-1])
 
 
-_MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_out=False, shape=_matmul_shape,
+_MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_out=False, holo=True,
+                shape=_matmul_shape,
                 node="MmBackward0")
 
 
@@ -95,7 +96,7 @@ def _mm_fwd(xp, a, b):
     return xp.matmul(a, b)
 
 
-_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_out=False,
+_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_out=False, holo=True,
             shape=lambda sa, sb: (sa[0], sb[1]))
 
 
@@ -110,7 +111,7 @@ def _bmm_fwd(xp, a, b):
     return xp.matmul(a, b)
 
 
-_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_out=False,
+_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_out=False, holo=True,
              shape=lambda sa, sb: (sa[0], sa[1], sb[2]))
 
 
@@ -126,7 +127,7 @@ def _mv_fwd(xp, a, v):
 _MV = defop("mv", "promote", _mv_fwd,
             lambda g, out, a, v, needs: (g.unsqueeze(1) * _cj(v) if needs[0] else None,
                                          _cj(a.mT) @ g if needs[1] else None),
-            needs=True, save_out=False, shape=lambda sa, sv: (sa[0],))
+            needs=True, save_out=False, shape=lambda sa, sv: (sa[0],), holo=True)
 
 
 def _dot_fwd(xp, a, b):
@@ -149,7 +150,7 @@ def _tn(npdt):
 
 _DOT = defop("dot", "raw", _dot_fwd,
              lambda g, out, a, b, needs: (g * _cj(b) if needs[0] else None, g * _cj(a) if needs[1] else None),
-             needs=True, save_out=False, shape=lambda sa, sb: ())
+             needs=True, save_out=False, shape=lambda sa, sb: (), holo=True)
 
 
 def _check_same_dtype(name, a, b):

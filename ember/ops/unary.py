@@ -16,6 +16,54 @@ def _sgn_real(x):
     return x.sign()
 
 
+def _tname(npdt):
+    from .. import _dtype as D
+    from ._registry import _type_name
+    return _type_name(D.NP2DT[npdt])
+
+
+def _kernel(kernel, bad, f):
+    """Wrap a forward: torch's NotImplementedError when the compute dtype's kind is in ``bad``."""
+    def g(xp, *args, **kw):
+        for x in args:
+            dt = getattr(x, "dtype", None)
+            if dt is not None:
+                if dt.kind in bad:
+                    raise NotImplementedError(f"\"{kernel}\" not implemented for '{_tname(dt)}'")
+                break
+        return f(xp, *args, **kw)
+    return g
+
+
+def _sign(xp, x):
+    # torch: sign(nan) is 0
+    r = xp.sign(x)
+    return xp.where(xp.isnan(x), 0, r).astype(x.dtype) if x.dtype.kind == "f" else r
+
+
+def _relu(xp, x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return xp.maximum(x, 0)
+
+
+def _neg(xp, x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return xp.negative(x)
+
+
+def _square_rule(c):
+    # bool squares to int64 (torch computes it as pow(x, 2))
+    from .. import _dtype as D
+    return (D.int64, D.int64) if c is D.bool_ else (c, c)
+
+
+def _rounding(name):
+    return _kernel(name + "_vml_cpu", "b", lambda xp, x: getattr(xp, name)(x) if x.dtype.kind in "fc" else x.copy())
+
+
 # name, dtype rule, forward, vjp, extra options
 _TABLE = [
     ("exp", "float", lambda xp, x: xp.exp(x), lambda g, out, x: g * out, {"save_in": False}),
@@ -58,16 +106,16 @@ _TABLE = [
      {"save_out": False}),
     ("polygamma_1", "float", lambda xp, x: S.trigamma(xp, x), None, {}),
     ("reciprocal", "float", lambda xp, x: 1 / x, lambda g, out, x: -(g * out * out), {"save_in": False}),
-    ("neg", "same", lambda xp, x: xp.negative(x), lambda g, out, x: -g, {"save_in": False, "save_out": False}),
-    ("square", "promote", lambda xp, x: x * x, lambda g, out, x: g * 2 * x, {"save_out": False}),
-    ("abs", "real", lambda xp, x: xp.abs(x), lambda g, out, x: g * x.sgn(), {"save_out": False}),
-    ("sign", "same", lambda xp, x: xp.sign(x), ZERO, {}),
-    ("sgn", "same", lambda xp, x: S.sgn(xp, x), ZERO, {}),
-    ("floor", "same", lambda xp, x: xp.floor(x) if x.dtype.kind in "fc" else x.copy(), ZERO, {}),
-    ("ceil", "same", lambda xp, x: xp.ceil(x) if x.dtype.kind in "fc" else x.copy(), ZERO, {}),
-    ("trunc", "same", lambda xp, x: xp.trunc(x) if x.dtype.kind in "fc" else x.copy(), ZERO, {}),
-    ("frac", "same", lambda xp, x: x - xp.trunc(x), lambda g, out, x: g, {"save_in": False, "save_out": False}),
-    ("relu", "same", lambda xp, x: xp.maximum(x, 0), lambda g, out, x: g * (out > 0), {"save_in": False}),
+    ("neg", "same", _neg, lambda g, out, x: -g, {"save_in": False, "save_out": False}),
+    ("square", _square_rule, lambda xp, x: x * x, lambda g, out, x: g * 2 * x, {"save_out": False}),
+    ("abs", "real", _kernel("abs_cpu", "b", lambda xp, x: xp.abs(x)), lambda g, out, x: g * x.sgn(), {"save_out": False}),
+    ("sign", "same", _sign, ZERO, {}),
+    ("sgn", "same", lambda xp, x: S.sgn(xp, x) if x.dtype.kind == "c" else _sign(xp, x), ZERO, {}),
+    ("floor", "same", _rounding("floor"), ZERO, {}),
+    ("ceil", "same", _rounding("ceil"), ZERO, {}),
+    ("trunc", "same", _rounding("trunc"), ZERO, {}),
+    ("frac", "same", _kernel("frac_cpu", "biu", lambda xp, x: x - xp.trunc(x)), lambda g, out, x: g, {"save_in": False, "save_out": False}),
+    ("relu", "same", _relu, lambda g, out, x: g * (out > 0), {"save_in": False}),
     ("angle", "float_real", lambda xp, x: xp.angle(x) if x.dtype.kind == "c" else
      xp.where(x < 0, math.pi, 0.0).astype(x.dtype) * (x == x) + xp.where(x != x, x, 0), ZERO, {}),
     ("signbit", "bool", lambda xp, x: xp.signbit(x), None, {}),
@@ -79,14 +127,17 @@ _TABLE = [
     ("isneginf", "bool", lambda xp, x: xp.isneginf(x) if x.dtype.kind != "c" else xp.zeros(x.shape, bool),
      None, {}),
     ("logical_not", "bool", lambda xp, x: xp.logical_not(x), None, {}),
-    ("bitwise_not", "integral", lambda xp, x: S.bitwise_not(xp, x), None, {}),
+    ("bitwise_not", "integral", _kernel("bitwise_not_cpu", "fc", lambda xp, x: S.bitwise_not(xp, x)), None, {}),
     ("conj_physical", "same", lambda xp, x: xp.conj(x), lambda g, out, x: g.conj_physical(),
      {"save_in": False, "save_out": False}),
 ]
 
+# vjps of these are already written in torch's complex convention (or the op is not analytic)
+_NOT_HOLOMORPHIC = {"abs", "sgn", "angle", "conj_physical", "sign", "floor", "ceil", "trunc", "frac", "relu"}
 FUNCS = {}
 for _name, _rule, _fwd, _vjp, _opts in _TABLE:
-    _op = defop(_name, _rule, _fwd, _vjp if _vjp is not ZERO else _zero_vjp, shape=elementwise_shape, **_opts)
+    _op = defop(_name, _rule, _fwd, _vjp if _vjp is not ZERO else _zero_vjp, shape=elementwise_shape,
+                holo=_name not in _NOT_HOLOMORPHIC, **_opts)
     if _name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "angle"):
         FUNCS[_name] = unary_forms(_op, inplace=False)
     elif _name == "logit":
@@ -116,4 +167,22 @@ FUNCS["logit"] = logit
 from .._tensor import Tensor as _T  # noqa: E402
 
 _T.logit, _T.logit_ = _logit_method, _logit_
+
+
+def conj(input):
+    """The complex conjugate; real tensors are returned as they are (torch's lazy conj is a no-op there)."""
+    return input.conj_physical() if input.dtype.category == 3 else input
+
+
+def resolve_conj(input):
+    return input
+
+
+def is_conj(input):
+    return False
+
+
+_T.conj, _T.resolve_conj, _T.resolve_neg = conj, resolve_conj, resolve_conj
+_T.is_conj, _T.is_neg = is_conj, is_conj
+FUNCS.update(conj=conj, resolve_conj=resolve_conj, resolve_neg=resolve_conj, is_conj=is_conj)
 globals().update(FUNCS)
