@@ -107,8 +107,15 @@ _PERMUTE = _defview("permute", lambda xp, x, dims: xp.transpose(x, dims),
                     lambda g, out, x, dims: g.permute(tuple(np.argsort(dims))))
 _TRANSPOSE = _defview("transpose", lambda xp, x, dim0, dim1: xp.swapaxes(x, dim0, dim1),
                       lambda g, out, x, dim0, dim1: g.transpose(dim0, dim1))
-_EXPAND = _defview("expand", lambda xp, x, shape: xp.broadcast_to(x, shape),
-                   lambda g, out, x, shape: g)
+def _expand_fwd(xp, x, shape):
+    # torch keeps the stride of dims that are not expanded (NumPy's broadcast_to zeroes size-1 ones)
+    lead = len(shape) - x.ndim
+    strides = tuple(0 if i < lead or (x.shape[i - lead] == 1 and n != 1) else x.strides[i - lead]
+                    for i, n in enumerate(shape))
+    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+_EXPAND = _defview("expand", _expand_fwd, lambda g, out, x, shape: g)
 _SQUEEZE = _defview("squeeze", lambda xp, x, dims: xp.squeeze(x, axis=dims) if dims else x[...],
                     _reshape_back)
 _UNSQUEEZE = _defview("unsqueeze", lambda xp, x, dim: xp.expand_dims(x, dim), _reshape_back)
