@@ -159,10 +159,15 @@ class Generator:
         return g
 
     def __reduce__(self):
-        return (Generator, (self._device,), (self._seed, None, self.get_state()))
+        # the state travels as bytes (torch pickles a ByteTensor; bytes keep pickling independent of tensors)
+        return (Generator, (self._device,), (self._seed, None, self._state_bytes().tobytes()))
 
     def __setstate__(self, state):
-        self.set_state(state[2])
+        st = state[2]
+        if isinstance(st, (bytes, bytearray)):
+            from ._tensor import Tensor
+            st = Tensor._make(np.frombuffer(st, np.uint8).copy())
+        self.set_state(st)
 
     def __repr__(self):
         return f"<ember.Generator object at {hex(id(self))}>"

@@ -156,34 +156,7 @@ def _fill_in_zeros(grads, refs, strict, create_graph, stage):
 def _stack(rows):
     if not rows:
         raise RuntimeError("stack expects a non-empty TensorList")
-    ops = _ops()
-    if hasattr(ops, "stack"):
-        return ops.stack(rows)
-    return _Stack.apply(*rows)
-
-
-def _make_stack():
-    from .function import Function
-
-    class _Stack(Function):
-        """Stack along a new first dim (used until the join ops provide ``stack``)."""
-
-        @staticmethod
-        def forward(ctx, *rows):
-            import numpy as np
-            xp = rows[0]._device.backend.xp
-            ctx.n = len(rows)
-            arr = xp.stack([r._data for r in rows]) if xp is not np else np.stack([r._data for r in rows])
-            return Tensor._make(arr, rows[0]._device)
-
-        @staticmethod
-        def backward(ctx, g):
-            return tuple(g.select(0, i) for i in range(ctx.n))
-
-    return _Stack
-
-
-_Stack = _make_stack()
+    return _ops().stack(rows)
 
 
 # ---------------------------------------------------------------- vjp / jvp

@@ -69,44 +69,32 @@ def _eval(func, inputs, part):
 
 
 def _numerical(func, inputs, diff_in, out_idx, eps, part):
-    """jac[j][i]: (numel of input j) x (numel of output i) finite-difference Jacobians."""
+    """jac[j][i]: (numel of input j) x (numel of output i) central-difference Jacobians, perturbing the
+    inputs' memory in place (and restoring it) one element at a time."""
     jac = []
     for j in diff_in:
-        t = inputs[j]
-        data = t._data
-        n = data.size
+        data = inputs[j]._data
+        steps = [1.0] if data.dtype.kind != "c" else [1.0, 1j]
         rows = []
-        perturbs = [1.0] if data.dtype.kind != "c" else [1.0, 1j]
-        for idx in np.ndindex(*data.shape) if data.ndim else [()]:
-            orig = data[idx].item() if hasattr(data[idx], "item") else data[idx]
-            per_out = None
-            for p in perturbs:
-                data[idx] = orig - eps * p
+        for idx in np.ndindex(*data.shape):
+            orig = data[idx].item()
+            row = None
+            for step in steps:
+                data[idx] = orig - eps * step
                 outa = _eval(func, inputs, part)
-                data[idx] = orig + eps * p
+                data[idx] = orig + eps * step
                 outb = _eval(func, inputs, part)
                 data[idx] = orig
                 d = [(b - a) / (2 * eps) if a is not None else None for a, b in zip(outa, outb)]
-                if per_out is None:
-                    per_out = d
-                else:  # complex input: ds/dx + i ds/dy
-                    per_out = [x + 1j * y if x is not None else None for x, y in zip(per_out, d)]
-            rows.append(per_out)
-        mats = []
-        for i in out_idx:
-            cols = []
-            for r in rows:
-                cols.append(r[i].reshape(-1))
-            m = np.stack(cols) if rows else np.zeros((0, 0))
-            if not rows:
-                m = np.zeros((n, _numel_out(func, inputs, i, part)))
-            mats.append(m)
-        jac.append(mats)
+                # complex input: the entry is ds/dx + i ds/dy
+                row = d if row is None else [x + 1j * y if x is not None else None for x, y in zip(row, d)]
+            rows.append(row)
+        if rows:
+            jac.append([np.stack([r[i].reshape(-1) for r in rows]) for i in out_idx])
+        else:  # an empty input: 0 x numel(output) matrices
+            outs = _eval(func, inputs, part)
+            jac.append([np.zeros((0, outs[i].size), dtype=outs[i].dtype) for i in out_idx])
     return jac
-
-
-def _numel_out(func, inputs, i, part):
-    return _eval(func, inputs, part)[i].size
 
 
 # ---------------------------------------------------------------- analytical Jacobians

@@ -117,7 +117,15 @@ class AccumulateGrad(Node):
         return ()
 
     def __call__(self, *grads):
-        raise RuntimeError("AccumulateGrad cannot be called directly; use Tensor.backward()")
+        """Accumulate ``grads[0]`` into ``variable.grad`` (what backward does at this leaf)."""
+        if len(grads) != 1:
+            raise TypeError(f"expected 1 arguments, got {len(grads)} instead")
+        from . import grad_mode
+        from .engine import _accumulate
+        if grads[0] is not None:
+            g = grads[0]
+            _accumulate(self, g, grad_mode.state.enabled)
+        return ()
 
 
 GradientEdge = namedtuple("GradientEdge", ["node", "output_nr", "ownership_token"], defaults=(None,))
@@ -158,6 +166,10 @@ def edge_of(t):
     fn = t.grad_fn
     if fn is None:
         return (accumulate_node(t), 0)
+    b = t._base
+    if b is not None and t._base_fn is not b.grad_fn:
+        from ..ops._registry import refresh_view
+        fn = refresh_view(t)
     return (fn, t._output_nr)
 
 

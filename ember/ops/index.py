@@ -7,6 +7,7 @@ forward writes into a copy of its input; the in-place forms write straight into 
 autograd history is needed and otherwise go through ``apply_inplace`` (so writes through views rewrite
 the base's history like torch's CopySlices).
 """
+import functools
 import numbers
 import operator
 import warnings
@@ -29,6 +30,18 @@ def _F(name):
 
 
 # ---------------------------------------------------------------- shared helpers
+def axis_alias(f):
+    """Accept NumPy's ``axis=`` for ``dim=`` (torch's argument parser does)."""
+    @functools.wraps(f)
+    def g(*args, **kw):
+        if "axis" in kw:
+            if "dim" in kw:
+                raise TypeError(f"{f.__name__}() got multiple values for argument 'dim'")
+            kw["dim"] = kw.pop("axis")
+        return f(*args, **kw)
+    return g
+
+
 def _host(t):
     """An index tensor's values on the host (bounds checks need them)."""
     return t._device.backend.to_host(t._data)
@@ -186,10 +199,6 @@ def _is_number(v):
 
 def _shape_str(s):
     return str(list(s))
-
-
-def _index_dtype_ok(t, allowed):
-    return t.dtype in allowed
 
 
 _I64 = (D.int64,)
@@ -738,8 +747,9 @@ def _bcast_error(a, b):
     return None
 
 
-def copy_(self, src, non_blocking=False):
-    """Copy ``src`` into ``self`` (broadcasting, casting dtype, across devices) in place."""
+def copy_(self, other, non_blocking=False):
+    """Copy ``other`` into ``self`` (broadcasting, casting dtype, across devices) in place."""
+    src = other
     if not isinstance(src, Tensor):
         if _is_number(src):
             return fill_(self, src)
@@ -1703,6 +1713,9 @@ def argwhere(input):
 _T = Tensor
 _T.__getitem__ = _getitem
 _T.__setitem__ = _setitem
+for _f in (index_select, gather, scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill,
+           take_along_dim, scatter_, scatter_add_, scatter_reduce_, index_add_, index_copy_, index_fill_):
+    globals()[_f.__name__] = axis_alias(_f)
 for _n, _f in dict(index_select=index_select, gather=gather, scatter=scatter, scatter_add=scatter_add,
                    scatter_reduce=scatter_reduce, index_add=index_add, index_copy=index_copy,
                    index_fill=index_fill, masked_fill=masked_fill, masked_select=masked_select,

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap_dim
 from ._registry import OPS, _type_name, apply, apply_inplace, defop, write_out
+from .index import axis_alias
 
 
 def _F(name):
@@ -217,8 +218,10 @@ def _repeat_sizes(sizes):
     return tuple(int(s) for s in sizes)
 
 
-def repeat(self, *sizes):
+def repeat(self, *sizes, repeats=None):
     """Tile ``self`` ``sizes[i]`` times along each dimension (extra leading dims allowed)."""
+    if repeats is not None:
+        sizes = (repeats,)
     if not sizes:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     reps = _repeat_sizes(sizes)
@@ -242,7 +245,9 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def _tile_method(self, *dims):
+def _tile_method(self, *dims, **kw):
+    if "dims" in kw:
+        dims = (kw.pop("dims"),)
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
     return tile(self, tuple(dims))
@@ -303,7 +308,26 @@ def _interleave_index(reps, n, output_size):
 
 
 # ---------------------------------------------------------------- flip / roll / rot90
-_FLIP = defop("flip", "raw", lambda xp, x, dims: xp.ascontiguousarray(xp.flip(x, dims)) if dims else x.copy(),
+def _flip_fwd(xp, x, dims):
+    # the result keeps the input's memory layout (torch has no negative strides, so it copies)
+    out = xp.empty_like(x, order="K") if x.ndim else x.copy()
+    if x.ndim:
+        out[...] = xp.flip(x, dims) if dims else x
+    return out
+
+
+def _rot90_fwd(xp, x, k, dims):
+    d0, d1 = dims
+    if k == 1:
+        return xp.swapaxes(_flip_fwd(xp, x, (d1,)), d0, d1)
+    if k == 2:
+        return _flip_fwd(xp, x, (d0, d1))
+    if k == 3:
+        return xp.swapaxes(_flip_fwd(xp, x, (d0,)), d0, d1)
+    return _flip_fwd(xp, x, ())
+
+
+_FLIP = defop("flip", "raw", _flip_fwd,
               lambda g, out, x, dims: apply(_FLIP, (g,), {"dims": dims}), save_in=False, save_out=False,
               shape=lambda xs, dims: xs)
 
@@ -373,7 +397,7 @@ def roll(input, shifts, dims=None):
     return apply(_ROLL, (input,), {"shifts": shifts, "dims": dims})
 
 
-_ROT90 = defop("rot90", "raw", lambda xp, x, k, dims: xp.ascontiguousarray(xp.rot90(x, k, axes=dims)),
+_ROT90 = defop("rot90", "raw", _rot90_fwd,
                lambda g, out, x, k, dims: apply(_ROT90, (g,), {"k": (4 - k) % 4, "dims": dims}), save_in=False,
                save_out=False, node="Rot90Backward0",
                shape=lambda xs, k, dims: xs if k % 2 == 0 else tuple(
@@ -587,6 +611,7 @@ def cartesian_prod(*tensors):
 
 
 # ---------------------------------------------------------------- methods
+cat, concat, stack, repeat_interleave = (axis_alias(f) for f in (cat, concat, stack, repeat_interleave))
 _T = Tensor
 for _n, _f in dict(repeat=repeat, tile=_tile_method, repeat_interleave=repeat_interleave, flip=flip,
                    fliplr=fliplr, flipud=flipud, roll=roll, rot90=rot90, tril=tril, triu=triu, tril_=tril_,

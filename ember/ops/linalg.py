@@ -4,13 +4,8 @@ from ._registry import apply, defop, write_out
 from .reduce import sum_to
 
 
-def _cj(t):
-    # complex gradients pair with the conjugate (torch's convention); real tensors pass through
-    return t.conj_physical() if t.dtype.category == 3 else t
-
-
 def _mm_vjp(g, out, a, b, needs):
-    return (g @ _cj(b.mT) if needs[0] else None, _cj(a.mT) @ g if needs[1] else None)
+    return (g @ b.mT if needs[0] else None, a.mT @ g if needs[1] else None)
 
 
 def _matmul_vjp(g, out, a, b, needs):
@@ -26,12 +21,12 @@ def _matmul_vjp(g, out, a, b, needs):
         g2 = g.unsqueeze(-1)
     ga = gb = None
     if needs[0]:
-        ga = g2 @ _cj(b2.mT)
+        ga = g2 @ b2.mT
         if a.dim() == 1:
             ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if ga.dim() > 1 else ga
             ga = ga.sum_to_size(a.shape) if ga.shape != a.shape else ga
     if needs[1]:
-        gb = _cj(a2.mT) @ g2
+        gb = a2.mT @ g2
         if b.dim() == 1:
             gb = gb.squeeze(-1)
             gb = gb.sum_to_size(b.shape) if gb.shape != b.shape else gb
@@ -125,8 +120,8 @@ def _mv_fwd(xp, a, v):
 
 
 _MV = defop("mv", "promote", _mv_fwd,
-            lambda g, out, a, v, needs: (g.unsqueeze(1) * _cj(v) if needs[0] else None,
-                                         _cj(a.mT) @ g if needs[1] else None),
+            lambda g, out, a, v, needs: (g.unsqueeze(1) * v if needs[0] else None,
+                                         a.mT @ g if needs[1] else None),
             needs=True, save_out=False, shape=lambda sa, sv: (sa[0],), holo=True)
 
 
@@ -149,7 +144,7 @@ def _tn(npdt):
 
 
 _DOT = defop("dot", "raw", _dot_fwd,
-             lambda g, out, a, b, needs: (g * _cj(b) if needs[0] else None, g * _cj(a) if needs[1] else None),
+             lambda g, out, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
              needs=True, save_out=False, shape=lambda sa, sb: (), holo=True)
 
 

@@ -270,8 +270,8 @@ def _lu_kernel(xp, a):
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
-    lu = xp.array(a, copy=True).reshape((-1, m, n))
-    nb = lu.shape[0]
+    nb = _prod(batch)
+    lu = xp.array(a, copy=True).reshape((nb, m, n))
     piv = xp.zeros((nb, k), dtype=np.int64)
     info = xp.zeros((nb,), dtype=np.int64)
     rows = xp.arange(nb)
@@ -1493,13 +1493,13 @@ def _chol_vjp(gs, _, A, upper, **kw):
     L = _saved_outs(kw)[0]
     if upper:
         L, gL = _mH(L), _mH(gL)
-    # dL = L Phi(L^-1 dA L^-H), Phi = lower triangle with the diagonal halved
-    P = _mH(L) @ gL
-    P = _tril(P, -1) + _diag_embed(_real_part(P.diagonal(0, -2, -1)) * 0.5).to(P.dtype)
+    # dL = L Phi(L^-1 dA L^-H), Phi = lower triangle with the diagonal halved; the adjoint, mirrored to
+    # the strictly upper triangle (real diagonal parts as they come, like torch), is sandwiched by L^-H, L^-1
+    P = _tril(_mH(L) @ gL)
+    S = 0.5 * (P + _mH(_tril(P, -1)))
     Lh = _mH(L)
-    X = solve_triangular(Lh, P, upper=True)                       # L^-H P
-    gA = _mH(solve_triangular(Lh, _mH(X), upper=True))            # L^-H P L^-1
-    return (0.5 * (gA + _mH(gA)),)
+    X = solve_triangular(Lh, S, upper=True)                       # L^-H S
+    return (solve_triangular(L, X, upper=False, left=False),)     # L^-H S L^-1
 
 
 _CHOL = _MultiOp("linalg_cholesky_ex", _chol_fwd, _chol_vjp, save_in=False)
@@ -2393,7 +2393,7 @@ def cond(A, p=None, *, out=None):
     Ai, info = inv_ex(A)
     r = matrix_norm(A, p) * matrix_norm(Ai, p)
     bad = info != 0
-    if info.numel() and bool(bad.any()):
+    if info.numel() and A._device.type != "meta" and bool(bad.any()):
         r = _where(bad, math.inf, r)
     return r if out is None else write_out(out, r)
 
@@ -2503,6 +2503,8 @@ def _lu_factor_vjp(gs, _, A, **kw):
     m, n = LU.shape[-2], LU.shape[-1]
     if m != n:
         raise RuntimeError("linalg.lu_factor: the derivative is only implemented for square matrices")
+    if n == 0:
+        return (gLU * 0,)
     L = _tril(LU, -1) + _eye(n, LU)
     U = _triu(LU)
     return (_lu_grad(_tril(gLU, -1), _triu(gLU), L, U, piv),)
@@ -2518,8 +2520,10 @@ def _lu_grad(gL, gU, L, U, piv):
 
 
 def _perm_matrix(piv, like):
-    xp = like._device.backend.xp
     m = like.shape[-2]
+    if like._device.type == "meta" or m == 0:
+        return _ops().zeros(tuple(like.shape[:-2]) + (m, m), dtype=like.dtype, device=like.device)
+    xp = like._device.backend.xp
     perm = _perm_from_pivots(xp, piv._data.astype(np.int64) - 1, m)
     eye = xp.eye(m, dtype=like.dtype.np)
     # P = rows of I taken in ``perm`` order, transposed: A = P L U
@@ -2539,7 +2543,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     LU, piv, info = run_multi(_LU_FACTOR, (A,), {}, diff=(True, False, False))
     if check_errors and info.numel() and bool((info._data != 0).any()):
         i, pre = _batch_prefix(_host(info._data), A.dim() > 2)
-        raise LinAlgError(f"torch.linalg.lu_factor_ex: {pre}U[{i},{i}] is zero and using it on lu_solve would "
+        raise RuntimeError(f"torch.linalg.lu_factor_ex: {pre}U[{i},{i}] is zero and using it on lu_solve would "
                           f"result in a division by zero. If you still want to perform the factorization, consider "
                           f"calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
     res = linalg_lu_factor_ex_rt(LU, piv, info)
@@ -2627,6 +2631,111 @@ def _torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
     return lu_solve(LU_data, LU_pivots, b, out=out)
 
 
+# ================================================================ addr, dist, legacy norms, torch.lu, removed functions
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    if vec1.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D")
+    if vec2.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    prod = vec1.reshape(-1, 1) * vec2
+    if alpha != 1:
+        prod = prod * alpha
+    shape = (vec1.shape[0], vec2.shape[0])
+    if not _expand_check(tuple(input.shape), shape):
+        _expand_err(tuple(input.shape), shape)
+    if beta == 0:
+        # input is ignored (even nan/inf), but still takes part in type promotion
+        r = _ops().zeros(shape, dtype=input.dtype, device=input.device) + prod
+    else:
+        r = (input if beta == 1 else input * beta) + prod
+    return r if out is None else write_out(out, r)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcasting)."""
+    if input.dtype.category < 2:
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{_tn(input.dtype)} instead.")
+    return vector_norm(input - other, p)
+
+
+def _warn_once(key, msg):
+    if key not in _WARNED:
+        import warnings
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        _WARNED.add(key)
+
+
+_WARNED = set()
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """Deprecated: linalg.vector_norm(input, 2, dim, keepdim)."""
+    _warn_once("fro", "at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be "
+                      "removed in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` "
+                      "instead")
+    r = vector_norm(input, 2, dim, keepdim)
+    return r if out is None else write_out(out, r)
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """Deprecated: linalg.matrix_norm(input, 'nuc', dim, keepdim)."""
+    _warn_once("nuc", "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be "
+                      "removed in a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` "
+                      "instead")
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    r = matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+    return r if out is None else write_out(out, r)
+
+
+_lu_with_info_rt = _rt("_lu_with_info", ("LU", "pivots", "info"))
+
+
+def _torch_lu(A, pivot=True, get_infos=False, out=None):
+    _warn_once("lu", "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and "
+                     "will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\n"
+                     "should be replaced with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+                     "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+                     "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)")
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    res = _lu_with_info_rt(LU, piv, info) if get_infos else (LU, piv)
+    return res if out is None else _write_tuple(out, res)
+
+
+_REMOVED = {
+    "matrix_rank": "This function was deprecated since version 1.9 and is now removed.\nPlease use the "
+                   "`torch.linalg.matrix_rank` function instead. The parameter 'symmetric' was renamed in "
+                   "`torch.linalg.matrix_rank()` to 'hermitian'.",
+    "lstsq": "This function was deprecated since version 1.9 and is now removed. `torch.lstsq` is deprecated in "
+             "favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has reversed arguments and does not return the "
+             "QR decomposition in the returned tuple (although it returns other information about the problem).\n\n"
+             "To get the QR decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in "
+             "`torch.lstsq` stored the residuals of the solution in the last m - n columns of the returned value "
+             "whenever m > n. In torch.linalg.lstsq, the residuals are in the field 'residuals' of the returned "
+             "named tuple.\n\nThe unpacking of the solution, as in\nX, _ = torch.lstsq(B, A).solution[:A.size(1)]"
+             "\nshould be replaced with:\nX = torch.linalg.lstsq(A, B).solution",
+    "symeig": "This function was deprecated since version 1.9 and is now removed. The default behavior has changed "
+              "from using the upper triangular portion of the matrix by default to using the lower triangular "
+              "portion.\n\nL, _ = torch.symeig(A, upper=upper) should be replaced with:\nL = "
+              "torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n\nand\n\nL, V = torch.symeig(A, "
+              "eigenvectors=True) should be replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+    "eig": "This function was deprecated since version 1.9 and is now removed. `torch.linalg.eig` returns complex "
+           "tensors of dtype `cfloat` or `cdouble` rather than real tensors mimicking complex tensors.\n\nL, _ = "
+           "torch.eig(A) should be replaced with:\nL_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = "
+           "torch.eig(A, eigenvectors=True) should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)",
+}
+
+
+def _removed(name):
+    def f(*args, **kwargs):
+        raise RuntimeError(_REMOVED[name])
+    f.__name__ = name
+    f.__doc__ = f"Removed from torch (1.9); raises torch's RuntimeError pointing at torch.linalg."
+    return f
+
+
 # ================================================================ public tables and Tensor methods
 def _inplace(op, checker=None):
     def f(self, a, b, *, beta=1, alpha=1):
@@ -2684,6 +2793,23 @@ def _install():
     T.lu_solve = lambda self, LU_data, LU_pivots: _torch_lu_solve(self, LU_data, LU_pivots)
     T.triangular_solve = lambda self, A, upper=True, transpose=False, unitriangular=False: triangular_solve(
         self, A, upper, transpose, unitriangular)
+    T.addr = lambda self, vec1, vec2, *, beta=1, alpha=1: addr(self, vec1, vec2, beta=beta, alpha=alpha)
+    T.addr_ = _addr_
+    T.dist = lambda self, other, p=2: dist(self, other, p)
+    T.lu = lambda self, pivot=True, get_infos=False: _torch_lu(self, pivot, get_infos)
+    T.orgqr = lambda self, input2: householder_product(self, input2)
+    for name in ("lstsq", "symeig", "eig"):
+        setattr(T, name, _removed(name))
+
+
+def _addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    from ._registry import check_inplace, rebase_history, write_into
+    check_inplace(self)
+    r = addr(self, vec1, vec2, beta=beta, alpha=alpha)
+    write_into(self, r)
+    if r.grad_fn is not None:
+        rebase_history(self, r)
+    return self
 
 
 _install()
@@ -2694,7 +2820,10 @@ FUNCS = dict(addmm=addmm, addmv=addmv, addbmm=addbmm, baddbmm=baddbmm, outer=out
              inverse=inverse, cholesky=_torch_cholesky, cholesky_solve=cholesky_solve,
              cholesky_inverse=cholesky_inverse, pinverse=pinverse, svd=_torch_svd, qr=_torch_qr,
              matrix_power=matrix_power, matrix_exp=matrix_exp, norm=_torch_norm, lu_unpack=lu_unpack,
-             lu_solve=_torch_lu_solve, triangular_solve=triangular_solve, orgqr=householder_product)
+             lu_solve=_torch_lu_solve, triangular_solve=triangular_solve, orgqr=householder_product, addr=addr,
+             dist=dist, frobenius_norm=frobenius_norm, nuclear_norm=nuclear_norm, lu=_torch_lu,
+             matrix_rank=_removed("matrix_rank"), lstsq=_removed("lstsq"), symeig=_removed("symeig"),
+             eig=_removed("eig"))
 
 # the torch.linalg namespace (ember/linalg.py re-exports these)
 LINALG = dict(cross=linalg_cross, det=det, slogdet=slogdet, inv=inv, inv_ex=inv_ex, solve=solve, solve_ex=solve_ex,

@@ -17,10 +17,10 @@ from ._registry import _promotion_key, _type_name, apply, apply_inplace, defop, 
 _PI = math.pi
 
 
-
 def _kind(npdt):
     """NumPy's dtype kind, with ml_dtypes' bfloat16 (kind 'V') counted as floating."""
     return "f" if npdt.name == "bfloat16" else npdt.kind
+
 
 # ---------------------------------------------------------------- shared helpers
 def broadcast_shapes(*shapes):
@@ -64,7 +64,12 @@ def _check_scalar_fits(v, dt):
         bad = True
     elif isinstance(v, int) and dt.category == 1:
         info = np.iinfo(dt.np)
-        bad = not info.min <= v <= info.max
+        # unsigned types also take negatives down to -max (they wrap around, as in torch)
+        lo = -int(info.max) if info.min == 0 else int(info.min)
+        bad = not lo <= v <= info.max
+    elif isinstance(v, (int, float)) and dt is D.float32:
+        f = float(v)
+        bad = math.isfinite(f) and abs(f) > 3.4028234663852886e38
     if bad:
         raise RuntimeError(f"value cannot be converted to type {_CSCALAR.get(dt.name, dt.name)} without overflow")
 
@@ -291,8 +296,8 @@ def _lerp_(self, end, weight):
 # ---------------------------------------------------------------- addcmul / addcdiv
 def _value_for(value, dt):
     # the scalar is converted to the computation type first: 2.5 becomes 2 for integer results
-    if dt.category == 1 and isinstance(value, float):
-        return int(value)
+    if dt.category == 1 and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(np.array(int(value)).astype(dt.np))  # negatives wrap for unsigned types, as in torch
     if dt.category == 0:
         return bool(value)
     return value
@@ -523,9 +528,11 @@ def _sinc_fwd(xp, x):
 
 
 def _sinc_vjp(g, out, x):
-    px = x * _PI
-    d = (px * px.cos() - px.sin()) / (px * x)
-    return g * where(x == 0, 0.0, d)
+    z = x == 0
+    xs = where(z, 1.0, x)  # the derivative is 0 at 0; keep the formula away from 0/0
+    px = xs * _PI
+    d = (px * px.cos() - px.sin()) / (px * xs)
+    return g * where(z, 0.0, d)
 
 
 _SINC = defop("sinc", "float", _sinc_fwd, _sinc_vjp, save_out=False)

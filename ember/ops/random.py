@@ -7,14 +7,19 @@ torch's scalar kernels make, and a NumPy transcription of the AVX2 Box-Muller to
 ``normal`` on 16 or more contiguous elements (Cephes-style log and sincos polynomials). Values are written in
 torch's TensorIterator order, so non-contiguous outputs (``t.T.uniform_()``, ``rand_like(t.T)``) match too.
 
-Exact on CPU: rand, rand_like, uniform_, randn, randn_like, normal (all overloads), normal_, randint,
-randint_like, random_, randperm, bernoulli / bernoulli_ (tensor p), multinomial (with and without
-replacement), poisson, exponential_, geometric_, log_normal_, cauchy_, for float64/float32/complex, and
-float16/bfloat16 (which go through the C library's float functions where torch does).
-Not reproduced: ``bernoulli_(p: float)`` on Intel CPUs, where torch switches to MKL's own generator (ember
-always follows torch's portable kernel, which torch uses on other CPUs); the 64-bit FMA is emulated with
-error-free transforms, which can differ from a hardware FMA by one ulp in rare double-rounding cases.
-CUDA tensors get values from an ember generator of their own (copied to the device), not torch's Philox.
+Bit-exact against torch 2.13 (x86-64 CPU, checked value for value and state for state): rand, rand_like,
+uniform_, randn, randn_like, normal (all four overloads), normal_, randint, randint_like, random_, randperm,
+bernoulli / bernoulli_ (tensor p; float p, see below), multinomial (with and without replacement), poisson,
+exponential_, geometric_, log_normal_, cauchy_, in float64, float32, float16, bfloat16, complex and the
+integer dtypes each supports; the Box-Muller cache and ``get_state`` bytes match too.
+Not reproduced exactly:
+  * ``bernoulli_(p: float)`` (dropout's kernel) on Intel CPUs, where torch switches to MKL's own VSL stream;
+    ember follows torch's portable kernel, the one torch runs on other CPUs (AMD, ARM);
+  * ``random_(from, to)`` into float32/bfloat16/float16 for ranges beyond 2**digits, which torch itself
+    warns it cannot sample exactly;
+  * the float64 FMA is emulated with error-free transforms, which may differ from hardware by one ulp in
+    extremely rare double-rounding cases (none seen in millions of samples);
+  * CUDA tensors get values from an ember generator of their own (copied over), not torch's Philox stream.
 """
 import math
 import warnings
@@ -38,8 +43,9 @@ _TWO_PI = 2.0 * math.pi
 _SNAME = {D.bool_: "Bool", D.uint8: "Byte", D.int8: "Char", D.int16: "Short", D.int32: "Int", D.int64: "Long",
           D.uint16: "UInt16", D.uint32: "UInt32", D.uint64: "UInt64", D.float16: "Half", D.bfloat16: "BFloat16",
           D.float32: "Float", D.float64: "Double", D.complex64: "ComplexFloat", D.complex128: "ComplexDouble"}
-_CNAME = {D.bool_: "bool", D.uint8: "unsigned char", D.int8: "signed char", D.int16: "short", D.int32: "int",
-          D.int64: "long", D.uint16: "unsigned short", D.uint32: "unsigned int", D.uint64: "unsigned long",
+_CNAME = {D.bool_: "bool", D.uint8: "unsigned char", D.int8: "signed char", D.int16: "short int", D.int32: "int",
+          D.int64: "long int", D.uint16: "short unsigned int", D.uint32: "unsigned int",
+          D.uint64: "long unsigned int",
           D.float16: "c10::Half", D.bfloat16: "c10::BFloat16", D.float32: "float", D.float64: "double",
           D.complex64: "c10::complex<float>", D.complex128: "c10::complex<double>"}
 _DIGITS = {D.float16: 11, D.bfloat16: 8, D.float32: 24, D.float64: 53}
@@ -57,18 +63,20 @@ def _not_impl(kernel, dt):
 
 # ---------------------------------------------------------------- exact float arithmetic helpers
 def _fma32(a, b, c):
-    """float32 fused multiply-add, correctly rounded: the product is exact in float64, and the one case
-    where rounding the float64 sum to float32 would round twice (a float32 tie) is settled by the exact
-    remainder of the sum."""
+    """float32 fused multiply-add, correctly rounded: the product is exact in float64 and so is the sum's
+    error; rounding the float64 sum to float32 only goes wrong (rounds twice) at a float32 tie, which the
+    exact remainder of the sum then settles."""
     p = np.asarray(a, _f32).astype(_f64) * np.asarray(b, _f32)
-    c = np.asarray(c, _f32).astype(_f64)
-    s = p + c
-    bb = s - p
-    err = (p - (s - bb)) + (c - bb)
-    s = np.asarray(s)
-    tie = ((s.view(_u64) & _u64(0x1FFFFFFF)) == _u64(0x10000000)) & (err != 0)
+    c = np.asarray(c, _f32)
+    s = np.asarray(p + c)
+    tie = (s.view(_u64) & _u64(0x1FFFFFFF)) == _u64(0x10000000)
     if tie.any():
-        s = np.where(tie, np.nextafter(s, s + err), s)
+        p, c64 = np.broadcast_to(p, s.shape)[tie], np.broadcast_to(c, s.shape)[tie].astype(_f64)
+        st = s[tie]
+        bb = st - p
+        err = (p - (st - bb)) + (c64 - bb)
+        s = s.copy()
+        s[tie] = np.where(err != 0, np.nextafter(st, st + err), st)
     return s.astype(_f32)
 
 
@@ -80,48 +88,26 @@ def _fma64(a, b, c):
     a = np.asarray(a, _f64)
     b = np.asarray(b, _f64)
     c = np.asarray(c, _f64)
-    p = a * b
-    t = _SPLIT * a
-    ah = t - (t - a)
-    al = a - ah
-    t = _SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
-    pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = p + c
-    bb = s - p
-    se = (p - (s - bb)) + (c - bb)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):
+        p = a * b
+        t = _SPLIT * a
+        ah = t - (t - a)
+        al = a - ah
+        t = _SPLIT * b
+        bh = t - (t - b)
+        bl = b - bh
+        pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+        s = p + c
+        bb = s - p
+        se = (p - (s - bb)) + (c - bb)
         r = s + (pe + se)
-    # infinities/NaNs make the error terms NaN; the plain result is right there
-    return np.where(np.isfinite(r) | ~np.isfinite(s), np.where(np.isfinite(s), r, s), s)
+    # infinities/overflow make the error terms NaN; the plain sum is the answer there
+    return np.where(np.isfinite(r), r, s)
 
 
 def _libm(fn, x):
     """Apply a ``math`` function (the C library's double routine, as torch's kernels call it) elementwise."""
-    return np.fromiter(map(fn, x.tolist()), _f64, count=x.size).reshape(x.shape)
-
-
-def _cfloat_fn(name, fallback):
-    """The C library's float routine ``name`` (logf, cosf, ...) applied elementwise; rounded double if absent."""
-    try:
-        import ctypes
-        import ctypes.util
-        lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-        f = getattr(lib, name)
-        f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float]
-    except (OSError, AttributeError, TypeError):  # no C math library to call: correctly rounded instead
-        def f(v):
-            return float(_f32(fallback(v)))
-
-    def apply_f(x):
-        return np.fromiter(map(f, x.tolist()), _f32, count=x.size).reshape(x.shape)
-    return apply_f
-
-
-_logf = _cfloat_fn("logf", math.log)
-_cosf = _cfloat_fn("cosf", math.cos)
-_sinf = _cfloat_fn("sinf", math.sin)
+    return np.fromiter(map(fn, x.ravel().tolist()), _f64, count=x.size).reshape(x.shape)
 
 
 # ---------------------------------------------------------------- draws
@@ -138,11 +124,6 @@ def _ugrid(g, n, digits):
     return (g._raw32(n) & _u64((1 << digits) - 1)).astype(_f32) * _f32(2.0 ** -digits)
 
 
-def _to_low(x32, dt):
-    """Round float32 values to float16/bfloat16 (c10's round-to-nearest-even)."""
-    return x32.astype(dt.np)
-
-
 def _from_double(x, dt):
     """static_cast<scalar_t>(double): float16/bfloat16 convert through float, as c10 does."""
     if dt is D.float16 or dt is D.bfloat16:
@@ -152,16 +133,17 @@ def _from_double(x, dt):
 
 # ---------------------------------------------------------------- uniform
 def _uniform_values(g, n, dt, lo, hi):
-    """uniform_real_distribution<scalar_t>(from, to): ``x * (to - from) + from`` fused, in the dtype."""
+    """uniform_real_distribution: ``x * (to - from) + from`` fused, in float64 for double and float32
+    otherwise (float16/bfloat16 round the float result); a result that rounds up to ``to`` becomes ``from``."""
     if dt is D.float64:
-        return _fma64(_u53(g, n), hi - lo, lo)
+        v = _fma64(_u53(g, n), hi - lo, lo)
+        return np.where(v == hi, lo, v)
+    f, t = _f32(lo), _f32(hi)
+    v = _fma32(_ugrid(g, n, 24), t - f, f)
     if dt is D.float32:
-        f, t = _f32(lo), _f32(hi)
-        return _fma32(_ugrid(g, n, 24), t - f, f)
-    f = _to_low(_f32(lo), dt).astype(_f32)
-    t = _to_low(_f32(hi), dt).astype(_f32)
-    span = _to_low(t - f, dt).astype(_f32)  # Half - Half is rounded to Half
-    return _to_low(_fma32(_ugrid(g, n, _DIGITS[dt]), span, f), dt)
+        return np.where(v == t, f, v)
+    v, t, f = v.astype(dt.np), t.astype(dt.np), f.astype(dt.np)
+    return np.where(v == t, f, v)
 
 
 # ---------------------------------------------------------------- normal
@@ -213,21 +195,13 @@ def _normal_fill64(g, n, mean, std):
 
 
 def _normal_fill_lowp(g, n, dt, mean, std):
-    """normal_fill<Half/BFloat16>: every step rounds to the dtype; log/sqrt/cos/sin are float routines."""
-    digits = _DIGITS[dt]
-    d = _ugrid(g, n + (16 if n % 16 else 0), digits)
-    m = _to_low(_f32(mean), dt).astype(_f32)
-    s = _to_low(_f32(std), dt).astype(_f32)
-
-    def low(x):
-        return _to_low(np.asarray(x, _f32), dt).astype(_f32)
-
-    def block(x):
-        u1 = _f32(1) - x[:, :8]
-        radius = low(np.sqrt(_f32(-2) * _logf(u1)))
-        theta = low((_TWO_PI * x[:, 8:].astype(_f64)).astype(_f32))
-        return np.concatenate([_fma32(radius * _cosf(theta), s, m), _fma32(radius * _sinf(theta), s, m)], axis=1)
-    return _to_low(_fill_blocks(d, n, block), dt)
+    """float16/bfloat16: the float32 fill computed block by block (a ragged tail re-draws the last 16
+    outputs from 16 fresh uniforms, without the leftover draws the float32 fill makes), then rounded."""
+    full = n // 16 * 16
+    d = _ugrid(g, full + (16 if n % 16 else 0), 24)
+    d = np.concatenate([d[:full], np.zeros(n - full, _f32), d[full:]])
+    m, s = _f32(mean), _f32(std)
+    return _fill_blocks(d, n, lambda x: _avx_blocks(x, m, s)).astype(dt.np)
 
 
 # The float32 path: torch's normal_fill_16_AVX2 with Cephes-style log256_ps/sincos256_ps, transcribed
@@ -287,15 +261,17 @@ def _sincos_avx(x):
     return np.where(sin_neg, -s, s), np.where(cos_neg, -c, c)
 
 
+def _avx_blocks(x, m, s):
+    """normal_fill_16_AVX2 on rows of 16 uniforms: Box-Muller on (1 - x[:8], x[8:])."""
+    radius = np.sqrt(_f32(-2) * _log_avx(_ONE - x[:, :8]))
+    sn, cs = _sincos_avx(_f32(_TWO_PI) * x[:, 8:])
+    return np.concatenate([_fma32(radius * cs, s, m), _fma32(radius * sn, s, m)], axis=1)
+
+
 def _normal_fill32(g, n, mean, std):
     d = _ugrid(g, n + (16 if n % 16 else 0), 24)
     m, s = _f32(mean), _f32(std)
-
-    def block(x):
-        radius = np.sqrt(_f32(-2) * _log_avx(_ONE - x[:, :8]))
-        sn, cs = _sincos_avx(_f32(_TWO_PI) * x[:, 8:])
-        return np.concatenate([_fma32(radius * cs, s, m), _fma32(radius * sn, s, m)], axis=1)
-    return _fill_blocks(d, n, block)
+    return _fill_blocks(d, n, lambda x: _avx_blocks(x, m, s))
 
 
 def _normal_values(g, n, dt, contiguous, mean, std):
@@ -350,29 +326,27 @@ def _check_overlap(t):
                                "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def _zero_vjp(g, out, *inputs, **kw):
-    from .. import ops
-    return tuple(ops.zeros_like(x) if x is not None else None for x in inputs) if len(inputs) > 1 \
-        else ops.zeros_like(g)
-
-
 def _fill_fwd(xp, *inputs, vals=None):
-    return vals
+    return vals  # the samples, drawn before the op runs
 
 
-def _zeros_for_inputs(g, out, *inputs, vals=None):
+def _zero_grad_of_self(g, out, x, vals=None):
+    from .. import ops
+    return ops.zeros_like(g)
+
+
+def _zero_grads(g, out, *inputs, vals=None):
     from .. import ops
     return tuple(ops.zeros_like(x) for x in inputs) if len(inputs) > 1 else ops.zeros_like(inputs[0])
 
 
 # In-place fills record a node whose gradient is zero, named like torch's.
-_FILL = {n: defop("_random_fill_" + n, "raw", _fill_fwd, lambda g, out, x, vals=None: _zero_vjp(g, out, x),
-                  save_in=False, save_out=False, node=n)
+_FILL = {n: defop("_random_fill_" + n, "raw", _fill_fwd, _zero_grad_of_self, save_in=False, save_out=False, node=n)
          for n in ("UniformBackward0", "NormalBackward0", "RandomBackward0", "RandomBackward1", "RandomBackward2",
                    "ExponentialBackward0", "GeometricBackward0", "LogNormalBackward0", "CauchyBackward0",
                    "BernoulliBackward1", "BernoulliBackward2")}
 # Out-of-place samplers of tensors that may require grad: differentiable with zero gradient, as in torch.
-_SAMPLE = {n: defop("_random_sample_" + n, "raw", _fill_fwd, _zeros_for_inputs, node=n)
+_SAMPLE = {n: defop("_random_sample_" + n, "raw", _fill_fwd, _zero_grads, save_out=False, node=n)
            for n in ("NormalBackward1", "NormalBackward2", "NormalBackward3", "BernoulliBackward0",
                      "PoissonBackward0")}
 
@@ -399,6 +373,9 @@ def _inplace_fill(self, generator, name, node, make):
     g = _gen(generator, self._device, name)
     shape, strides = _layout(self)
     n = int(np.prod(shape)) if shape else 1
+    if n == 0:
+        self._storage._version += 1
+        return self
     vals = make(g, n, _real_dt(self.dtype), self.is_contiguous())
     arr = _pack(_arrange(np.asarray(vals), shape, strides), self)
     return _store(self, arr.astype(self.dtype.np, copy=False), node)
@@ -416,9 +393,12 @@ def _gen(generator, dev, fname):
 
 
 # ---------------------------------------------------------------- in-place samplers (Tensor methods)
+_FMAX = {D.float16: 65504.0, D.bfloat16: 3.3895313892515355e38, D.float32: 3.4028234663852886e38,
+         D.float64: 1.7976931348623157e308}
+
+
 def _check_float_bounds(dt, name, v):
-    lo, hi = (float(np.finfo(dt.np).min), float(np.finfo(dt.np).max))
-    if not lo <= v <= hi:
+    if not -_FMAX[dt] <= v <= _FMAX[dt]:
         raise RuntimeError(f"{name} is out of bounds for {_CNAME[dt]}")
 
 
@@ -437,7 +417,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     if not from_ <= to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_fmt(from_)} > "
                            f"to={_fmt(to)}")
-    if not to - from_ <= float(np.finfo(dt.np).max):
+    if not to - from_ <= _FMAX[dt]:
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_SNAME[dt]}>::max(), but found "
                            f"to={_fmt(to)} and from={_fmt(from_)} which result in to-from to exceed the limit")
     return _inplace_fill(self, generator, "uniform_", "UniformBackward0",
@@ -459,13 +439,6 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
         std = std / math.sqrt(2.0)  # real and imaginary parts each carry half the variance
     return _inplace_fill(self, generator, "normal_", "NormalBackward0",
                          lambda g, n, rdt, contig: _normal_values(g, n, rdt, contig, mean, std))
-
-
-def _scalar_kernel(fn_name, check=None):
-    """Samplers that transform one double per element (exponential, cauchy, log-normal, geometric)."""
-    def deco(make):
-        return make
-    return deco
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
@@ -561,18 +534,16 @@ def _check_from_to(dt, from_, to_inc):
     if dt.category == 2:
         digits = _DIGITS[dt]
         lo, hi = -(2 ** digits), 2 ** digits
-        name = _CNAME[dt] if dt.category == 2 and dt not in (D.float32, D.float64) else \
-            ("float" if dt is D.float32 else "double")
-        for v, what in ((from_, "from"), (to_inc, "to - 1")):
-            if not lo <= v <= hi:
-                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
-                              f"{name} can support discrete uniform distribution only within this range. This warning "
-                              f"will become an error in version 1.7 release, please fix the code in advance",
-                              UserWarning, stacklevel=4)
-        fmax = float(np.finfo(dt.np).max)
+        fmax = _FMAX[dt]
         for v, what in ((from_, "from"), (to_inc, "to - 1")):
             if not -fmax <= v <= fmax:
                 raise RuntimeError(f"{what} is out of bounds for {_CNAME[dt]}")
+        for v, what in ((from_, "from"), (to_inc, "to - 1")):
+            if not lo <= v <= hi:
+                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                              f"{_CNAME[dt]} can support discrete uniform distribution only within this range. This "
+                              f"warning will become an error in version 1.7 release, please fix the code in advance",
+                              UserWarning, stacklevel=4)
         return
     lo, hi = _int_bounds(dt)
     if not lo <= from_ <= hi:
@@ -597,8 +568,9 @@ def _from_int64(v, dt):
 
 
 def _random_from_to_values(g, n, dt, rng, base):
-    """uniform_int_from_to: (draw % range) + from; 64-bit draws only for wide ranges of wide types."""
-    wide = dt in (D.int64, D.float64, D.float32, D.bfloat16) and rng >= (1 << 32)
+    """uniform_int_from_to: (draw % range) + from, with a 64-bit draw once the range reaches 2**28
+    (observed; float32/bfloat16 switch just above it, where they are past their exact-integer range)."""
+    wide = rng > (1 << 28) if dt in (D.float32, D.bfloat16, D.float16) else rng >= (1 << 28)
     v = g._raw64(n) if wide else g._raw32(n)
     return _from_int64((v % _u64(rng)) + _u64(base & ((1 << 64) - 1)), dt)
 
@@ -633,19 +605,16 @@ def _as_int_arg(v, fname, what, pos):
 def random_(self, *args, generator=None, **kw):
     """Fill with integers from [from, to) (torch.Tensor.random_): ``random_()``, ``random_(to)``,
     ``random_(from, to)``; without ``to`` the range is the type's non-negative values."""
-    from_, to = 0, None
-    if "from" in kw:
-        from_ = kw.pop("from")
-        if "to" in kw:
-            to = kw.pop("to")
-        if args:
-            raise TypeError("random_() got multiple values for argument 'from'")
-        args = (from_, to)
-    elif "to" in kw:
-        to = kw.pop("to")
-        args = args + (to,) if args else (to,)
     if kw:
-        raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kw))}'")
+        extra = set(kw) - {"from", "to"}
+        if extra:
+            raise TypeError(f"random_() got an unexpected keyword argument '{extra.pop()}'")
+        if "from" in kw:
+            if args:
+                raise TypeError("random_() got multiple values for argument 'from'")
+            args = (kw["from"], kw.get("to"))
+        else:
+            args = (args[0] if args else 0, kw["to"])
     if len(args) > 2:
         raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
     for a in args:
@@ -673,17 +642,18 @@ def random_(self, *args, generator=None, **kw):
         _check_from_to(dt, from_, to - 1)
         rng, base = to - from_, from_
     elif from_ == _I64_MIN:
+        if dt in (D.bool_, D.float16) or dt.category == 3:
+            raise _not_impl("random_full_64_bits_range_kernel_cpu", dt)
         if dt not in (D.int64, D.float64, D.float32, D.bfloat16):
             raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
-        check_inplace(self)
         return _inplace_fill(self, generator, "random_", node,
                              lambda g, n, rdt, contig: _from_int64(g._raw64(n), dt))
     else:
         to_inc = (1 << _DIGITS[dt]) if dt.category == 2 else _int_bounds(dt)[1]
+        _check_from_to(dt, from_, to_inc)
         if from_ > to_inc:
             raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' casted "
                                f"to dtype, but got from={from_} > to_inc={to_inc}")
-        _check_from_to(dt, from_, to_inc)
         rng, base = to_inc - from_ + 1, from_
     return _inplace_fill(self, generator, "random_", node,
                          lambda g, n, rdt, contig: _random_from_to_values(g, n, dt, rng, base))
@@ -698,13 +668,9 @@ def bernoulli_(self, p=0.5, *, generator=None):
             raise _not_impl("bernoulli_tensor_cpu_self_", dt)
         if p.dtype.category != 2:
             raise _not_impl("bernoulli_tensor_cpu_p_", p.dtype)
+        _check_expand(p, self._data.shape)
         pv = p._device.backend.to_host(p._data) if p._device.type != "meta" else None
-        try:
-            pv = np.broadcast_to(pv, self._data.shape) if pv is not None else None
-        except ValueError:
-            from .. import ops
-            ops.broadcast_to(p, tuple(self.shape))  # torch's expand error
-            raise
+        pv = np.broadcast_to(pv, self._data.shape) if pv is not None else None
         check_inplace(self)
 
         def make(g, n, rdt, contig):
@@ -732,6 +698,24 @@ def bernoulli_(self, p=0.5, *, generator=None):
                          lambda g, n, rdt, contig: _cast_bool(_u53(g, n) < p, dt))
 
 
+_LEGACY = {D.float32: "Float", D.float64: "Double", D.float16: "Half", D.bfloat16: "BFloat16"}
+
+
+def _check_expand(src, target):
+    """torch's errors for expanding ``src`` to ``target`` (bernoulli_'s p)."""
+    sh = tuple(src._data.shape)
+    if len(target) < len(sh):
+        raise RuntimeError(f"expand(torch.{_LEGACY.get(src.dtype, _SNAME[src.dtype])}Tensor{{{list(sh)}}}, "
+                           f"size={list(target)}): the number of sizes provided ({len(target)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(sh)})")
+    off = len(target) - len(sh)
+    for i, n in enumerate(sh):
+        if n != 1 and n != target[off + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[off + i]}) must match the existing size "
+                               f"({n}) at non-singleton dimension {off + i}.  Target sizes: {list(target)}.  Tensor "
+                               f"sizes: {list(sh)}")
+
+
 def _order_flat(arr, shape, strides):
     """The inverse of ``_arrange``: a logical array's elements in TensorIterator order."""
     dims = [d for d in range(len(shape)) if shape[d] > 1]
@@ -754,12 +738,12 @@ def bernoulli(input, p=None, *, generator=None, out=None):
             raise TypeError("bernoulli() received an invalid combination of arguments - got (Tensor, float, "
                             "out=Tensor), but expected one of:\n * (Tensor input, *, torch.Generator generator = "
                             "None, Tensor out = None)\n * (Tensor input, float p, *, torch.Generator generator = None)")
-        r = ops.empty_like(input)
+        r = Tensor._make(input._device.backend.empty(input._data.shape, input.dtype.np), input._device)
         return bernoulli_(r, p, generator=generator)
     prob = input if p is None else p
     if prob.dtype.category != 2:
         raise _not_impl("bernoulli_tensor_cpu_p_", prob.dtype)
-    r = ops.empty_like(input)
+    r = Tensor._make(input._device.backend.empty(input._data.shape, input.dtype.np), input._device)
     with grad_mode.no_grad():
         bernoulli_(r, prob, generator=generator)
     if _gm.enabled and input._rg:
@@ -775,8 +759,10 @@ def _bernoulli_method(self, p=None, *, generator=None):
 
 
 # ---------------------------------------------------------------- factories
-def _factory_args(fname, size, dtype, device, out, default=None):
+def _factory_args(fname, size, dtype, device, out, default=None, generator=None):
     from .creation import _size_arg
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{fname}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}")
     if len(size) == 0:
         raise TypeError(f"{fname}() received an invalid combination of arguments - got (), but expected one of:\n"
                         f" * (tuple of ints size, *, torch.Generator generator, Tensor out = None, torch.dtype dtype "
@@ -797,16 +783,21 @@ def _new(shape, dt, dev, out):
     if out is None:
         return Tensor._make(dev.backend.empty(shape, dt.np), dev)
     if tuple(out._data.shape) != tuple(shape):
-        if out.numel():
-            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
-                          f"which does not match the required output shape {list(shape)}. This behavior is "
-                          "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
-                          "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                          "elements with t.resize_(0).", UserWarning, stacklevel=3)
         from .._storage import UntypedStorage
         arr = out._device.backend.empty(shape, out.dtype.np)
         out._data, out._storage = arr, UntypedStorage(arr, out._device)
     return out
+
+
+def _size_kw(fname, size, kw):
+    """``size`` given positionally (``rand(2, 3)``, ``rand((2, 3))``) or as ``size=``."""
+    if "size" in kw:
+        if size:
+            raise TypeError(f"{fname}() got multiple values for argument 'size'")
+        size = (kw.pop("size"),)
+    if kw:
+        raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kw))}'")
+    return size
 
 
 def _finish(t, requires_grad):
@@ -818,18 +809,20 @@ def _finish(t, requires_grad):
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False):
+         pin_memory=False, **kw):
     """Samples from U[0, 1) of the given size (torch.rand)."""
-    shape, dt, dev = _factory_args("rand", size, dtype, device, out)
+    size = _size_kw("rand", size, kw)
+    shape, dt, dev = _factory_args("rand", size, dtype, device, out, generator=generator)
     if _real_dt(dt) not in _FLOATS:
         raise _not_impl("check_uniform_bounds", dt)
     return _finish(uniform_(_new(shape, dt, dev, out), 0.0, 1.0, generator=generator), requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False):
+          pin_memory=False, **kw):
     """Samples from N(0, 1) of the given size (torch.randn)."""
-    shape, dt, dev = _factory_args("randn", size, dtype, device, out)
+    size = _size_kw("randn", size, kw)
+    shape, dt, dev = _factory_args("randn", size, dtype, device, out, generator=generator)
     if _real_dt(dt) not in _FLOATS:
         raise _not_impl("normal_kernel_cpu", dt)
     return _finish(normal_(_new(shape, dt, dev, out), 0.0, 1.0, generator=generator), requires_grad)
@@ -843,6 +836,8 @@ def _randint_args(args, kw):
     # randint(high, size) | randint(low, high, size), positionally or by keyword
     if size is None and args and isinstance(args[-1], (tuple, list, Size)):
         size = args.pop()
+    elif size is None and len(args) >= 2 and isinstance(args[-1], int) and not isinstance(args[-1], bool):
+        raise TypeError(f"randint(): argument 'size' (position {len(args)}) must be tuple of ints, not int")
     if high is None and args:
         high = args.pop()
     if low is None and args:
@@ -873,7 +868,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     low, high, size = _randint_args(args, kw)
     if kw:
         raise TypeError(f"randint() got an unexpected keyword argument '{next(iter(kw))}'")
-    shape, dt, dev = _factory_args("randint", (size,), dtype, device, out, D.int64)
+    shape, dt, dev = _factory_args("randint", (size,), dtype, device, out, D.int64, generator)
     t = _new(shape, dt, dev, out)
     random_(t, low, high, generator=generator)
     return _finish(t, requires_grad)
@@ -885,7 +880,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     n = _as_int_arg(n, "randperm", "n", 1)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    shape, dt, dev = _factory_args("randperm", ((n,),), dtype, device, out, D.int64)
+    shape, dt, dev = _factory_args("randperm", ((n,),), dtype, device, out, D.int64, generator)
     if dt.category in (0, 3):
         raise _not_impl("randperm", dt)
     if dt.category == 2 and n > (1 << _DIGITS[dt]) + 1:
@@ -906,9 +901,10 @@ def _randperm_values(g, n):
     perm = list(range(n))
     if n > 1:
         wide = n >= (1 << 32)
-        draws = (g._raw64(n - 1) if wide else g._raw32(n - 1)).tolist()
-        for i, r in enumerate(draws):
-            z = i + r % (n - i)
+        draws = g._raw64(n - 1) if wide else g._raw32(n - 1)
+        idx = np.arange(n - 1, dtype=_u64)
+        targets = (idx + draws % (_u64(n) - idx)).tolist()
+        for i, z in enumerate(targets):
             perm[i], perm[z] = perm[z], perm[i]
     return np.array(perm, dtype=np.int64)
 
@@ -975,7 +971,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
                             "requires_grad = False)")
         mean, std = float(mean), float(std)
         _check_std(std)
-        shape, dt, dev = _factory_args("normal", (size,), dtype, device, out)
+        shape, dt, dev = _factory_args("normal", (size,), dtype, device, out, generator=generator)
         if _real_dt(dt) not in _FLOATS:
             raise _not_impl("normal_kernel_cpu", dt)
         return _finish(normal_(_new(shape, dt, dev, out), mean, std, generator=generator), requires_grad)
@@ -991,19 +987,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         std = float(std)
         _check_std(std)
     if mt and st:
-        shape = tuple(np.broadcast_shapes(mean._data.shape, std._data.shape)) if True else None
-        like, node = mean, "NormalBackward3"
+        shape, like, node = _broadcast_shape(mean._data.shape, std._data.shape), mean, "NormalBackward3"
     elif mt:
         shape, like, node = mean._data.shape, mean, "NormalBackward1"
     else:
         mean = float(mean)
         shape, like, node = std._data.shape, std, "NormalBackward2"
-    if mt and st:
-        try:
-            np.broadcast_shapes(mean._data.shape, std._data.shape)
-        except ValueError:
-            ops.broadcast_tensors(mean, std)  # torch's size-mismatch error
-            raise
     dt = like.dtype
     if dt not in _FLOATS:
         raise _not_impl("normal_kernel_cpu", dt)
@@ -1023,6 +1012,19 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         from ._registry import write_out
         return write_out(out, o)
     return o
+
+
+def _broadcast_shape(a, b):
+    """np.broadcast_shapes with torch's error message."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                               f"dimension {i}")
+        out.append(y if x == 1 else x)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- multinomial, poisson
@@ -1064,7 +1066,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         with grad_mode.no_grad():
             exponential_(q, 1.0, generator=g)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = p / np.asarray(q._data)
+            ratio = p / np.asarray(q._device.backend.to_host(q._data))
         if n_sample == 1:
             idx = np.argmax(ratio, axis=-1)[..., None] if ratio.shape[-1] else np.zeros(shape, np.int64)
         else:
@@ -1102,6 +1104,26 @@ def _copy_out(out, r):
     return write_out(out, r)
 
 
+class _Uniforms:
+    """Doubles for a sequential sampler (one per call), read from ``g`` in blocks; ``close`` leaves ``g``
+    exactly as many draws further on as were used, as torch's one-at-a-time reads would."""
+
+    def __init__(self, g):
+        self.g, self.used, self.buf = g, 0, []
+        self.saved = (g._bg.state, g._fresh)
+
+    def draw(self):
+        if not self.buf:
+            self.buf = _u53(self.g, 64 if self.used < 64 else 1024).tolist()[::-1]
+        self.used += 1
+        return self.buf.pop()
+
+    def close(self):
+        g = self.g
+        g._bg.state, g._fresh = self.saved
+        g._raw64(self.used)
+
+
 def _poisson_one(lam, draw):
     """sample_poisson: transformed rejection (Hormann 1993, PTRS) for lam >= 10, products of uniforms below."""
     if lam >= 10:
@@ -1115,8 +1137,9 @@ def _poisson_one(lam, draw):
             u = draw() - 0.5
             v = draw()
             us = 0.5 - abs(u)
-            kf = math.floor((2 * a / us + b) * u + lam + 0.43)
-            k = int(kf) if math.isfinite(kf) else _I64_MIN
+            kf = (2 * a / us + b) * u + lam + 0.43
+            # C's (int64_t) of NaN, inf or out-of-range values is INT64_MIN on x86
+            k = math.floor(kf) if math.isfinite(kf) and -2.0 ** 63 <= kf < 2.0 ** 63 else _I64_MIN
             if us >= 0.07 and v <= vr:
                 return k
             if k < 0 or (us < 0.013 and v > us):
@@ -1148,15 +1171,11 @@ def poisson(input, generator=None):
     lam = np.ascontiguousarray(dev.backend.to_host(input.detach()._data)).astype(_f64).reshape(-1)
     if (~(lam >= 0)).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    buf = []
-
-    def draw():
-        if not buf:
-            buf.extend(_u53(g, 256).tolist()[::-1])
-        return buf.pop()
-    vals = np.array([float(_poisson_one(v, draw)) for v in lam.tolist()], _f64)
-    if buf:  # hand back the draws read ahead: rewind by re-seeking is impossible, so draw exactly instead
-        pass
+    stream = _Uniforms(g)
+    try:
+        vals = np.array([float(_poisson_one(v, stream.draw)) for v in lam.tolist()], _f64)
+    finally:
+        stream.close()
     res = _from_double(vals, input.dtype).reshape(input._data.shape)
     r = Tensor._make(dev.backend.from_host(res) if dev.type != "cpu" else res, dev)
     if _gm.enabled and input._rg:
@@ -1174,8 +1193,13 @@ Tensor.log_normal_ = log_normal_
 Tensor.cauchy_ = cauchy_
 Tensor.bernoulli_ = bernoulli_
 Tensor.bernoulli = _bernoulli_method
-Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: \
-    multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.multinomial = _multinomial_method
 
 FUNCS = dict(rand=rand, randn=randn, randint=randint, randperm=randperm, rand_like=rand_like, randn_like=randn_like,
              randint_like=randint_like, normal=normal, bernoulli=bernoulli, multinomial=multinomial, poisson=poisson,

@@ -108,10 +108,10 @@ def _scatter_add(xp, shape, dim, idx, vals):
     return out
 
 
-
 def _kind(npdt):
     """NumPy's dtype kind, with ml_dtypes' bfloat16 (kind 'V') counted as floating."""
     return "f" if npdt.name == "bfloat16" else npdt.kind
+
 
 # ---------------------------------------------------------------- gather along a dim, and its transpose
 def _take_fwd(xp, x, idx, dim, keepdim=True):
@@ -286,12 +286,20 @@ def _cumext(which, input, dim, out):
     return _write_pair(out, r)
 
 
+_OUT_RT = {}
+
+
 def _write_pair(out, r):
+    """Return ``r``, or copy it into the ``out=(a, b)`` tensors and return them as ``<name>_out``."""
     if out is None:
         return r
     write_out(out[0], r[0])
     write_out(out[1], r[1])
-    return type(r)(out[0], out[1])
+    name = type(r).__name__
+    rt = _OUT_RT.get(name)
+    if rt is None:
+        rt = _OUT_RT[name] = return_type(name + "_out", type(r)._fields)
+    return rt(out[0], out[1])
 
 
 def cummax(input, dim, *, out=None):

@@ -581,7 +581,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         if win < n_fft:
             left = (n_fft - win) // 2
             w = _fit_at(w, left, n_fft)
-        frames = _mul(frames, w)
+        frames = frames * w
     axes = (frames.dim() - 1,)
     nm = "ortho" if normalized else "backward"
     if onesided:
@@ -608,23 +608,6 @@ def _view_as_real(t):
     if hasattr(ops, "view_as_real"):
         return ops.view_as_real(t)
     return apply(_AS_REAL, (t,), {})
-
-
-def _cmul_vjp(g, out, a, b, needs):
-    # complex products pair the gradient with the conjugate of the other factor
-    cb = b.conj_physical() if b.dtype.category == 3 else b
-    ca = a.conj_physical() if a.dtype.category == 3 else a
-    return (g * cb if needs[0] else None, g * ca if needs[1] else None)
-
-
-_CMUL = defop("_spectral_mul", "promote", lambda xp, a, b: a * b, _cmul_vjp, needs=True, save_out=False,
-              node="MulBackward0")
-
-
-def _mul(a, b):
-    if a.dtype.category == 3 or b.dtype.category == 3:
-        return apply(_CMUL, (a, b), {})
-    return a * b
 
 
 _AS_REAL = defop("_stft_as_real", "raw", lambda xp, x: xp.stack([x.real, x.imag], axis=-1),
@@ -695,12 +678,12 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     else:
         from .. import ops
         w = ops.ones(n_fft, dtype=_real_of(frames.dtype), device=input.device)
-    frames = _mul(frames, w)
+    frames = frames * w
     total = n_fft + hop * (n_frames - 1)
     idx = (np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]).reshape(-1)
     flat = frames.reshape(tuple(frames.shape[:-2]) + (n_frames * n_fft,))
     y = apply(_SCATTER, (flat,), {"idx": idx, "n": total})
-    w2 = _mul(w, w)
+    w2 = w * w
     env = apply(_SCATTER, (w2.expand(n_frames, n_fft).reshape(-1),), {"idx": idx, "n": total})
     start = n_fft // 2 if center else 0
     end = start + length if length is not None else (total - n_fft // 2 if center else total)
@@ -710,7 +693,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         if bool((e < 1e-11).any()):
             raise RuntimeError(pre + " window overlap add min: 1")
     n_keep = max(end_c - start, 0)
-    y = _mul(y.narrow(-1, start, n_keep), env.narrow(-1, start, n_keep).reciprocal())
+    y = y.narrow(-1, start, n_keep) / env.narrow(-1, start, n_keep)
     if length is not None and end > total:
         y = _fit(y, (y.dim() - 1,), (length,))
     return y

@@ -36,7 +36,9 @@ def _kernel(kernel, bad, f):
 
 
 def _sign(xp, x):
-    # torch: sign(nan) is 0
+    # torch: sign(nan) is 0; sign of a bool is itself
+    if x.dtype.kind == "b":
+        return x.copy()
     r = xp.sign(x)
     return xp.where(xp.isnan(x), 0, r).astype(x.dtype) if x.dtype.kind == "f" else r
 

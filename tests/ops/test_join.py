@@ -179,3 +179,14 @@ def test_grad_fn_names():
         for mod in (torch, ember):
             g = {"torch": mod, "x": mod.ones(2, 3, requires_grad=True)}
             assert eval(prog, g).grad_fn.name() == node, (mod.__name__, prog)
+
+
+KW_CASES = ["torch.cat([x, x], axis=1)", "torch.stack([x, x], axis=1)", "x.repeat_interleave(2, axis=0)",
+            "torch.cat(tensors=[x])", "x.repeat(repeats=(2, 1))", "x.tile(dims=(2,))", "torch.tile(x, dims=(2,))",
+            "torch.roll(x, shifts=1, dims=0)", "torch.rot90(x, k=1, dims=[0, 1])", "x.tril(diagonal=1)",
+            "torch.diag(x, diagonal=1)", "torch.diag_embed(x, offset=0, dim1=0, dim2=2)", "torch.flip(x, dims=[0])"]
+
+
+@pytest.mark.parametrize("expr", KW_CASES)
+def test_keyword_spellings(expr):
+    C(expr)

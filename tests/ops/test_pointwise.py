@@ -108,6 +108,18 @@ torch.clamp(torch.tensor([True,False]), min=torch.tensor([True,True]))
 torch.clamp(torch.tensor([1+1j]), min=0)
 torch.clamp(torch.ones(3), min=torch.ones(2))
 torch.clamp(torch.tensor([1,2],dtype=torch.int8), min=300)
+torch.clamp(torch.tensor([1,2],dtype=torch.uint8), min=-1)
+torch.clamp(torch.tensor([1,2],dtype=torch.uint8), min=1.5)
+torch.clamp(torch.tensor([1,2],dtype=torch.int8), max=-200)
+torch.where(torch.tensor([True,False]), torch.tensor([1,2],dtype=torch.uint8), -1)
+torch.where(torch.tensor([True,False]), torch.tensor([1,2],dtype=torch.uint8), -256)
+torch.where(torch.tensor([True,False]), torch.tensor([1.,2]), 1e39)
+torch.where(torch.tensor([True,False]), torch.tensor([1.,2]), inf)
+torch.where(torch.tensor([True,False]), torch.tensor([1.,2.]), torch.tensor([1j, 2]))
+torch.addcmul(*[torch.tensor([1,2],dtype=torch.uint8)]*3, value=-1)
+torch.addcmul(*[torch.tensor([1,2],dtype=torch.int8)]*3, value=1000)
+torch.nan_to_num(torch.tensor([nan]), nan=1e40)
+torch.clamp(torch.tensor([1.,5.]), torch.tensor([2.]), torch.tensor([3., 4.]))
 torch.clamp_min(torch.tensor([1,2]), 1.5)
 torch.clamp_max(torch.tensor([1.,2]), torch.tensor(1.5))
 torch.clamp(torch.tensor([1.,2]), 1.5, torch.tensor(1.8))
@@ -316,9 +328,10 @@ def _grad_pair(fn, *arrays):
     res = []
     for mod in (torch, ember):
         ts = [mod.tensor(a, dtype=mod.float64, requires_grad=True) for a in arrays]
-        out = fn(mod, *ts)
-        w = mod.tensor(np.linspace(0.5, 1.5, max(out.numel(), 1)).reshape(tuple(out.shape)), dtype=out.dtype)
-        (out * w).sum().backward()
+        with np.errstate(all="ignore"):  # the nan_to_num case divides by zero on purpose
+            out = fn(mod, *ts)
+            w = mod.tensor(np.linspace(0.5, 1.5, max(out.numel(), 1)).reshape(tuple(out.shape)), dtype=out.dtype)
+            (out * w).sum().backward()
         res.append([None if t.grad is None else np.array(t.grad.numpy()) for t in ts])
     return res
 
@@ -520,13 +533,15 @@ def test_float32_results_match_torch():
     r = np.random.default_rng(4)
     x = np.concatenate([r.uniform(-6, 6, 200), np.exp(r.uniform(-10, 4, 100))]).astype(np.float32)
     pos = np.abs(x) + np.float32(0.01)
-    for e, t, d, tol in [(ember.erf, torch.erf, x, 2e-7), (ember.erfc, torch.erfc, x, 2e-6),
-                         (ember.lgamma, torch.lgamma, pos, 2e-6), (ember.digamma, torch.digamma, pos, 1e-5),
-                         (ember.i0, torch.i0, x, 2e-6), (ember.erfinv, torch.erfinv, np.tanh(x), 2e-6)]:
+    # torch evaluates float32 in float32 (digamma loses digits near its root at 1.4616), ember in float64
+    for e, t, d, tol, atol in [(ember.erf, torch.erf, x, 2e-7, 0), (ember.erfc, torch.erfc, x, 2e-6, 0),
+                               (ember.lgamma, torch.lgamma, pos, 2e-6, 1e-7),
+                               (ember.digamma, torch.digamma, pos, 1e-5, 1e-6),
+                               (ember.i0, torch.i0, x, 2e-6, 0), (ember.erfinv, torch.erfinv, np.tanh(x), 2e-6, 0)]:
         got = e(ember.from_numpy(d)).numpy()
         want = t(torch.from_numpy(d)).numpy()
         assert got.dtype == np.float32
-        np.testing.assert_allclose(got, want, rtol=tol, atol=1e-30)
+        np.testing.assert_allclose(got, want, rtol=tol, atol=atol)
 
 
 def test_special_on_empty_and_0d():

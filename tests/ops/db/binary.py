@@ -86,7 +86,8 @@ def _nonzero(x, lo=0.5):
     if x.dtype.kind in "iu":
         y = np.where(x == 0, 1, x).astype(x.dtype)
     else:
-        y = np.where(np.abs(x) < lo, np.where(x < 0, -lo, lo), x).astype(x.dtype)
+        # shift small values out by a non-round amount (a divisor of exactly 0.5 sits on a kink of remainder)
+        y = np.where(np.abs(x) < lo, x + np.where(x < 0, -1.3, 1.3) * lo, x).astype(x.dtype)
     return noncontig(np.array(y, order="C")) if not x.flags.c_contiguous and x.ndim else np.asarray(y)
 
 
@@ -108,21 +109,21 @@ def _mixed(dtype, others=("int64", "float64", "bool"), low=-2.0, high=2.0):
             yield Sample((arr((2, 3), dtype, low, high, 70 + i), arr((), o, low, high, 80 + i)), name=f"mix0d-{o}")
 
 
-def _scalars(dtype, scalars, ok=True, rok=True, low=-2.0, high=2.0):
+def _scalars(dtype, scalars, ok=True, rok=True, low=-2.0, high=2.0, rgrad=True):
     err, rerr = (None if ok is True else ok), (None if rok is True else rok)
     for i, s in enumerate(scalars):
         tag = f"{type(s).__name__}{i}"
         yield Sample((arr((3, 4), dtype, low, high, 20 + i), s), name=f"scalar-{tag}", error=err)
-        yield Sample((s, arr((3, 4), dtype, low, high, 30 + i)), name=f"rscalar-{tag}", error=rerr)
+        yield Sample((s, arr((3, 4), dtype, low, high, 30 + i)), name=f"rscalar-{tag}", error=rerr, grad=rgrad)
     yield Sample((arr((), dtype, low, high, 40), scalars[0]), name="0d-scalar", error=err)
 
 
 def _samples(low=-2.0, high=2.0, low2=None, high2=None, scalars=(2, 2.5, True), ok=True, rok=True, mixed=True,
-             fb=None, fa=None, extra=None, others=("int64", "float64", "bool")):
+             fb=None, fa=None, extra=None, others=("int64", "float64", "bool"), rgrad=True):
     def gen(dtype):
         yield from _map(binary_samples(dtype, low, high, low2, high2), fa, fb)
         if scalars:
-            yield from _map(_scalars(dtype, scalars, ok, rok, low, high), fa, fb)
+            yield from _map(_scalars(dtype, scalars, ok, rok, low, high, rgrad), fa, fb)
         if mixed:
             yield from _map(_mixed(dtype, others, low=low, high=high), fa, fb)
         if extra is not None:
@@ -188,7 +189,9 @@ _NOBOOL = {"scalars": (2, 2.5), "others": ("int64", "float64")}   # subtraction 
 
 
 def _pos(x):
-    return np.asarray(np.abs(x) + 0.5) if x.dtype.kind == "f" else x
+    if x.dtype == bool:
+        return np.ones_like(x)
+    return np.asarray(np.abs(x) + (0.5 if x.dtype.kind == "f" else 1)).astype(x.dtype)
 
 
 OPS = [
@@ -207,7 +210,7 @@ OPS = [
          fn=lambda m, a, b, **kw: m.div(a, b, rounding_mode="floor", **kw), method=False, inplace=False, errors={"bool": _NI}),
     _row("floor_divide", _ref(np.floor_divide), _samples(fb=_nonzero, extra=_intdiv_zero), dtypes=DTYPES[:-1],
          grad=False, errors={"bool": _NI}),
-    _row("remainder", _ref(np.remainder), _samples(fb=_nonzero, extra=_intdiv_zero), dtypes=DTYPES[:-1],
+    _row("remainder", _ref(np.remainder), _samples(fb=_nonzero, extra=_intdiv_zero, rgrad=False), dtypes=DTYPES[:-1],
          errors={"bool": _NI}),
     _row("fmod", _ref(np.fmod), _samples(fb=_nonzero, extra=_intdiv_zero, **_RS), dtypes=DTYPES[:-1],
          errors={"bool": _NI}),
@@ -219,15 +222,18 @@ OPS = [
     _row("atan2", _float_ref(np.arctan2), _samples(**_NS)),
     _row("arctan2", _float_ref(np.arctan2), _samples(scalars=False, mixed=False), dtypes=FLOATS),
     _row("hypot", _ref(np.hypot), _samples(**_NS), dtypes=FLOATS, errors={"int64": _NI, "bool": _NI}),
-    _row("logaddexp", _ref(np.logaddexp), _samples(**_NS), dtypes=FLOATS, errors={"int64": _NI}, inplace=False),
-    _row("logaddexp2", _ref(np.logaddexp2), _samples(**_NS), dtypes=FLOATS, errors={"int64": _NI}, inplace=False),
+    # (no bool operand: torch's own backward then fails subtracting a bool tensor)
+    _row("logaddexp", _ref(np.logaddexp), _samples(**_NS, others=("int64", "float64")), dtypes=FLOATS,
+         errors={"int64": _NI}, inplace=False),
+    _row("logaddexp2", _ref(np.logaddexp2), _samples(**_NS, others=("int64", "float64")), dtypes=FLOATS,
+         errors={"int64": _NI}, inplace=False),
     _row("maximum", _ref(np.maximum), _samples(**_NS), inplace=False),
     _row("minimum", _ref(np.minimum), _samples(**_NS), inplace=False),
     _row("fmax", _ref(np.fmax), _samples(**_NS, extra=lambda d: _nan_pairs(d)), inplace=False),
     _row("fmin", _ref(np.fmin), _samples(**_NS, extra=lambda d: _nan_pairs(d)), inplace=False),
     _row("copysign", _float_ref(np.copysign), _samples(fa=_nonzero, **_RS)),
     _row("xlogy", _float_ref(lambda a, b: np.where(a == 0, np.where(np.isnan(b), np.nan, 0.0), a * np.log(b))),
-         _samples(low2=0.5, high2=3.0, scalars=(2, 2.5)), dtypes=FLOATS + ("int64",)),
+         _samples(scalars=(2, 2.5), fb=_pos), dtypes=FLOATS + ("int64",)),
     _row("rsub", _ref(lambda a, b, alpha=1: b - a * alpha), _samples(**_RS, **_NOBOOL), dtypes=DTYPES[:-1],
          method=False, inplace=False, errors={"bool": RuntimeError}),
 ]
@@ -237,7 +243,9 @@ for _n, _f in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", n
 for _n in ("greater", "greater_equal", "less", "less_equal", "not_equal", "subtract", "multiply", "divide",
            "true_divide"):
     # aliases: torch's results are the reference
-    OPS.append(OpInfo(_n, _samples(scalars=(2,), mixed=False, fb=_nonzero), dtypes=("float64", "int64"), inplace=True,
+    _rk = TypeError if _n in ("greater", "greater_equal", "less", "less_equal", "not_equal") else True
+    OPS.append(OpInfo(_n, _samples(scalars=(2,), mixed=False, fb=_nonzero, rok=_rk), dtypes=("float64", "int64"),
+                      inplace=True,
                       grad=_n in ("subtract", "multiply", "divide", "true_divide")))
 for _n, _f in [("logical_and", np.logical_and), ("logical_or", np.logical_or), ("logical_xor", np.logical_xor)]:
     OPS.append(_row(_n, _f, _samples(**_NS), grad=False))
@@ -277,8 +285,9 @@ OPS += [
     _op_row("__floordiv__", operator.floordiv, _samples(fb=_nonzero), dtypes=DTYPES[:-1], grad=False),
     _op_row("__rfloordiv__", _rev(operator.floordiv), _samples(fa=_nonzero, mixed=False), dtypes=DTYPES[:-1],
             grad=False),
-    _op_row("__mod__", operator.mod, _samples(fb=_nonzero), dtypes=DTYPES[:-1]),
-    _op_row("__rmod__", _rev(operator.mod), _samples(fa=_nonzero, mixed=False), dtypes=DTYPES[:-1]),
+    _op_row("__mod__", operator.mod, _samples(fb=_nonzero, rgrad=False), dtypes=DTYPES[:-1]),
+    _op_row("__rmod__", _rev(operator.mod), _samples(fa=_nonzero, mixed=False), dtypes=DTYPES[:-1],
+            grad=False),
     _op_row("__pow__", operator.pow, _samples(0.5, 2.0, -1.5, 1.5, scalars=(2, 0.5), mixed=False, fa=_pos),
             dtypes=FLOATS),
     _op_row("__rpow__", _rev(operator.pow), _samples(-1.5, 1.5, 0.5, 2.0, scalars=(2, 0.5), mixed=False, fb=_pos),

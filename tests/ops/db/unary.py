@@ -1,6 +1,4 @@
 """Op-table rows for ember/ops/unary.py (elementwise one-input ops)."""
-import math
-
 import numpy as np
 
 from ..opinfo import ALL, FLOATS, NUMERIC, OpInfo, Sample, arr, special_values, unary_samples
@@ -27,7 +25,7 @@ def _away_from_zero(dtype):
         a = s.args[0]
         if a.dtype.kind in "fc" and a.size:
             sign = np.where(np.arange(a.size).reshape(a.shape) % 2 == 0, 1, -1).astype(a.dtype)
-            a = a * sign
+            a = np.asarray(a * sign)
             if not s.args[0].flags.c_contiguous:
                 from ..opinfo import noncontig
                 a = noncontig(np.ascontiguousarray(a))
@@ -41,10 +39,6 @@ def _f(npfn):
             x = x.astype(np.float32)
         return npfn(x)
     return ref
-
-
-def _vec(mathfn):
-    return lambda x: np.vectorize(mathfn, otypes=[np.float64])(x.astype(np.float64))
 
 
 def _row(name, ref, low=-2.0, high=2.0, special=False, dtypes=ALL, samples=None, **kw):
@@ -70,7 +64,9 @@ def _logit_samples(dtype):
 
 
 def _sgn_ref(x):
-    return np.sign(x)
+    if x.dtype == bool:
+        return x
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype)  # torch: sign(nan) is 0
 
 
 def _angle_ref(x):
@@ -113,15 +109,15 @@ OPS = [
     _row("erf", _f(sps.erf) if _SP else None),
     _row("erfc", _f(sps.erfc) if _SP else None),
     _row("erfinv", _f(sps.erfinv) if _SP else None, -0.9, 0.9, atol=1e-4, rtol=1e-4),
-    _row("lgamma", _f(_vec(math.lgamma)), 0.5, 3.0, atol=1e-4, rtol=1e-4),
+    _row("lgamma", _f(sps.gammaln) if _SP else None, 0.5, 3.0, atol=1e-4, rtol=1e-4),
     _row("digamma", _f(sps.digamma) if _SP else None, 0.5, 3.0, atol=1e-4, rtol=1e-4),
     _row("reciprocal", _f(lambda x: 1 / x), samples=_away_from_zero, dtypes=FLOATS + ("int64", "int32"),
          errors={}),
     _row("neg", np.negative, dtypes=NUMERIC, errors=_NOT_BOOL),
     _row("square", lambda x: np.square(x.astype(np.int64)) if x.dtype == bool else np.square(x)),
     _row("abs", np.abs, special=True, dtypes=NUMERIC, errors=_NOTIMPL_BOOL),
-    _row("sign", np.sign, special=True, dtypes=NUMERIC),
-    _row("sgn", _sgn_ref, dtypes=NUMERIC),
+    _row("sign", _sgn_ref, special=True, dtypes=NUMERIC + ("bool",)),
+    _row("sgn", _sgn_ref, special=True, dtypes=NUMERIC + ("bool",)),
     _row("floor", np.floor, special=True, dtypes=NUMERIC, errors=_NOTIMPL_BOOL),
     _row("ceil", np.ceil, dtypes=NUMERIC, errors=_NOTIMPL_BOOL),
     _row("trunc", np.trunc, dtypes=NUMERIC, errors=_NOTIMPL_BOOL),
