@@ -112,6 +112,19 @@ def defop(name, rule="same", fwd=None, vjp=None, **kw):
     return op
 
 
+def _broadcast_error(args):
+    """torch's RuntimeError for shapes that do not broadcast, naming the first bad dimension."""
+    shapes = [a._data.shape for a in args if isinstance(a, Tensor)]
+    for i in range(len(shapes)):
+        for j in range(i + 1, len(shapes)):
+            a, b = shapes[i], shapes[j]
+            for k in range(1, min(len(a), len(b)) + 1):
+                if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+                    nd = max(len(a), len(b))
+                    raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) "
+                                       f"at non-singleton dimension {nd - k}")
+
+
 def elementwise_shape(*shapes, **kw):
     """Shape rule of elementwise ops: the broadcast of the tensor inputs' shapes (scalars have none)."""
     return np.broadcast_shapes(*[s for s in shapes if isinstance(s, tuple)])
@@ -235,6 +248,10 @@ def _run(op, args, kw, dev, common, rg):
             out_arr = op.fwd(be.xp, *arrs, **kw)
         except OverflowError:
             out_arr = _overflow_retry(op, be.xp, arrs, kw, compute)
+        except ValueError:
+            if op.shape is elementwise_shape:
+                _broadcast_error(args)
+            raise
         if type(out_arr) is not _ndarray:
             out_arr = be.xp.asarray(out_arr)
         if outdt is not None:

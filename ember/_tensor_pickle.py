@@ -1,0 +1,42 @@
+"""Plain pickling of tensors (``pickle.dumps(t)``, multiprocessing, ``copy.copy``).
+
+ember.save uses torch's checkpoint format instead (ember/serialization.py); this is the Python-object
+route: the data travels as a NumPy array, with dtype, device and requires_grad.
+"""
+import numpy as np
+
+
+def reduce_tensor(t):
+    from ._dtype import bfloat16
+    if t.device.type == "meta":
+        return (_rebuild_meta, (tuple(t.shape), t.dtype.name))
+    if t.grad_fn is not None:
+        raise RuntimeError("Can't pickle a tensor that requires grad and is not a leaf (it has a graph); "
+                           "pickle tensor.detach() instead")
+    host = t.device.backend.to_host(t._data)
+    if t.dtype is bfloat16:  # ml_dtypes arrays pickle, but keep the payload plain NumPy
+        return (_rebuild, (np.ascontiguousarray(host).view(np.uint16), t.dtype.name, str(t.device), t.requires_grad))
+    return (_rebuild, (np.ascontiguousarray(host), t.dtype.name, str(t.device), t.requires_grad))
+
+
+def _rebuild(arr, dtype_name, device, requires_grad):
+    from . import _dtype as D
+    from ._tensor import Tensor
+    from ._device import device as Device
+    dt = D._dtype_by_name(dtype_name)
+    arr = np.array(arr, copy=True)
+    if dt is D.bfloat16:
+        arr = arr.view(dt.np)
+    dev = Device(device)
+    if dev.type != "cpu":
+        arr = dev.backend.from_host(arr)
+    t = Tensor._make(arr, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_meta(shape, dtype_name):
+    from . import _dtype as D
+    from . import ops
+    return ops.empty(shape, dtype=D._dtype_by_name(dtype_name), device="meta")
