@@ -27,6 +27,7 @@ from . import nn  # noqa: E402  (needs ops and autograd)
 from . import optim  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
+from . import utils  # noqa: E402  (torch.utils: data, dlpack)
 
 
 class layout:

@@ -3,7 +3,8 @@
 Everything is implemented in ``ember.ops.linalg_ext``; this module only names it like torch.
 """
 from .ops.linalg import matmul  # noqa: F401
-from .ops.linalg_ext import LINALG as _LINALG, LinAlgError  # noqa: F401
+from .ops.linalg_ext import LINALG as _LINALG
+from .ops.linalg_ext import LinAlgError  # noqa: F401
 
 cross = _LINALG["cross"]
 det = _LINALG["det"]
@@ -41,5 +42,6 @@ lu_factor_ex = _LINALG["lu_factor_ex"]
 lu = _LINALG["lu"]
 lu_solve = _LINALG["lu_solve"]
 householder_product = _LINALG["householder_product"]
+vander = _LINALG["vander"]
 
 __all__ = sorted(k for k in _LINALG) + ["matmul"]

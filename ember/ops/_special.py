@@ -108,7 +108,8 @@ def sigmoid(xp, x):
 def logit(xp, x, eps):
     if eps is not None:
         x = xp.clip(x, eps, 1 - eps)
-    return xp.log(x / (1 - x))
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 and 1 map to -inf/inf silently, as in torch
+        return xp.log(x / (1 - x))
 
 
 def logit_grad(g, x, eps):

@@ -126,8 +126,6 @@ def _real_part(t):
     return t.real if t.dtype.category == 3 else t
 
 
-def _as_cplx(t, like):
-    return t.to(like.dtype) if like.dtype.category == 3 and t.dtype.category != 3 else t
 
 
 # ================================================================ checks with torch's messages
@@ -253,13 +251,6 @@ def _saved_outs(kw):
     return res
 
 
-_STATIC = ("n", "outs", "dev", "node", "needs")
-
-
-def _static(kw):
-    return {k: v for k, v in kw.items() if k not in _STATIC}
-
-
 # ================================================================ batched LAPACK-like kernels (any xp)
 def _cabs1(xp, x):
     return xp.abs(x.real) + xp.abs(x.imag) if x.dtype.kind == "c" else xp.abs(x)
@@ -326,7 +317,6 @@ def _perm_from_pivots(xp, piv, m):
 def _trsm(xp, t, b, lower, unit):
     """Triangular solve by substitution (inf/nan on a zero diagonal, like LAPACK's trsm)."""
     n = t.shape[-1]
-    t, b = xp.broadcast_arrays(t, b)[0], b
     batch = np.broadcast_shapes(t.shape[:-2], b.shape[:-2])
     t = xp.broadcast_to(t, batch + t.shape[-2:])
     x = xp.array(xp.broadcast_to(b, batch + b.shape[-2:]), copy=True)
@@ -839,8 +829,9 @@ def multi_dot(tensors, *, out=None):
     dt = ts[0].dtype
     for i, t in enumerate(ts):
         if t.dtype is not dt:
-            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                               f"{_CTYPE.get(dt.name, dt.name)} and tensor {i} {_CTYPE.get(t.dtype.name, t.dtype.name)}")
+            a, b = _CTYPE.get(dt.name, dt.name), _CTYPE.get(t.dtype.name, t.dtype.name)
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is {a} and "
+                               f"tensor {i} {b}")
     first_vec, last_vec = ts[0].dim() == 1, ts[-1].dim() == 1
     mats = list(ts)
     if first_vec:
@@ -964,7 +955,6 @@ def _einsum_vjp(g, out, *inputs, eq, needs):
         sub = ",".join([outl] + [t for t, _ in others]) + "->" + present
         gk = apply(_EINSUM, (g,) + tuple(_cj(o) for _, o in others), {"eq": sub})
         if present != terms[k]:
-            shape = []
             for i, c in enumerate(terms[k]):
                 if c not in avail:
                     gk = gk.unsqueeze(i)
@@ -999,9 +989,9 @@ def _sublist_eq(args):
             else:
                 v = int(v)
                 if not 0 <= v < 52:
-                    raise RuntimeError(f"einsum(): subscript in subscript list is not within the valid range "
-                                       f"[0, 52)")
-                s += _LETTERS[v] if v < 26 else _LETTERS[v]
+                    raise RuntimeError("einsum(): subscript in subscript list is not within the valid range "
+                                       "[0, 52)")
+                s += _LETTERS[v]
         return s
     eq = ",".join(conv(t) for t in terms)
     if out is not None:
@@ -1131,10 +1121,8 @@ def einsum(*args):
         x, lab = xs[0], labels[0]
         summed = [i for i, c in enumerate(lab) if c not in out]
         if summed:
-            x = x.sum(summed) if x.dtype.category >= 1 else x.sum(summed)
+            x = x.sum(summed)
             lab = [c for c in lab if c in out]
-        elif x.dtype is D.bool_ and False:
-            pass
         perm = [lab.index(c) for c in out]
         return x.permute(perm) if perm != list(range(len(perm))) or not summed else x
     if dt is D.bool_:
@@ -1433,7 +1421,8 @@ def _st_vjp(g, out, A, B, needs, upper, left, unit):
 
 
 _SOLVE_TRI = defop("linalg_solve_triangular", "raw", _st_fwd, _st_vjp, needs=True,
-                   shape=lambda sa, sb, upper, left, unit: tuple(np.broadcast_shapes(sa[:-2], sb[:-2])) + tuple(sb[-2:]))
+                   shape=lambda sa, sb, upper, left, unit: (tuple(np.broadcast_shapes(sa[:-2], sb[:-2])) +
+                                                            tuple(sb[-2:])))
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -1466,7 +1455,6 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
 def _chol_fwd(xp, a, upper):
     if upper:
         a = xp.conj(xp.swapaxes(a, -1, -2))
-    n = a.shape[-1]
     info = xp.zeros(a.shape[:-2], dtype=np.int32)
     L = None
     if a.size == 0:
@@ -1946,7 +1934,6 @@ def _pinv_fwd(xp, a, atol, rtol, herm):
 def _pinv_grad(G, P, A):
     """Gradient of A -> pinv(A) = P for incoming G (constant-rank perturbation theory, Golub & Pereyra)."""
     Ph, Gh = _mH(P), _mH(G)
-    m, n = A.shape[-2], A.shape[-1]
     t1 = -(Ph @ G @ Ph)
     AP = A @ P                       # m x m projector
     PA = P @ A                       # n x n projector
@@ -2261,7 +2248,7 @@ def _norm_dtype(name, x, dtype):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """sum(|x|^ord)^(1/ord) over ``dim`` (all elements by default); inf/-inf/0 as in torch."""
     if isinstance(ord, str):
-        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not str")
+        raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not str")
     _check_float("linalg.vector_norm", x)
     dt = _norm_dtype("linalg.vector_norm", x, dtype)
     from .reduce import _dims
@@ -2297,7 +2284,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return r if out is None else write_out(out, r)
     o = float(ord)
     if o not in (2.0, -2.0, 1.0, -1.0, math.inf, -math.inf):
-        raise RuntimeError(f"linalg.matrix_norm: Order {_fmt_ord(ord) if not isinstance(ord, float) or math.isfinite(ord) else ord} not supported.")
+        shown = _fmt_ord(ord) if not isinstance(ord, float) or math.isfinite(ord) else ord
+        raise RuntimeError(f"linalg.matrix_norm: Order {shown} not supported.")
     if abs(o) == 2:
         r = _svd_norm(A, d0, d1, keepdim, "amax" if o > 0 else "amin")
     else:
@@ -2347,24 +2335,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
             r = vector_norm(A, ord, None, keepdim, dtype=dtype)
         else:
             r = matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    return r if out is None else write_out(out, r)
-
-
-def _torch_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """torch.norm: the legacy front door to vector_norm / matrix_norm."""
-    if isinstance(p, str):
-        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
-            if dim is None:
-                r = vector_norm(input, 2, None, keepdim, dtype=dtype)
-            else:
-                r = vector_norm(input, 2, dim, keepdim, dtype=dtype)
-        else:
-            if dim is None:
-                dim = tuple(range(input.dim()))
-            r = matrix_norm(input, p, dim, keepdim, dtype=dtype)
-    else:
-        p = 2 if p is None else p
-        r = vector_norm(input, p, dim, keepdim, dtype=dtype)
     return r if out is None else write_out(out, r)
 
 
@@ -2487,6 +2457,14 @@ def householder_product(A, tau, *, out=None):
         t = tau.select(-1, i).unsqueeze(-1).unsqueeze(-1)
         X = X - (v * t) @ (_mH(v) @ X)
     return X if out is None else write_out(out, X)
+
+
+def vander(x, *, N=None):
+    """Vandermonde matrix: columns x^0, x^1, ..., x^(N-1) (N defaults to x.shape[-1])."""
+    n = N if N is not None else (x.shape[-1] if x.dim() else 1)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    return x.unsqueeze(-1) ** _ops().arange(n, dtype=x.dtype if x.dtype.category else D.int64, device=x.device)
 
 
 # ================================================================ lu_factor, lu, lu_solve, lu_unpack
@@ -2732,7 +2710,7 @@ def _removed(name):
     def f(*args, **kwargs):
         raise RuntimeError(_REMOVED[name])
     f.__name__ = name
-    f.__doc__ = f"Removed from torch (1.9); raises torch's RuntimeError pointing at torch.linalg."
+    f.__doc__ = "Removed from torch (1.9); raises torch's RuntimeError pointing at torch.linalg."
     return f
 
 
@@ -2788,8 +2766,6 @@ def _install():
     T.qr = lambda self, some=True: _torch_qr(self, some)
     T.matrix_power = lambda self, n: matrix_power(self, n)
     T.matrix_exp = lambda self: matrix_exp(self)
-    T.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: _torch_norm(self, p, dim, keepdim,
-                                                                                    dtype=dtype)
     T.lu_solve = lambda self, LU_data, LU_pivots: _torch_lu_solve(self, LU_data, LU_pivots)
     T.triangular_solve = lambda self, A, upper=True, transpose=False, unitriangular=False: triangular_solve(
         self, A, upper, transpose, unitriangular)
@@ -2819,7 +2795,7 @@ FUNCS = dict(addmm=addmm, addmv=addmv, addbmm=addbmm, baddbmm=baddbmm, outer=out
              chain_matmul=chain_matmul, cdist=cdist, det=det, logdet=logdet, slogdet=_torch_slogdet,
              inverse=inverse, cholesky=_torch_cholesky, cholesky_solve=cholesky_solve,
              cholesky_inverse=cholesky_inverse, pinverse=pinverse, svd=_torch_svd, qr=_torch_qr,
-             matrix_power=matrix_power, matrix_exp=matrix_exp, norm=_torch_norm, lu_unpack=lu_unpack,
+             matrix_power=matrix_power, matrix_exp=matrix_exp, lu_unpack=lu_unpack,
              lu_solve=_torch_lu_solve, triangular_solve=triangular_solve, orgqr=householder_product, addr=addr,
              dist=dist, frobenius_norm=frobenius_norm, nuclear_norm=nuclear_norm, lu=_torch_lu,
              matrix_rank=_removed("matrix_rank"), lstsq=_removed("lstsq"), symeig=_removed("symeig"),
@@ -2833,4 +2809,4 @@ LINALG = dict(cross=linalg_cross, det=det, slogdet=slogdet, inv=inv, inv_ex=inv_
               vector_norm=vector_norm, matrix_norm=matrix_norm, cond=cond, diagonal=linalg_diagonal, vecdot=vecdot,
               tensorinv=tensorinv, tensorsolve=tensorsolve, multi_dot=multi_dot, lu_factor=lu_factor,
               lu_factor_ex=lu_factor_ex, lu=lu, lu_solve=lu_solve, householder_product=householder_product,
-              LinAlgError=LinAlgError)
+              vander=vander, LinAlgError=LinAlgError)

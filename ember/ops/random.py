@@ -126,9 +126,10 @@ def _ugrid(g, n, digits):
 
 def _from_double(x, dt):
     """static_cast<scalar_t>(double): float16/bfloat16 convert through float, as c10 does."""
-    if dt is D.float16 or dt is D.bfloat16:
-        return x.astype(_f32).astype(dt.np)
-    return x.astype(dt.np)
+    with np.errstate(over="ignore"):
+        if dt is D.float16 or dt is D.bfloat16:
+            return x.astype(_f32).astype(dt.np)
+        return x.astype(dt.np)
 
 
 # ---------------------------------------------------------------- uniform
@@ -404,6 +405,7 @@ def _check_float_bounds(dt, name, v):
 
 def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     """Fill with samples from U[from, to) (torch.Tensor.uniform_)."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     if "from" in kw:
         from_ = kw.pop("from")
     if kw:
@@ -431,6 +433,7 @@ def _check_std(std):
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with samples from N(mean, std**2) (torch.Tensor.normal_)."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     mean, std = float(mean), float(std)
     _check_std(std)
     if _real_dt(self.dtype) not in _FLOATS:
@@ -443,6 +446,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with samples from Exp(lambd) (torch.Tensor.exponential_)."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     lambd = float(lambd)
     if not lambd > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
@@ -459,6 +463,7 @@ def _exponential_values(g, n, lambd):
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with samples from Cauchy(median, sigma) (torch.Tensor.cauchy_)."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     median, sigma = float(median), float(sigma)
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
@@ -474,6 +479,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of samples from N(mean, std**2) (torch.Tensor.log_normal_)."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     mean, std = float(mean), float(std)
     if not std > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
@@ -486,6 +492,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (torch.Tensor.geometric_)."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     p = float(p)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
@@ -605,6 +612,7 @@ def _as_int_arg(v, fname, what, pos):
 def random_(self, *args, generator=None, **kw):
     """Fill with integers from [from, to) (torch.Tensor.random_): ``random_()``, ``random_(to)``,
     ``random_(from, to)``; without ``to`` the range is the type's non-negative values."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     if kw:
         extra = set(kw) - {"from", "to"}
         if extra:
@@ -662,6 +670,7 @@ def random_(self, *args, generator=None, **kw):
 # ---------------------------------------------------------------- bernoulli
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 with probability ``p`` (a float or a tensor broadcastable to self), else 0."""
+    check_inplace(self)  # autograd's check comes before the kernel's argument checks
     dt = self.dtype
     if isinstance(p, Tensor):
         if dt.category == 3:
@@ -671,7 +680,6 @@ def bernoulli_(self, p=0.5, *, generator=None):
         _check_expand(p, self._data.shape)
         pv = p._device.backend.to_host(p._data) if p._device.type != "meta" else None
         pv = np.broadcast_to(pv, self._data.shape) if pv is not None else None
-        check_inplace(self)
 
         def make(g, n, rdt, contig):
             shape, strides = _layout(self)

@@ -3,6 +3,7 @@
 Shape rule in one place (``_dims``/``_reduced_shape``). vjps return ``g`` with the reduced dims kept
 (size 1); the engine broadcasts it back to the input's shape.
 """
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -17,12 +18,13 @@ def _dims(dim, ndim):
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        return (wrap_dim(int(dim), ndim),)
+        d = wrap_dim(int(dim), ndim)
+        return (d,) if ndim else None  # a 0-d tensor's dim 0 / -1 is "all of it"
     dims = tuple(wrap_dim(int(d), ndim) for d in dim)
     if len(set(dims)) != len(dims):
         d = [x for x in dims if dims.count(x) > 1][0]
         raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    if not dims:
+    if not dims or not ndim:
         return None
     return tuple(sorted(dims))
 
@@ -167,6 +169,8 @@ _PROD = defop("prod", "raw", _prod_fwd, _prod_vjp, save_out=False,
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product over one ``dim`` (or all elements)."""
     d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    if not input._data.ndim:
+        d = None  # dim 0 / -1 of a 0-d tensor is the whole tensor
     dt = _sum_out_dtype(input, dtype)
     r = apply(_PROD, (input,), {"dim": d, "keepdim": keepdim if d is not None else False, "npdt": dt.np})
     return r if out is None else write_out(out, r)
@@ -243,10 +247,12 @@ def _need_float(name, t):
 # ---------------------------------------------------------------- amax / amin / max / min / argmax
 def _amax_fwd(which):
     def f(xp, x, dims, keepdim, nd):
-        if x.size == 0 and (dims is None or any(x.shape[d] == 0 for d in dims)):
-            raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
-                             f"Specify the reduction dim with the 'dim' argument." if dims is None else
-                             f"{which}(): Expected reduction dim {dims[0]} to have non-zero size.")
+        if x.size == 0 and dims is None:
+            raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument")
+        if x.size == 0 and builtins.any(x.shape[d] == 0 for d in dims):
+            raise IndexError(f"{which}(): Expected reduction dim {[d for d in dims if x.shape[d] == 0][0]} to have "
+                             f"non-zero size.")
         fn = xp.max if which == "amax" else xp.min
         return fn(x, axis=dims, keepdims=keepdim)
     return f
@@ -280,10 +286,12 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 
 def _arg_fwd(which):
     def f(xp, x, dim, keepdim):
-        if x.size == 0:
+        if x.size == 0 and (dim is None or x.shape[dim] == 0):
             raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0."
                              if dim is None else
                              f"{which}(): Expected reduction dim {dim} to have non-zero size.")
+        if x.ndim == 0:
+            return xp.zeros((), np.int64)
         fn = xp.argmax if which == "argmax" else xp.argmin
         if x.dtype.kind == "f" and xp.isnan(x).any():
             # torch treats NaN as the extreme value: the first NaN wins
@@ -301,20 +309,27 @@ _ARGMIN = defop("argmin", "raw", _arg_fwd("argmin"),
                 shape=lambda s, dim, keepdim: _reduced_shape(s, None if dim is None else (dim,), keepdim))
 
 
-def argmax(input, dim=None, keepdim=False, *, out=None):
-    """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+def _arg(op, input, dim, keepdim, bool_ok=True):
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op.name}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
+    if not bool_ok and isinstance(input, Tensor) and input.dtype.category == 0:
+        raise RuntimeError(f"{op.name}(): does not support bool input")
     d = None if dim is None else wrap_dim(dim, input._data.ndim)
-    r = apply(_ARGMAX, (input,), {"dim": d, "keepdim": keepdim if d is not None else False})
+    r = apply(op, (input,), {"dim": d, "keepdim": keepdim if d is not None else False})
     if dim is None and keepdim:
         r = r.reshape((1,) * input._data.ndim)
+    return r
+
+
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    r = _arg(_ARGMAX, input, dim, keepdim, bool_ok=False)
     return r if out is None else write_out(out, r)
 
 
 def argmin(input, dim=None, keepdim=False, *, out=None):
-    d = None if dim is None else wrap_dim(dim, input._data.ndim)
-    r = apply(_ARGMIN, (input,), {"dim": d, "keepdim": keepdim if d is not None else False})
-    if dim is None and keepdim:
-        r = r.reshape((1,) * input._data.ndim)
+    """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
+    r = _arg(_ARGMIN, input, dim, keepdim, bool_ok=False)
     return r if out is None else write_out(out, r)
 
 
@@ -342,7 +357,14 @@ def _minmax(which, amaxfn, argfn, rt, binary):
                 raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    f"Specify the reduction dim with the 'dim' argument.")
             return amaxfn(input)
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{which}() received an invalid combination of arguments - got (Tensor, "
+                            f"{type(dim).__name__}), but expected one of:\n * (Tensor input, *, Tensor out = None)\n"
+                            f" * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                            f" * (Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)\n")
         d = wrap_dim(dim, input._data.ndim)
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
         idx = argfn(input, d, keepdim=True)
         values = _F("gather")(input, d, idx) if input._data.ndim else input.clone()
         if not keepdim and input._data.ndim:
@@ -435,8 +457,8 @@ FUNCS = dict(sum=sum, mean=mean, prod=prod, var=var, std=std, var_mean=var_mean,
 
 def _install():
     from .binary import FUNCS as B
-    FUNCS["max"] = _minmax("max", amax, argmax, max_rt, B["maximum"])
-    FUNCS["min"] = _minmax("min", amin, argmin, min_rt, B["minimum"])
+    FUNCS["max"] = _minmax("max", amax, lambda x, d, keepdim: _arg(_ARGMAX, x, d, keepdim), max_rt, B["maximum"])
+    FUNCS["min"] = _minmax("min", amin, lambda x, d, keepdim: _arg(_ARGMIN, x, d, keepdim), min_rt, B["minimum"])
     for name in ("sum", "mean", "prod", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "all",
                  "any", "max", "min"):
         setattr(Tensor, name, _m(FUNCS[name]))

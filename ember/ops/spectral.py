@@ -236,7 +236,11 @@ def _c2r(name, x, s, dim, norm, out, conj=False):
 
 
 def _one(n):
-    return None if n is None else (n,)
+    if n is None:
+        return None
+    if n < 1:
+        raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    return (n,)
 
 
 # ---------------------------------------------------------------- torch.fft
@@ -271,26 +275,32 @@ def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """2-D FFT over ``dim`` (the last two dims by default)."""
     return _c2c("fft2", input, s, dim, norm, True, out)
 
 
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """2-D inverse FFT."""
     return _c2c("ifft2", input, s, dim, norm, False, out)
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """2-D FFT of a real signal (the last dim halved)."""
     return _r2c("rfft2", input, s, dim, norm, out)
 
 
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """Inverse of rfft2: a real 2-D signal."""
     return _c2r("irfft2", input, s, dim, norm, out)
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """2-D FFT of a Hermitian-symmetric signal: a real result."""
     return _c2r("hfft2", input, s, dim, norm, out, conj=True)
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """Inverse of hfft2."""
     return _r2c("ihfft2", input, s, dim, norm, out, conj=True)
 
 
@@ -300,22 +310,27 @@ def fftn(input, s=None, dim=None, norm=None, *, out=None):
 
 
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+    """N-D inverse FFT."""
     return _c2c("ifftn", input, s, dim, norm, False, out)
 
 
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """N-D FFT of a real signal (the last transformed dim halved)."""
     return _r2c("rfftn", input, s, dim, norm, out)
 
 
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """Inverse of rfftn: a real N-D signal."""
     return _c2r("irfftn", input, s, dim, norm, out)
 
 
 def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """N-D FFT of a Hermitian-symmetric signal: a real result."""
     return _c2r("hfftn", input, s, dim, norm, out, conj=True)
 
 
 def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """Inverse of hfftn."""
     return _r2c("ihfftn", input, s, dim, norm, out, conj=True)
 
 
@@ -342,7 +357,8 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
     """Sample frequencies of an n-point FFT: [0, 1, ..., -(n // 2), ..., -1] / (d * n)."""
     dt, dev = _freq_dtype("fftfreq", dtype, device)
     k = np.concatenate([np.arange(0, (n - 1) // 2 + 1), np.arange(-(n // 2), 0)]) if n > 0 else np.zeros(0)
-    r = _finish(k.astype(dt.np) / np.asarray(d * n, dtype=dt.np) if n else k, dt, dev, requires_grad)
+    with np.errstate(all="ignore"):
+        r = _finish(k.astype(dt.np) / np.asarray(d * n, dtype=dt.np), dt, dev, requires_grad)
     return r if out is None else write_out(out, r)
 
 
@@ -350,7 +366,8 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
     """Sample frequencies of rfft: [0, 1, ..., n // 2] / (d * n)."""
     dt, dev = _freq_dtype("rfftfreq", dtype, device)
     k = np.arange(0, n // 2 + 1)
-    r = _finish(k.astype(dt.np) / np.asarray(d * n, dtype=dt.np) if n else k, dt, dev, requires_grad)
+    with np.errstate(all="ignore"):
+        r = _finish(k.astype(dt.np) / np.asarray(d * n, dtype=dt.np), dt, dev, requires_grad)
     return r if out is None else write_out(out, r)
 
 
@@ -654,9 +671,9 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     if not 0 < win <= n_fft:
         raise RuntimeError(pre + f" : expected 0 < win_length <= n_fft, but got win_length={win}")
     if hop <= 0 or hop > win:
-        raise RuntimeError(pre + f" : expected 0 < hop_length <= win_length")
+        raise RuntimeError(pre + " : expected 0 < hop_length <= win_length")
     if window is not None and (window.dim() != 1 or window.shape[0] != win):
-        raise RuntimeError(pre + f" : Invalid window shape. window has to be 1D and length of `win_length`")
+        raise RuntimeError(pre + " : Invalid window shape. window has to be 1D and length of `win_length`")
     n_frames = input.shape[-1]
     spec = input.transpose(-1, -2)                        # (..., n_frames, n_freq)
     axes = (spec.dim() - 1,)

@@ -532,6 +532,9 @@ def _T_prop(self):
 
 
 def real(self):
+    """The real part (a view) of a complex tensor; a real tensor is returned as is."""
+    if self.dtype.category != 3:
+        return self
     return apply(_REAL, (self,), {})
 
 

@@ -99,8 +99,8 @@ def arr(shape, dtype, low=-2.0, high=2.0, seed=0):
         lo = max(int(low), 0) if dtype == "uint8" else int(low)
         return r.integers(lo, max(int(high), lo + 1) + 1, size=shape).astype(dtype)
     if dtype.startswith("complex"):
-        return (r.uniform(low, high, shape) + 1j * r.uniform(low, high, shape)).astype(dtype)
-    return r.uniform(low, high, shape).astype(dtype)
+        return np.asarray((r.uniform(low, high, shape) + 1j * r.uniform(low, high, shape)).astype(dtype))
+    return np.asarray(r.uniform(low, high, shape).astype(dtype))
 
 
 def noncontig(a):

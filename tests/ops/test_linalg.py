@@ -113,16 +113,19 @@ ERRORS = [
                                                                        f32(2)]),
     ("m.linalg.solve(a, b)", [f32(2, 2), f32(3)]), ("m.linalg.solve(a, b)", [f32(2, 2), i64(2, 2)]),
     ("m.linalg.solve(a, b)", [f64(2, 2), f32(2)]), ("m.linalg.solve(a, b, left=False)", [f32(2, 2), f32(2)]),
-    ("m.linalg.solve(a, b)", [f32(2, 2, 2), f32(3, 2, 1)]), ("m.linalg.solve_ex(a, b, check_errors=True)", [SING, f32(2)]),
+    ("m.linalg.solve(a, b)", [f32(2, 2, 2), f32(3, 2, 1)]),
+    ("m.linalg.solve_ex(a, b, check_errors=True)", [SING, f32(2)]),
     ("m.linalg.cholesky(a)", [SING]), ("m.linalg.cholesky(a)", [-np.eye(3)]),
     ("m.linalg.cholesky(a)", [np.stack([np.eye(2), -np.eye(2)])]), ("m.linalg.cholesky(a)", [f32(2, 3)]),
     ("m.linalg.cholesky(a, upper=True)", [np.array([[4., 100.], [2., 3.]])]),
     ("m.linalg.cholesky_ex(a, check_errors=True)", [-np.eye(2)]),
     ("m.linalg.eigh(a)", [f32(2, 3)]), ("m.linalg.eigh(a, UPLO='X')", [f32(2, 2)]), ("m.linalg.eig(a)", [i64(2, 2)]),
-    ("m.linalg.eigvals(a)", [f32(2, 3)]), ("m.linalg.svd(a)", [i64(2, 3)]), ("m.linalg.svd(a, driver='gesvd')", [f32(2, 2)]),
+    ("m.linalg.eigvals(a)", [f32(2, 3)]), ("m.linalg.svd(a)", [i64(2, 3)]),
+    ("m.linalg.svd(a, driver='gesvd')", [f32(2, 2)]),
     ("m.linalg.qr(a, mode='x')", [f32(3, 2)]), ("m.linalg.pinv(a)", [i64(2, 2)]), ("m.linalg.matrix_rank(a)", [f32(3)]),
     ("m.linalg.matrix_power(a, 2)", [f32(2, 3)]), ("m.linalg.matrix_power(a, -1)", [i64(2, 2)]),
-    ("m.linalg.matrix_power(a, -1)", [SING]), ("m.linalg.matrix_exp(a)", [f32(2, 3)]), ("m.linalg.matrix_exp(a)", [i64(2, 2)]),
+    ("m.linalg.matrix_power(a, -1)", [SING]), ("m.linalg.matrix_exp(a)", [f32(2, 3)]),
+    ("m.linalg.matrix_exp(a)", [i64(2, 2)]),
     ("m.linalg.lstsq(a, b, driver='x')", [f32(4, 3), f32(4, 2)]), ("m.linalg.lstsq(a, b)", [f64(4, 3), f32(4, 2)]),
     ("m.linalg.lstsq(a, b)", [f32(4, 3), f32(3, 2)]), ("m.linalg.lstsq(a, b)", [f32(3), f32(3)]),
     ("m.linalg.lu_factor(a)", [SING]), ("m.linalg.lu_factor_ex(a, check_errors=True)", [SING]),
@@ -136,22 +139,27 @@ ERRORS = [
     ("m.addmm(a, b, c)", [f32(2, 2), f32(2, 2), f32(3, 2)]), ("m.addmm(a, b, c)", [f32(2, 2), f32(2), f32(2, 2)]),
     ("m.addmv(a, b, c)", [f32(2), f32(2, 2), f32(3)]), ("m.addmv(a, b, c)", [f64(2), f32(2, 2), f32(2)]),
     ("m.addmv(a, b, c)", [f32(3), f32(2, 2), f32(2)]), ("m.addmv(a, b, c)", [f32(2), f32(2), f32(2)]),
-    ("m.addbmm(a, b, c)", [f32(2, 2), f32(3, 2, 4), f32(2, 4, 2)]), ("m.addbmm(a, b, c)", [f32(2, 2), f32(3, 2, 4), f32(3, 3, 2)]),
-    ("m.addbmm(a, b, c)", [f32(3, 3), f32(3, 2, 4), f32(3, 4, 2)]), ("m.addbmm(a, b, c)", [f32(2, 2), f32(2, 4), f32(3, 4, 2)]),
-    ("m.baddbmm(a, b, c)", [f32(2, 2), f32(3, 2, 4), f32(3, 3, 2)]), ("m.baddbmm(a, b, c)", [f32(2, 2), f32(2, 4), f32(3, 4, 2)]),
+    ("m.addbmm(a, b, c)", [f32(2, 2), f32(3, 2, 4), f32(2, 4, 2)]),
+    ("m.addbmm(a, b, c)", [f32(2, 2), f32(3, 2, 4), f32(3, 3, 2)]),
+    ("m.addbmm(a, b, c)", [f32(3, 3), f32(3, 2, 4), f32(3, 4, 2)]),
+    ("m.addbmm(a, b, c)", [f32(2, 2), f32(2, 4), f32(3, 4, 2)]),
+    ("m.baddbmm(a, b, c)", [f32(2, 2), f32(3, 2, 4), f32(3, 3, 2)]),
+    ("m.baddbmm(a, b, c)", [f32(2, 2), f32(2, 4), f32(3, 4, 2)]),
     ("m.baddbmm(a, b, c)", [f32(3, 3), f32(3, 2, 4), f32(3, 4, 2)]),
     ("m.outer(a, b)", [f32(2), f32(2, 2)]), ("m.outer(a, b)", [f32(), f32(2)]), ("m.vdot(a, b)", [f32(2), i64(2)]),
     ("m.vdot(a, b)", [f32(2), f32(2, 1)]), ("m.vdot(a, b)", [f32(2), f32(3)]), ("m.inner(a, b)", [i64(2), f32(2)]),
     ("m.inner(a, b)", [f32(2, 2), f32(3)]), ("m.trace(a)", [f32(2)]), ("m.trace(a)", [np.ones((2, 2), bool)]),
     ("m.trace(a)", [f32(2, 2, 2)]),
     ("m.tensordot(a, b, dims=3)", [f32(2, 2), f32(2, 2)]), ("m.tensordot(a, b, dims=-1)", [f32(2, 2), f32(2, 2)]),
-    ("m.tensordot(a, b, dims=([0,1],[1]))", [f32(2, 2), f32(2, 2)]), ("m.tensordot(a, b, dims=([0],[0]))", [f32(2, 2), f32(3, 2)]),
+    ("m.tensordot(a, b, dims=([0,1],[1]))", [f32(2, 2), f32(2, 2)]),
+    ("m.tensordot(a, b, dims=([0],[0]))", [f32(2, 2), f32(3, 2)]),
     ("m.tensordot(a, b, dims=(0, 1))", [f32(2, 2), f32(2, 2)]), ("m.tensordot(a, b, dims=1)", [f32(2, 2), i64(2, 2)]),
     ("m.linalg.multi_dot([a])", [f32(2, 2)]), ("m.linalg.multi_dot([a, b])", [f32(2, 2, 2), f32(2, 2)]),
     ("m.linalg.multi_dot([a, b, a])", [f32(2, 2), f32(2)]), ("m.linalg.multi_dot([a, b])", [f32(2, 2), f32(3, 2)]),
     ("m.linalg.multi_dot([a, b])", [f32(2, 2), i64(2, 2)]), ("m.linalg.multi_dot([a, b])", [f32(2, 2), f32(2, 2, 2)]),
     ("m.chain_matmul(a, b)", [f32(2), f32(2, 2)]), ("m.chain_matmul(a, b)", [f32(2, 2), f32(3, 3)]),
-    ("m.cdist(a, b)", [f64(3, 2), f32(4, 2)]), ("m.cdist(a, b)", [i64(3, 2), i64(4, 2)]), ("m.cdist(a, b)", [f32(3), f32(4)]),
+    ("m.cdist(a, b)", [f64(3, 2), f32(4, 2)]), ("m.cdist(a, b)", [i64(3, 2), i64(4, 2)]),
+    ("m.cdist(a, b)", [f32(3), f32(4)]),
     ("m.cdist(a, b)", [f32(3, 2), f32(4, 3)]), ("m.cdist(a, b, p=-1)", [f32(3, 2), f32(4, 2)]),
     ("m.einsum('ij,jk->ik', a, b)", [f32(2, 2), i64(2, 2)]), ("m.einsum('ij,jk->ik', a)", [f32(2, 2)]),
     ("m.einsum('ij,jk->ik', a, b, a)", [f32(2, 2), f32(2, 2)]), ("m.einsum('i,i', a, b)", [f32(2), f32(3)]),
@@ -167,7 +175,8 @@ ERRORS = [
     ("m.linalg.vector_norm(a, 'fro')", [f32(2)]), ("m.linalg.matrix_norm(a)", [f32(2)]),
     ("m.linalg.matrix_norm(a, 3)", [f32(2, 2)]), ("m.linalg.matrix_norm(a, 'abc')", [f32(2, 2)]),
     ("m.linalg.matrix_norm(a, dim=(0,0))", [f32(2, 2)]), ("m.linalg.matrix_norm(a, dim=(0,))", [f32(2, 2)]),
-    ("m.linalg.matrix_norm(a)", [i64(2, 2)]), ("m.linalg.norm(a, 2)", [f32(2, 2, 2)]), ("m.linalg.norm(a, 'fro')", [f32(2)]),
+    ("m.linalg.matrix_norm(a)", [i64(2, 2)]), ("m.linalg.norm(a, 2)", [f32(2, 2, 2)]),
+    ("m.linalg.norm(a, 'fro')", [f32(2)]),
     ("m.linalg.norm(a, dim=(0,1,1))", [f32(2, 2)]), ("m.linalg.norm(a, 'fro', dim=1)", [f32(2, 2)]),
     ("m.norm(a, 'nuc')", [f32(2, 2, 2)]), ("m.norm(a, 'nuc')", [f32(2)]), ("m.norm(a)", [i64(2)]),
     ("m.norm(a, 'abc')", [f32(2, 2)]), ("m.linalg.cond(a, 1)", [f32(2, 3)]), ("m.linalg.cond(a, 3)", [f32(2, 2)]),
@@ -402,6 +411,9 @@ def test_triangular_lu_tensor_solvers():
     check(lambda m, b, l: m.cholesky_solve(b, l, upper=True), R(3, 2), L.T.copy())
     check(lambda m, l: m.cholesky_inverse(l), L)
     check(lambda m, a, t: m.linalg.householder_product(a, t), R(5, 3), R(3))
+    check(lambda m, x: m.linalg.vander(x), np.array([0., 2., 3.]))
+    check(lambda m, x: m.linalg.vander(x, N=4), np.array([1, 2]), grad=False)
+    check(lambda m, x: m.linalg.vander(x), R(2, 3))
 
 
 # ---------------------------------------------------------------- products
@@ -562,3 +574,38 @@ def test_meta_and_out():
     r = ember.linalg.inv(ember.tensor(x), out=out)
     assert r is out and out.shape == (3, 3)
     np.testing.assert_allclose(out.numpy(), np.linalg.inv(x), atol=1e-12)
+
+
+def test_addr_dist_legacy_norms():
+    check(lambda m, i, a, b: m.addr(i, a, b), R(3, 2), R(3), R(2))
+    check(lambda m, i, a, b: m.addr(i, a, b, beta=2, alpha=3), R(2), R(3), R(2))
+    check(lambda m, i, a, b: m.addr(i, a, b, beta=0), np.full((3, 2), np.nan), R(3), R(2), grad=False)
+    check(lambda m, i, a, b: m.addr(i, a, b), np.ones((3, 2), bool), np.ones(3, bool), np.zeros(2, bool), grad=False)
+    check(lambda m, i, a, b: m.addr(i, a, b), R(3, 2, dt="float32"), np.arange(3, dtype=np.int32), R(2, dt="float32"),
+          grad=False)
+    check(lambda m, i, a, b: i.clone().addr_(a, b, alpha=2), R(3, 2), R(3), R(2))
+    check(lambda m, i, a, b: m.addr(i, a, b), R(3, 2, dt="complex128"), R(3, dt="complex128"), R(2, dt="complex128"))
+    check(lambda m, a, b: m.dist(a, b), R(3, 3), R(3))
+    check(lambda m, a, b: a.dist(b, float("inf")), R(3, 3), R(3))
+    check(lambda m, a: m.frobenius_norm(a, (0, 1)), R(3, 3))
+    check(lambda m, a: m.nuclear_norm(a, keepdim=True), R(3, 3))
+    check(lambda m, a: m.nuclear_norm(a, (0, 1)), R(3, 3, 2))
+    check(lambda m, a: m.lu(a), R(3, 3))
+    check(lambda m, a: a.lu(get_infos=True), R(2, 3, 3))
+    assert type(ember.lu(ember.tensor(R(3, 3)))) is tuple
+    assert type(ember.lu(ember.tensor(R(3, 3)), get_infos=True)).__name__ == "_lu_with_info"
+
+
+REMOVED = [("m.matrix_rank(a)", [f32(3, 3)]), ("m.lstsq(a, a)", [f32(3, 3)]), ("m.symeig(a)", [f32(3, 3)]),
+           ("m.eig(a)", [f32(3, 3)]), ("a.lstsq(a)", [f32(3, 3)]), ("a.eig()", [f32(3, 3)]),
+           ("m.addr(a, b, a)", [f32(3, 2), f32(3, 2)]), ("m.dist(a, a)", [i64(3)]),
+           ("m.lu(a, pivot=False)", [f32(3, 3)]),
+           ("m.linalg.vander(a, N=1)", [f32(3)])]
+
+
+@pytest.mark.parametrize("expr,arrays", REMOVED, ids=[e for e, _ in REMOVED])
+def test_removed_and_legacy_errors(expr, arrays):
+    te = _err(lambda: eval(expr, {"m": torch, **dict(zip("abc", [torch.tensor(x) for x in arrays]))}))
+    ee = _err(lambda: eval(expr, {"m": ember, **dict(zip("abc", [ember.tensor(x) for x in arrays]))}))
+    assert te is not None and ee is not None and type(ee) is type(te)
+    assert str(ee) == str(te)

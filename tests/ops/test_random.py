@@ -1,7 +1,6 @@
 """Random sampling against torch, bit for bit: same seed -> same values, same generator state bytes."""
 import copy
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -44,7 +43,8 @@ def check(fn, seeds=SEEDS):
 def layout(T, kind, dt):
     d = getattr(T, dt)
     return {"contig": lambda: T.zeros(6, 5, dtype=d), "T": lambda: T.zeros(6, 5, dtype=d).t(),
-            "slice": lambda: T.zeros(8, 10, dtype=d)[:, ::3], "perm": lambda: T.zeros(2, 3, 4, dtype=d).permute(2, 0, 1),
+            "slice": lambda: T.zeros(8, 10, dtype=d)[:, ::3],
+            "perm": lambda: T.zeros(2, 3, 4, dtype=d).permute(2, 0, 1),
             "bigT": lambda: T.zeros(20, 9, dtype=d).t(), "0d": lambda: T.zeros((), dtype=d),
             "empty": lambda: T.zeros(0, 3, dtype=d)}[kind]()
 
@@ -434,4 +434,3 @@ def test_no_torch_import():
     import subprocess
     code = "import sys, ember; ember.randn(20); ember.Generator(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=__file__.rsplit("/tests/", 1)[0])
-    warnings.simplefilter("default")

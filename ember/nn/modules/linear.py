@@ -102,3 +102,7 @@ class LazyLinear(Linear):
                 self.reset_parameters()
             self.__class__ = self.cls_to_become
         return F.linear(input, self.weight, self.bias)
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear that quantization tooling must leave alone (MultiheadAttention's out_proj)."""

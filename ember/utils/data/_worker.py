@@ -59,11 +59,12 @@ class ExceptionWrapper:
         if exc_info is None:
             exc_info = sys.exc_info()
         self.exc_type = exc_info[0]
+        self.exc_name = exc_info[0].__name__
         self.exc_msg = "".join(traceback.format_exception(*exc_info))
         self.where = where
 
     def reraise(self):
-        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        msg = f"Caught {self.exc_name} {self.where}.\nOriginal {self.exc_msg}"
         if self.exc_type is KeyError:
             msg = KeyErrorMessage(msg)
         elif getattr(self.exc_type, "message", None):
@@ -159,7 +160,13 @@ def _send(conn, obj, worker_id):
     try:
         payload = _shared.dumps(obj)
     except Exception:
-        payload = _shared.dumps((obj[0], ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")))
+        data = obj[1]
+        if isinstance(data, ExceptionWrapper):
+            # the exception's class cannot be pickled (e.g. defined in a function): send its text as RuntimeError
+            data.exc_type = RuntimeError
+        else:  # the batch itself cannot cross: report why, as an error of this task
+            data = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
+        payload = _shared.dumps((obj[0], data))
     conn.send_bytes(payload)
 
 

@@ -494,6 +494,14 @@ OPS = [
     OpInfo("addbmm", _addbmm_samples, ref=lambda i, a, b, beta=1, alpha=1: _axpby_ref(
         i, a, b, beta, alpha, lambda x, y: (x @ y).sum(0)), dtypes=FLOATS + INTS, inplace=True),
     OpInfo("outer", _outer_samples, ref=np.outer, dtypes=FLOATS + INTS),
+    OpInfo("addr", lambda dt: iter([
+        Sample((arr((3, 2), dt, seed=1), arr((3,), dt, seed=2), arr((2,), dt, seed=3)), name="2d"),
+        Sample((arr((2,), dt, seed=4), arr((3,), dt, seed=5), arr((2,), dt, seed=6)), {"beta": 2, "alpha": 3},
+               name="broadcast-beta-alpha")]),
+        ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * np.outer(a, b), dtypes=FLOATS + INTS, inplace=True),
+    OpInfo("dist", lambda dt: iter([Sample((arr((3, 4), dt, seed=1), arr((4,), dt, seed=2)), name="p2"),
+                                    Sample((arr((3, 4), dt, seed=3), arr((3, 4), dt, seed=4), 1), name="p1")]),
+           ref=lambda a, b, p=2: np.asarray((np.abs(a - b) ** p).sum() ** (1 / p), a.dtype), dtypes=FLOATS),
     OpInfo("ger", _outer_samples, ref=np.outer, dtypes=FLOATS),
     OpInfo("vdot", _vdot_samples, ref=lambda a, b: np.asarray(np.vdot(a, b)), dtypes=F_C + INTS),
     OpInfo("inner", _inner_samples, ref=np.inner, dtypes=FLOATS + INTS),

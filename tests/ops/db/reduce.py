@@ -7,8 +7,8 @@ from ..opinfo import DT, FLOATS, OpInfo, Sample, arr, noncontig, reduce_samples
 DTYPES = FLOATS + ("int64", "int32", "uint8", "bool")
 
 
-def _axis(dim):
-    if dim is None or dim == () or dim == []:
+def _axis(dim, ndim=1):
+    if dim is None or ndim == 0 or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return None
     return tuple(dim) if isinstance(dim, (tuple, list)) else dim
 
@@ -16,19 +16,19 @@ def _axis(dim):
 def _sum_ref(x, dim=None, keepdim=False, dtype=None):
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
-    return np.sum(x, axis=_axis(dim), keepdims=keepdim, dtype=dtype)
+    return np.sum(x, axis=_axis(dim, x.ndim), keepdims=keepdim, dtype=dtype)
 
 
 def _mean_ref(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.astype(dtype)
-    return np.mean(x, axis=_axis(dim), keepdims=keepdim)
+    return np.mean(x, axis=_axis(dim, x.ndim), keepdims=keepdim)
 
 
 def _prod_ref(x, dim=None, keepdim=False, dtype=None):
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
-    return np.prod(x, axis=dim, keepdims=keepdim and dim is not None, dtype=dtype)
+    return np.prod(x, axis=_axis(dim, x.ndim), keepdims=keepdim and dim is not None, dtype=dtype)
 
 
 def _var_ref(std):
@@ -36,7 +36,7 @@ def _var_ref(std):
         if isinstance(dim, bool):
             dim, unbiased = None, dim
         c = correction if correction is not None else (0 if unbiased is False else 1)
-        ax = _axis(dim)
+        ax = _axis(dim, x.ndim)
         n = x.size if ax is None else int(np.prod([x.shape[d] for d in np.atleast_1d(ax)]))
         m = np.mean(x, axis=ax, keepdims=True)
         s = np.sum((x - m) ** 2, axis=ax, keepdims=keepdim)
@@ -47,7 +47,7 @@ def _var_ref(std):
 
 def _amax_ref(fn):
     def ref(x, dim=(), keepdim=False):
-        return fn(x, axis=_axis(dim), keepdims=keepdim)
+        return fn(x, axis=_axis(dim, x.ndim), keepdims=keepdim)
     return ref
 
 
@@ -66,6 +66,8 @@ def _minmax_ref(name):
     amax, arg = (np.max, np.argmax) if name == "max" else (np.min, np.argmin)
 
     def ref(x, dim=None, keepdim=False):
+        if isinstance(dim, np.ndarray):
+            return (np.maximum if name == "max" else np.minimum)(x, dim)
         if dim is None:
             return amax(x)
         if x.ndim == 0:
@@ -76,15 +78,16 @@ def _minmax_ref(name):
 
 def _lse_ref(x, dim, keepdim=False):
     x = x.astype(np.float32) if x.dtype.kind in "biu" else x
-    ax = _axis(dim)
+    ax = _axis(dim, x.ndim)
     m = np.max(x, axis=ax, keepdims=True) if x.size else 0
+    m = np.where(np.isfinite(m), m, 0)
     r = np.log(np.sum(np.exp(x - m), axis=ax, keepdims=True)) + m
     return r if keepdim else (np.squeeze(r, axis=ax) if ax is not None else r.reshape(()))
 
 
 def _allany_ref(fn):
     def ref(x, dim=None, keepdim=False):
-        r = fn(x, axis=_axis(dim), keepdims=keepdim)
+        r = fn(x, axis=_axis(dim, x.ndim), keepdims=keepdim)
         return np.asarray(r).astype(np.uint8) if x.dtype == np.uint8 else r
     return ref
 
@@ -215,11 +218,13 @@ def _sum_to_ref(x, shape):
 
 
 def _var_mean_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return _var_ref(False)(x, dim, unbiased, keepdim, correction), _mean_ref(x, dim, keepdim)
+    return _var_ref(False)(x, dim, unbiased, keepdim, correction), \
+        _mean_ref(x, None if isinstance(dim, bool) else dim, keepdim)
 
 
 def _std_mean_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return _var_ref(True)(x, dim, unbiased, keepdim, correction), _mean_ref(x, dim, keepdim)
+    return _var_ref(True)(x, dim, unbiased, keepdim, correction), \
+        _mean_ref(x, None if isinstance(dim, bool) else dim, keepdim)
 
 
 _INT_ERR = {"int64": RuntimeError, "bool": RuntimeError}
@@ -236,15 +241,17 @@ OPS = [
     OpInfo("std_mean", _var_samples, ref=_std_mean_ref, method=False, grad_atol=1e-4),
     OpInfo("amax", _amax_samples, ref=_amax_ref(np.max), dtypes=DTYPES),
     OpInfo("amin", _amax_samples, ref=_amax_ref(np.min), dtypes=DTYPES),
-    OpInfo("argmax", _arg_samples, ref=_arg_ref(np.argmax), dtypes=DTYPES, grad=False),
-    OpInfo("argmin", _arg_samples, ref=_arg_ref(np.argmin), dtypes=DTYPES, grad=False),
+    OpInfo("argmax", _arg_samples, ref=_arg_ref(np.argmax), dtypes=DTYPES[:-1], grad=False,
+           errors={"bool": RuntimeError}),
+    OpInfo("argmin", _arg_samples, ref=_arg_ref(np.argmin), dtypes=DTYPES[:-1], grad=False,
+           errors={"bool": RuntimeError}),
     OpInfo("max", _minmax_samples, ref=_minmax_ref("max"), dtypes=DTYPES),
     OpInfo("min", _minmax_samples, ref=_minmax_ref("min"), dtypes=DTYPES),
     OpInfo("logsumexp", _lse_samples, ref=_lse_ref, dtypes=FLOATS + ("int64",)),
     OpInfo("all", _allany_samples, ref=_allany_ref(np.all), dtypes=DTYPES, grad=False),
     OpInfo("any", _allany_samples, ref=_allany_ref(np.any), dtypes=DTYPES, grad=False),
     OpInfo("nansum", _nansum_samples, ref=lambda x, dim=None, keepdim=False: np.nansum(
-        x, axis=_axis(dim), keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else None),
+        x, axis=_axis(dim, x.ndim), keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else None),
         dtypes=FLOATS + ("int64",)),
     OpInfo("sum_to", _sum_to_samples, ref=_sum_to_ref, method=False,
            fn=lambda m, x, shape: m.sum_to(x, shape) if m.__name__ == "ember" else x.sum_to_size(shape)),
