@@ -194,7 +194,7 @@ def _np_scalar(value, dt, setitem=False):
 
 
 def _is_number(v):
-    return isinstance(v, (bool, int, float, complex, np.number, np.bool_)) and not isinstance(v, Tensor)
+    return isinstance(v, (bool, int, float, complex, np.generic)) and not isinstance(v, Tensor)
 
 
 def _shape_str(s):

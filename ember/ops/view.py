@@ -112,7 +112,7 @@ def _expand_fwd(xp, x, shape):
     lead = len(shape) - x.ndim
     strides = tuple(0 if i < lead or (x.shape[i - lead] == 1 and n != 1) else x.strides[i - lead]
                     for i, n in enumerate(shape))
-    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
 
 
 _EXPAND = _defview("expand", _expand_fwd, lambda g, out, x, shape: g)
@@ -316,7 +316,19 @@ def t(self):
     return transpose(self, 0, 1)
 
 
+def _zero_d(name, hint):
+    import warnings
+    warnings.warn(f"{name} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=3)
+
+
 def adjoint(self):
+    """Conjugate transpose of the last two dims."""
+    nd = self._data.ndim
+    if nd == 0:
+        _zero_d("adjoint()", "Consider using x.conj().")
+        return self.conj()
+    if nd == 1:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(self, -2, -1).conj()
 
 
@@ -511,6 +523,9 @@ def unbind(self, dim=0):
 
 
 def mT(self):
+    if self._data.ndim == 0:
+        _zero_d("Tensor.mT", "This function is the identity in these cases.")
+        return self
     if self._data.ndim < 2:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
                            f"{self._data.ndim}-D tensor.")
@@ -569,8 +584,29 @@ for _n, _f in dict(view=view, reshape=reshape, view_as=view_as, reshape_as=resha
     setattr(_T, _n, _f)
 _T.mT = property(mT)
 _T.T = property(_T_prop)
-_T.mH = property(lambda self: mT(self).conj())
-_T.H = property(lambda self: t(self).conj())
+def mH(self):
+    if self._data.ndim == 0:
+        _zero_d("Tensor.mH", "Consider using x.conj().")
+        return self.conj()
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
+                           f"{self._data.ndim}-D tensor.")
+    return transpose(self, -2, -1).conj()
+
+
+def H(self):
+    nd = self._data.ndim
+    if nd == 0:
+        _zero_d("Tensor.H", "Consider using x.conj().")
+        return self.conj()
+    if nd != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor." +
+                           (" For batches of matrices, consider using tensor.mH" if nd > 2 else ""))
+    return transpose(self, 0, 1).conj()
+
+
+_T.mH = property(mH)
+_T.H = property(H)
 _T.real = property(real)
 _T.imag = property(imag)
 _T.squeeze_ = _inplace_view(squeeze)
