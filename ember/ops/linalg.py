@@ -38,9 +38,26 @@ def _shape_err(a, b):
                        f"{b.shape[0]}x{b.shape[1]})")
 
 
+def _no_bool(kernel, a):
+    if a.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _matmul_kernel(a, b):
+    # the kernel torch dispatches matmul to (named in its dtype errors)
+    if a.ndim == 1 and b.ndim == 1:
+        return "dot"
+    if b.ndim == 1:
+        return "addmv_impl_cpu"
+    if a.ndim >= 3 and b.ndim >= 3:
+        return "bmm"
+    return "addmm_impl_cpu_"
+
+
 def _matmul_fwd(xp, a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    _no_bool(_matmul_kernel(a, b), a)
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
@@ -88,6 +105,7 @@ def _mm_fwd(xp, a, b):
         raise RuntimeError(f"mat2 must be a matrix")
     if a.shape[1] != b.shape[0]:
         _shape_err(a, b)
+    _no_bool("addmm_impl_cpu_", a)
     return xp.matmul(a, b)
 
 
@@ -103,6 +121,7 @@ def _bmm_fwd(xp, a, b):
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _no_bool("bmm", a)
     return xp.matmul(a, b)
 
 
@@ -116,6 +135,7 @@ def _mv_fwd(xp, a, v):
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                            f"vec ({v.shape[0]})")
+    _no_bool("addmv_impl_cpu", a)
     return xp.matmul(a, v)
 
 
@@ -134,6 +154,7 @@ def _dot_fwd(xp, a, b):
     if a.dtype != b.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_tn(a.dtype)} and "
                            f"{_tn(b.dtype)}")
+    _no_bool("dot", a)
     return xp.dot(a, b)
 
 

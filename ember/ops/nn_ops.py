@@ -1,17 +1,88 @@
-"""Neural-network ops registered with fused forward/backward: linear, softmax, log_softmax, nll_loss.
+"""Neural-network ops registered with fused forward/backward (``ember.nn.functional`` holds the public forms).
 
-Fused so one node (and one BLAS call per gradient) replaces a chain of small ops, and so a compiled kernel
-can replace each later. Public wrappers with torch's signatures live in ``ember.nn.functional``.
+Each op is one graph node whose forward runs on raw arrays and whose gradient is another registered op (or a
+few ember ops), so double backward works where torch supports it:
+
+* linear, softmax, log_softmax, nll_loss;
+* convolution through im2col (``as_strided`` windows) and one batched ``matmul`` per call; its input gradient
+  (= transposed convolution) and weight gradient are ops too, each the adjoint of the others;
+* pooling: max (separable argmax, then a gather whose gradient is a scatter-add), average (separable strided
+  sums), adaptive pools, interpolation and index-map paddings as separable "tap" maps;
+* normalisation (batch/layer/group/instance share one op), embedding, activations, a few losses, CTC,
+  grid sampling.
 """
+import itertools
+import math
 import warnings
 
 import numpy as np
 
 from .._tensor import Tensor as _T
-from ._registry import apply, defop
+from ..autograd import grad_mode
+from ._registry import _type_name, apply, defop
+
+_gm = grad_mode.state
 
 
-# ---------------------------------------------------------------- linear: x @ W.T + b
+def _prod(seq):
+    r = 1
+    for v in seq:
+        r *= int(v)
+    return r
+
+
+def _F():
+    from .. import ops
+    return ops
+
+
+def _const(arr, like):
+    """A constant (no-grad) tensor on ``like``'s device from a NumPy array."""
+    be = like._device.backend
+    if not be.is_meta:
+        arr = be.xp.asarray(arr)
+    else:
+        arr = be.empty(np.shape(arr), np.asarray(arr).dtype)
+    return _T._make(arr, like._device)
+
+
+def _wrap(arr, like):
+    return _T._make(arr, like._device)
+
+
+def _xp(t):
+    return t._device.backend.xp
+
+
+def _bincount(xp, flat, weights, n):
+    """Sum ``weights`` into ``n`` bins at ``flat`` (a vectorised scatter-add; complex split in two)."""
+    flat = flat.reshape(-1)
+    weights = weights.reshape(-1)
+    if weights.dtype.kind == "c":
+        return _bincount(xp, flat, weights.real, n) + 1j * _bincount(xp, flat, weights.imag, n)
+    if flat.size == 0:
+        return xp.zeros(n, dtype=np.float64)
+    return xp.bincount(flat, weights=weights.astype(np.float64, copy=False), minlength=n)
+
+
+def _nodev(kind):
+    # kernels NumPy cannot run for a dtype raise torch's NotImplementedError
+    def rule(c):
+        if c.category < 2 or c.category == 3:
+            raise NotImplementedError(f"\"{kind}\" not implemented for '{_type_name(c)}'")
+        return c, c
+    return rule
+
+
+def _no_bool(kind):
+    def rule(c):
+        if c.category == 0 or c.category == 3:
+            raise NotImplementedError(f"\"{kind}\" not implemented for '{_type_name(c)}'")
+        return c, c
+    return rule
+
+
+# ================================================================ linear: x @ W.T + b
 def _linear_fwd(xp, x, w, b=None):
     if x.shape[-1] != w.shape[-1]:
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
@@ -46,11 +117,12 @@ def linear(input, weight, bias=None):
     return apply(LINEAR, (input, weight, bias), {})
 
 
-# ---------------------------------------------------------------- softmax family
+# ================================================================ softmax family
 def _softmax_fwd(xp, x, dim):
     m = xp.max(x, axis=dim, keepdims=True) if x.size else x
-    e = xp.exp(x - m)
-    e /= xp.sum(e, axis=dim, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        e = xp.exp(x - m)
+        e /= xp.sum(e, axis=dim, keepdims=True)
     return e
 
 
@@ -97,7 +169,7 @@ _T.softmax = lambda self, dim=None, dtype=None: softmax_like(SOFTMAX, "softmax",
 _T.log_softmax = lambda self, dim=None, dtype=None: softmax_like(LOG_SOFTMAX, "log_softmax", self, dim, dtype)
 
 
-# ---------------------------------------------------------------- nll_loss
+# ================================================================ nll_loss
 def _nll_check(logp, target, weight):
     if logp.ndim < 1 or logp.ndim > 1 and target.shape != (logp.shape[0],) + logp.shape[2:]:
         if logp.ndim >= 2 and target.ndim >= 1 and target.shape[0] != logp.shape[0]:
@@ -181,4 +253,1290 @@ def nll_loss_op(logp, target, weight, ignore_index, reduction):
     return apply(NLL, (logp, target, weight), {"ignore_index": ignore_index, "reduction": reduction})
 
 
-FUNCS = {}  # public forms live in ember.nn.functional
+# ================================================================ sliding windows (shared by conv, unfold, pools)
+def _padded(xp, x, pads, value=0):
+    """``x`` with its trailing ``len(pads)`` dims padded by (lo, hi) >= 0 entries of ``value``."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    n = len(pads)
+    lead = x.shape[:x.ndim - n]
+    sp = x.shape[x.ndim - n:]
+    out = xp.empty(lead + tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads)), dtype=x.dtype)
+    out[...] = value
+    out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))] = x
+    return out
+
+
+def _crop(xp, buf, pads, sizes):
+    if not any(lo or hi for lo, hi in pads):
+        return buf
+    return xp.ascontiguousarray(buf[(Ellipsis,) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))])
+
+
+def _windows(xp, x, out, k, stride, dil):
+    """A strided view (..., *out, *k) of every window of the trailing dims (no copy)."""
+    n = len(k)
+    st = x.strides
+    shape = x.shape[:x.ndim - n] + tuple(out) + tuple(k)
+    strides = st[:x.ndim - n] + tuple(st[x.ndim - n + i] * stride[i] for i in range(n)) + \
+        tuple(st[x.ndim - n + i] * dil[i] for i in range(n))
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def _im2col(xp, xpd, out, k, stride, dil):
+    """(N, C, *padded) -> contiguous columns (N, C, *k, *out)."""
+    n = len(k)
+    if all(v == 1 for v in k) and all(s == 1 for s in stride) and tuple(xpd.shape[2:]) == tuple(out):
+        return xpd.reshape(xpd.shape[:2] + (1,) * n + xpd.shape[2:])
+    win = _windows(xp, xpd, out, k, stride, dil)
+    perm = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
+    return xp.ascontiguousarray(win.transpose(perm))
+
+
+def _col2im(xp, cols, padded, out, k, stride, dil):
+    """Adjoint of ``_im2col``: add columns (N, C, *k, *out) back into (N, C, *padded); a loop over the
+    kernel offsets only, each adding one strided slab."""
+    n = len(k)
+    buf = xp.zeros(cols.shape[:2] + tuple(padded), dtype=cols.dtype)
+    if buf.size == 0 or cols.size == 0:
+        return buf
+    for kk in itertools.product(*[range(v) for v in k]):
+        sl = tuple(slice(kk[i] * dil[i], kk[i] * dil[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+                   for i in range(n))
+        buf[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + kk]
+    return buf
+
+
+def _conv_out(sp, k, stride, pads, dil):
+    return tuple((sp[i] + pads[i][0] + pads[i][1] - dil[i] * (k[i] - 1) - 1) // stride[i] + 1
+                 for i in range(len(k)))
+
+
+# ================================================================ convolution
+def _conv_fwd(xp, x, w, b=None, *, stride, pads, dil, groups, out_sp=None):
+    n = x.ndim - 2
+    N, C = x.shape[:2]
+    O, k = w.shape[0], tuple(w.shape[2:])
+    out = _conv_out(x.shape[2:], k, stride, pads, dil) if out_sp is None else tuple(out_sp)
+    G = groups
+    L, K = _prod(out), _prod(k)
+    cols = _im2col(xp, _padded(xp, x, pads), out, k, stride, dil)
+    y = xp.matmul(w.reshape(G, O // G, (C // G) * K), cols.reshape(N, G, (C // G) * K, L))
+    y = y.reshape((N, O) + out)
+    if b is not None:
+        y += b.reshape((O,) + (1,) * n)
+    return y
+
+
+def _conv_bwd_in_fwd(xp, g, w, *, in_sp, stride, pads, dil, groups):
+    N, O = g.shape[:2]
+    out, k = tuple(g.shape[2:]), tuple(w.shape[2:])
+    G, Cg = groups, w.shape[1]
+    L, K = _prod(out), _prod(k)
+    wm = w.reshape(G, O // G, Cg * K).transpose(0, 2, 1)
+    cols = xp.matmul(wm, g.reshape(N, G, O // G, L)).reshape((N, G * Cg) + k + out)
+    padded = tuple(in_sp[i] + pads[i][0] + pads[i][1] for i in range(len(k)))
+    return _crop(xp, _col2im(xp, cols, padded, out, k, stride, dil), pads, in_sp)
+
+
+def _conv_bwd_w_fwd(xp, g, x, *, k, stride, pads, dil, groups):
+    N, O = g.shape[:2]
+    out = tuple(g.shape[2:])
+    C, G = x.shape[1], groups
+    L, K = _prod(out), _prod(k)
+    cols = _im2col(xp, _padded(xp, x, pads), out, k, stride, dil)
+    gm = g.reshape(N, G, O // G, L)
+    cm = cols.reshape(N, G, (C // G) * K, L)
+    if N == 1:
+        gw = xp.matmul(gm[0], cm[0].transpose(0, 2, 1))
+    else:
+        gw = xp.matmul(gm, cm.transpose(0, 1, 3, 2)).sum(0)
+    return gw.reshape((O, C // G) + tuple(k))
+
+
+def _conv_t_fwd(xp, x, w, b=None, *, out_sp, stride, pads, dil, groups):
+    y = _conv_bwd_in_fwd(xp, x, w, in_sp=out_sp, stride=stride, pads=pads, dil=dil, groups=groups)
+    if b is not None:
+        y += b.reshape((-1,) + (1,) * len(out_sp))
+    return y
+
+
+def _sum_bias(g):
+    return g.sum([0] + list(range(2, g.dim())))
+
+
+def _geom(kw):
+    return {"stride": kw["stride"], "pads": kw["pads"], "dil": kw["dil"], "groups": kw["groups"]}
+
+
+def _conv_vjp(g, out, x, w, b=None, needs=(), **kw):
+    gm = _geom(kw)
+    gx = apply(CONV_BWD_IN, (g, w), dict(gm, in_sp=tuple(x.shape[2:]))) if needs[0] else None
+    gw = apply(CONV_BWD_W, (g, x), dict(gm, k=tuple(w.shape[2:]))) if needs[1] else None
+    gb = _sum_bias(g) if len(needs) > 2 and needs[2] else None
+    return gx, gw, gb
+
+
+def _conv_bwd_in_vjp(gg, out, g, w, needs=(), **kw):
+    gm = _geom(kw)
+    dg = apply(CONV, (gg, w), dict(gm, out_sp=tuple(g.shape[2:]))) if needs[0] else None
+    dw = apply(CONV_BWD_W, (g, gg), dict(gm, k=tuple(w.shape[2:]))) if needs[1] else None
+    return dg, dw
+
+
+def _conv_bwd_w_vjp(ggw, out, g, x, needs=(), **kw):
+    gm = _geom(kw)
+    dg = apply(CONV, (x, ggw), dict(gm, out_sp=tuple(g.shape[2:]))) if needs[0] else None
+    dx = apply(CONV_BWD_IN, (g, ggw), dict(gm, in_sp=tuple(x.shape[2:]))) if needs[1] else None
+    return dg, dx
+
+
+def _conv_t_vjp(g, out, x, w, b=None, needs=(), **kw):
+    gm = _geom(kw)
+    gx = apply(CONV, (g, w), dict(gm, out_sp=tuple(x.shape[2:]))) if needs[0] else None
+    gw = apply(CONV_BWD_W, (x, g), dict(gm, k=tuple(w.shape[2:]))) if needs[1] else None
+    gb = _sum_bias(g) if len(needs) > 2 and needs[2] else None
+    return gx, gw, gb
+
+
+def _conv_shape(sx, sw, sb=None, *, stride, pads, dil, groups, out_sp=None):
+    out = _conv_out(sx[2:], sw[2:], stride, pads, dil) if out_sp is None else tuple(out_sp)
+    return (sx[0], sw[0]) + out
+
+
+CONV = defop("convolution", "promote", _conv_fwd, _conv_vjp, needs=True, save_out=False,
+             node="ConvolutionBackward0", shape=_conv_shape)
+CONV_T = defop("convolution_transpose", "promote", _conv_t_fwd, _conv_t_vjp, needs=True, save_out=False,
+               node="ConvolutionBackward0",
+               shape=lambda sx, sw, sb=None, *, out_sp, **kw: (sx[0], sw[1] * kw["groups"]) + tuple(out_sp))
+CONV_BWD_IN = defop("convolution_backward_input", "promote", _conv_bwd_in_fwd, _conv_bwd_in_vjp, needs=True,
+                    save_out=False, node="ConvolutionBackwardBackward0",
+                    shape=lambda sg, sw, *, in_sp, **kw: (sg[0], sw[1] * kw["groups"]) + tuple(in_sp))
+CONV_BWD_W = defop("convolution_backward_weight", "promote", _conv_bwd_w_fwd, _conv_bwd_w_vjp, needs=True,
+                   save_out=False, node="ConvolutionBackwardBackward0",
+                   shape=lambda sg, sx, *, k, **kw: (sg[1], sx[1] // kw["groups"]) + tuple(k))
+
+
+# ================================================================ unfold / fold (im2col / col2im)
+def _im2col_fwd(xp, x, *, k, stride, pads, dil):
+    out = _conv_out(x.shape[2:], k, stride, pads, dil)
+    cols = _im2col(xp, _padded(xp, x, pads), out, k, stride, dil)
+    return cols.reshape(x.shape[0], x.shape[1] * _prod(k), _prod(out))
+
+
+def _col2im_fwd(xp, c, *, out_sp, k, stride, pads, dil):
+    N = c.shape[0]
+    C = c.shape[1] // _prod(k)
+    out = _conv_out(out_sp, k, stride, pads, dil)
+    cols = c.reshape((N, C) + tuple(k) + out)
+    padded = tuple(out_sp[i] + pads[i][0] + pads[i][1] for i in range(len(k)))
+    return _crop(xp, _col2im(xp, cols, padded, out, k, stride, dil), pads, out_sp)
+
+
+IM2COL = defop("im2col", "same", _im2col_fwd,
+               lambda g, out, x, **kw: apply(COL2IM, (g,), dict(kw, out_sp=tuple(x.shape[2:]))),
+               save_out=False, node="Im2ColBackward0",
+               shape=lambda s, *, k, stride, pads, dil: (s[0], s[1] * _prod(k),
+                                                         _prod(_conv_out(s[2:], k, stride, pads, dil))))
+COL2IM = defop("col2im", "same", _col2im_fwd,
+               lambda g, out, c, *, out_sp, **kw: apply(IM2COL, (g,), kw),
+               save_in=False, save_out=False, node="Col2ImBackward0",
+               shape=lambda s, *, out_sp, k, **kw: (s[0], s[1] // _prod(k)) + tuple(out_sp))
+
+
+# ================================================================ max pooling: indices, then a gather
+def _lowest(dt):
+    if dt.kind == "f":
+        return -np.inf
+    if dt.kind in "iu":
+        return np.iinfo(dt).min
+    return False
+
+
+def _bcast_shape(n_out, ndim, ax):
+    return (n_out,) + (1,) * (ndim - ax - 1)
+
+
+def _maxpool_idx_fwd(xp, x, *, k, stride, pad, dil, osz):
+    out = osz
+    """Flat (within each plane) index of every window's maximum, found one dim at a time: the row maxima
+    along the last dim, then the maximum of those along the next, carrying the chosen coordinates. Ties keep
+    the first in row-major order, NaN wins (the last NaN), all -inf windows give the first valid position:
+    torch's rules."""
+    n = len(k)
+    sp = x.shape[2:]
+    pads = [(pad[i], max(0, (out[i] - 1) * stride[i] + (k[i] - 1) * dil[i] + 1 - sp[i] - pad[i])) for i in range(n)]
+    low = _lowest(x.dtype)
+    V = _padded(xp, x, pads, low)
+    isf = x.dtype.kind == "f"
+    coords = {}
+    for i in reversed(range(n)):
+        ax = 2 + i
+        start = np.arange(out[i]) * stride[i] - pad[i]
+        first = np.minimum(np.maximum(0, (-start + dil[i] - 1) // dil[i]), k[i] - 1)
+        bshape = _bcast_shape(out[i], V.ndim, ax)
+        best = arg = None
+        sel = {}
+        for j in range(k[i]):
+            sl = [slice(None)] * V.ndim
+            sl[ax] = slice(j * dil[i], j * dil[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+            sl = tuple(sl)
+            cand = V[sl]
+            if best is None:
+                best = xp.empty(cand.shape, V.dtype)
+                best[...] = low
+                arg = xp.empty(cand.shape, np.int64)
+                arg[...] = xp.asarray((start + first * dil[i]).reshape(bshape))
+                sel = {d: c[sl].copy() for d, c in coords.items()}
+            upd = cand > best
+            if isf:
+                upd |= xp.isnan(cand)
+            best = xp.where(upd, cand, best)
+            arg = xp.where(upd, xp.asarray((start + j * dil[i]).reshape(bshape)), arg)
+            sel = {d: xp.where(upd, c[sl], sel[d]) for d, c in coords.items()}
+        V = best
+        sel[i] = arg
+        coords = sel
+    flat = None
+    for i in range(n):
+        f = coords[i] * _prod(sp[i + 1:])
+        flat = f if flat is None else flat + f
+    return flat.astype(np.int64, copy=False)
+
+
+def _adamax_idx_fwd(xp, x, *, maps):
+    """Adaptive max pooling's indices over variable windows (taps padded with the window's last index)."""
+    n = len(maps)
+    sp = x.shape[2:]
+    V = x
+    isf = x.dtype.kind == "f"
+    coords = {}
+    for i in reversed(range(n)):
+        ax = 2 + i
+        idx = maps[i]
+        bshape = _bcast_shape(idx.shape[0], V.ndim, ax)
+        best = arg = None
+        sel = {}
+        for t in range(idx.shape[1]):
+            ii = xp.asarray(idx[:, t])
+            cand = xp.take(V, ii, axis=ax)
+            taps = {d: xp.take(c, ii, axis=ax) for d, c in coords.items()}
+            if best is None:
+                best, sel = cand, taps
+                arg = xp.empty(cand.shape, np.int64)
+                arg[...] = ii.reshape(bshape)
+                continue
+            upd = cand > best
+            if isf:
+                upd |= xp.isnan(cand)
+            best = xp.where(upd, cand, best)
+            arg = xp.where(upd, ii.reshape(bshape), arg)
+            sel = {d: xp.where(upd, taps[d], sel[d]) for d in taps}
+        V = best
+        sel[i] = arg
+        coords = sel
+    flat = None
+    for i in range(n):
+        f = coords[i] * _prod(sp[i + 1:])
+        flat = f if flat is None else flat + f
+    return flat.astype(np.int64, copy=False)
+
+
+MAXPOOL_IDX = defop("max_pool_indices", "raw", _maxpool_idx_fwd,
+                    shape=lambda s, *, k, stride, pad, dil, osz: tuple(s[:2]) + tuple(osz))
+ADAMAX_IDX = defop("adaptive_max_pool_indices", "raw", _adamax_idx_fwd,
+                   shape=lambda s, *, maps: tuple(s[:2]) + tuple(m.shape[0] for m in maps))
+
+
+def _flat_rows(xp, idx, S):
+    N, C = idx.shape[:2]
+    rows = xp.arange(N * C, dtype=np.int64).reshape((N, C) + (1,) * (idx.ndim - 2)) * S
+    return idx + rows
+
+
+def _gather_fwd(xp, x, idx):
+    if idx.size == 0 or x.size == 0:
+        return xp.zeros(idx.shape, dtype=x.dtype)
+    return xp.take(x.reshape(-1), _flat_rows(xp, idx, _prod(x.shape[2:])))
+
+
+def _scatter_fwd(xp, g, idx, *, sp):
+    N, C = g.shape[:2]
+    S = _prod(sp)
+    r = _bincount(xp, _flat_rows(xp, idx, S), g, N * C * S)
+    return r.astype(g.dtype, copy=False).reshape((N, C) + tuple(sp))
+
+
+def _gather_vjp(g, out, x, idx):
+    return apply(POOL_SCATTER, (g, idx), {"sp": tuple(x.shape[2:])}), None
+
+
+POOL_SCATTER = defop("max_pool_backward", "raw", _scatter_fwd,
+                     lambda gg, out, g, idx, *, sp: (apply(POOL_GATHER, (gg, idx), {}), None),
+                     save_out=False, node="MaxPoolBackwardBackward0",
+                     shape=lambda sg, si, *, sp: tuple(sg[:2]) + tuple(sp))
+_GATHERS = {}
+
+
+def gather_op(node):
+    """The values-at-indices op of one pooling kind (one op per torch node name)."""
+    op = _GATHERS.get(node)
+    if op is None:
+        op = _GATHERS[node] = defop("pool_gather_" + node, "raw", _gather_fwd, _gather_vjp, save_out=False,
+                                    node=node, shape=lambda sx, si: tuple(si))
+    return op
+
+
+POOL_GATHER = gather_op("MaxPoolGatherBackward0")
+
+
+def _unpool_fwd(xp, x, idx, *, sp):
+    N, C = x.shape[:2]
+    S = _prod(sp)
+    out = xp.zeros(N * C * S, dtype=x.dtype)
+    if x.size:
+        out[_flat_rows(xp, idx, S).reshape(-1)] = x.reshape(-1)
+    return out.reshape((N, C) + tuple(sp))
+
+
+_UNPOOLS = {}
+
+
+def unpool_op(nsp):
+    op = _UNPOOLS.get(nsp)
+    if op is None:
+        op = _UNPOOLS[nsp] = defop(f"max_unpool{nsp}d", "raw", _unpool_fwd,
+                                   lambda g, out, x, idx, *, sp: (apply(POOL_GATHER, (g, idx), {}), None),
+                                   save_out=False, node=f"MaxUnpool{nsp}DBackward0",
+                                   shape=lambda sx, si, *, sp: tuple(sx[:2]) + tuple(sp))
+    return op
+
+
+# ================================================================ average pooling: separable strided sums
+def _strided_sum(xp, x, k, stride, out):
+    n = len(k)
+    for i in range(n):
+        ax = x.ndim - n + i
+        acc = None
+        for j in range(k[i]):
+            sl = [slice(None)] * x.ndim
+            sl[ax] = slice(j, j + stride[i] * (out[i] - 1) + 1, stride[i])
+            v = x[tuple(sl)]
+            if acc is None:
+                acc = v.copy()
+            else:
+                acc += v
+        x = acc
+    return x
+
+
+def _strided_sum_t(xp, g, k, stride, padded):
+    n = len(k)
+    for i in range(n):
+        ax = g.ndim - n + i
+        shape = list(g.shape)
+        shape[ax] = padded[i]
+        buf = xp.zeros(tuple(shape), dtype=g.dtype)
+        if g.size:
+            for j in range(k[i]):
+                sl = [slice(None)] * g.ndim
+                sl[ax] = slice(j, j + stride[i] * (g.shape[ax] - 1) + 1, stride[i])
+                buf[tuple(sl)] += g
+        g = buf
+    return g
+
+
+def _divide(xp, s, div):
+    if s.dtype.kind in "iub":
+        d = xp.asarray(div).astype(np.int64)
+        q = xp.abs(s) // d
+        return xp.where(s < 0, -q, q).astype(s.dtype)
+    return s / xp.asarray(div, dtype=s.dtype)
+
+
+def _avgpool_fwd(xp, x, *, k, stride, pads, osz, div):
+    out = osz
+    if x.size == 0 or _prod(out) == 0:
+        return xp.zeros(x.shape[:2] + tuple(out), dtype=x.dtype)
+    return _divide(xp, _strided_sum(xp, _padded(xp, x, pads), k, stride, out), div)
+
+
+def _avgpool_bwd_fwd(xp, g, *, k, stride, pads, osz, div, in_sp):
+    padded = tuple(in_sp[i] + pads[i][0] + pads[i][1] for i in range(len(k)))
+    gd = g / xp.asarray(div, dtype=g.dtype)
+    return _crop(xp, _strided_sum_t(xp, gd, k, stride, padded), pads, in_sp)
+
+
+_AVGPOOLS = {}
+
+
+def avgpool_op(nsp):
+    op = _AVGPOOLS.get(nsp)
+    if op is None:
+        op = _AVGPOOLS[nsp] = defop(
+            f"avg_pool{nsp}d", "same", _avgpool_fwd,
+            lambda g, out, x, **kw: apply(AVGPOOL_BWD, (g,), dict(kw, in_sp=tuple(x.shape[2:]))),
+            save_out=False, node=f"AvgPool{nsp}DBackward0",
+            shape=lambda s, *, osz, **kw: tuple(s[:2]) + tuple(osz))
+    return op
+
+
+AVGPOOL_BWD = defop("avg_pool_backward", "same", _avgpool_bwd_fwd,
+                    lambda gg, out, g, *, in_sp, **kw: apply(avgpool_op(len(in_sp)), (gg,), kw),
+                    save_in=False, save_out=False, node="AvgPoolBackwardBackward0",
+                    shape=lambda s, *, in_sp, **kw: tuple(s[:2]) + tuple(in_sp))
+
+
+def avg_divisor(sp, k, stride, pad, out, count_include_pad, divisor_override):
+    """The per-window divisor (an array over the output's spatial positions, or a number)."""
+    if divisor_override is not None:
+        return float(divisor_override)
+    div = None
+    for i in range(len(k)):
+        start = np.arange(out[i]) * stride[i] - pad[i]
+        end = np.minimum(start + k[i], sp[i] + pad[i])
+        size = end - start
+        if not count_include_pad:
+            size = np.minimum(end, sp[i]) - np.maximum(start, 0)
+        size = size.astype(np.float64)
+        div = size if div is None else np.multiply.outer(div, size)
+    return div
+
+
+# ================================================================ separable tap maps: out[o] = sum_t w[o, t] x[idx[o, t]]
+def _sep_fwd(xp, x, *, maps):
+    for ax, idx, w, n_in in maps:
+        nout, T = idx.shape
+        if w is None and T == 1:
+            x = xp.take(x, xp.asarray(idx[:, 0]), axis=ax)
+            continue
+        acc = None
+        bs = _bcast_shape(nout, x.ndim, ax)
+        for t in range(T):
+            v = xp.take(x, xp.asarray(idx[:, t]), axis=ax)
+            v *= xp.asarray(w[:, t].reshape(bs), dtype=x.dtype)
+            if acc is None:
+                acc = v
+            else:
+                acc += v
+        x = acc
+    return x
+
+
+def _sep_bwd(xp, g, *, maps):
+    for ax, idx, w, n_in in reversed(maps):
+        nout, T = idx.shape
+        gm = xp.moveaxis(g, ax, -1)
+        lead = gm.shape[:-1]
+        R = _prod(lead)
+        contrib = gm[..., None] if w is None else gm[..., None] * xp.asarray(w, dtype=g.dtype)
+        if w is None and T > 1:
+            contrib = xp.broadcast_to(contrib, lead + (nout, T))
+        flat = xp.arange(R, dtype=np.int64)[:, None] * n_in + xp.asarray(idx.reshape(1, -1))
+        r = _bincount(xp, flat, xp.ascontiguousarray(contrib).reshape(R, nout * T), R * n_in)
+        g = xp.moveaxis(r.astype(g.dtype, copy=False).reshape(lead + (n_in,)), -1, ax)
+    return xp.ascontiguousarray(g)
+
+
+def _sep_shape(s, *, maps):
+    s = list(s)
+    for ax, idx, w, n_in in maps:
+        s[ax] = idx.shape[0]
+    return tuple(s)
+
+
+def _sep_bwd_shape(s, *, maps):
+    s = list(s)
+    for ax, idx, w, n_in in maps:
+        s[ax] = n_in
+    return tuple(s)
+
+
+_SEPS = {}
+
+
+def sep_op(name, node, rule="same"):
+    """A linear separable tap map (interpolation, adaptive average pooling, index paddings)."""
+    op = _SEPS.get(name)
+    if op is None:
+        op = _SEPS[name] = defop(name, rule, _sep_fwd,
+                                 lambda g, out, x, *, maps: apply(SEP_BWD, (g,), {"maps": maps}),
+                                 save_in=False, save_out=False, node=node, shape=_sep_shape)
+    return op
+
+
+SEP_BWD = defop("separable_map_backward", "same", _sep_bwd,
+                lambda gg, out, g, *, maps: apply(sep_op("separable_map", "SeparableMapBackward0"), (gg,),
+                                                  {"maps": maps}),
+                save_in=False, save_out=False, node="SeparableMapBackwardBackward0", shape=_sep_bwd_shape)
+
+
+def adaptive_taps(n_in, n_out):
+    """Windows [floor(o*n/m), ceil((o+1)*n/m)) as (indices padded with the last one, averaging weights)."""
+    o = np.arange(n_out)
+    start = (o * n_in) // n_out
+    end = ((o + 1) * n_in + n_out - 1) // n_out
+    T = int((end - start).max()) if n_out else 1
+    idx = start[:, None] + np.arange(T)[None, :]
+    valid = idx < end[:, None]
+    idx = np.where(valid, idx, (end - 1)[:, None]).astype(np.int64)
+    w = valid / (end - start)[:, None]
+    return idx, w
+
+
+# ================================================================ constant padding (negative pads crop)
+def _pad_slices(shape, pads):
+    src, dst = [], []
+    for s, (lo, hi) in zip(shape, pads):
+        a, b = max(-lo, 0), s - max(-hi, 0)
+        n = max(b - a, 0)
+        src.append(slice(a, a + n))
+        dst.append(slice(max(lo, 0), max(lo, 0) + n))
+    return tuple(src), tuple(dst)
+
+
+def _pad_const_fwd(xp, x, *, pads, value):
+    shape = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape, pads))
+    out = xp.empty(shape, dtype=x.dtype)
+    out[...] = np.asarray(value).astype(x.dtype) if x.dtype.kind != "c" else value
+    src, dst = _pad_slices(x.shape, pads)
+    if out.size:
+        out[dst] = x[src]
+    return out
+
+
+PAD_CONST = defop("constant_pad_nd", "same", _pad_const_fwd,
+                  lambda g, out, x, *, pads, value: apply(PAD_CONST, (g,), {
+                      "pads": tuple((-lo, -hi) for lo, hi in pads), "value": 0}),
+                  save_in=False, save_out=False, node="ConstantPadNdBackward0",
+                  shape=lambda s, *, pads, value: tuple(n + lo + hi for n, (lo, hi) in zip(s, pads)))
+
+
+# ================================================================ normalisation (batch / layer / group / instance)
+def _moments(xp, xg, axes, eps):
+    mean = xg.mean(axis=axes, keepdims=True)
+    d = xg - mean
+    var = (d * d).mean(axis=axes, keepdims=True)
+    return mean, var
+
+
+def _norm_fwd(xp, x, w=None, b=None, *, gshape, axes, wshape, eps, stats, fixed):
+    xg = x.reshape(gshape) if gshape is not None else x
+    if stats is None:
+        mean, var = _moments(xp, xg, axes, eps)
+        invstd = 1 / xp.sqrt(var + eps)
+    else:
+        mean, invstd = (xp.asarray(s, dtype=x.dtype) for s in stats)
+    y = (xg - mean) * invstd
+    if gshape is not None:
+        y = y.reshape(x.shape)
+    if w is not None:
+        y *= w.reshape(wshape)
+    if b is not None:
+        y += b.reshape(wshape)
+    return y
+
+
+def _waxes(wshape, nd):
+    return tuple(i for i in range(nd) if wshape is None or wshape[i] == 1)
+
+
+def _norm_vjp(g, out, x, w=None, b=None, needs=(), *, gshape, axes, wshape, eps, stats, fixed):
+    nd = x.dim()
+    wax = _waxes(wshape, nd)
+    if not _gm.enabled:
+        # no graph to build: one fused pass on arrays
+        xp = _xp(x)
+        X, G = x._data, g._data
+        xg = X.reshape(gshape) if gshape is not None else X
+        if stats is None:
+            mean, var = _moments(xp, xg, axes, eps)
+            invstd = 1 / xp.sqrt(var + eps)
+        else:
+            mean, invstd = (xp.asarray(s, dtype=X.dtype) for s in stats)
+        xhat = (xg - mean) * invstd
+        gx = gw = gb = None
+        if needs[0]:
+            gxh = G * w._data.reshape(wshape) if w is not None else G
+            gxh = gxh.reshape(xhat.shape)
+            if fixed:
+                gx = gxh * invstd
+            else:
+                gx = invstd * (gxh - gxh.mean(axis=axes, keepdims=True) -
+                               xhat * (gxh * xhat).mean(axis=axes, keepdims=True))
+            gx = _wrap(gx.reshape(X.shape).astype(X.dtype, copy=False), x)
+        if len(needs) > 1 and needs[1]:
+            gw = _wrap((G * xhat.reshape(X.shape)).sum(axis=wax).reshape(w.shape), x)
+        if len(needs) > 2 and needs[2]:
+            gb = _wrap(G.sum(axis=wax).reshape(b.shape), x)
+        return gx, gw, gb
+    # create_graph: the same formulas in ember ops, so they are differentiable again
+    xg = x.reshape(gshape) if gshape is not None else x
+    if stats is None or not fixed:
+        mean = xg.mean(axes, keepdim=True)
+        d = xg - mean
+        invstd = ((d * d).mean(axes, keepdim=True) + eps).rsqrt()
+    else:
+        mean, invstd = _const(stats[0], x).to(x.dtype), _const(stats[1], x).to(x.dtype)
+        d = xg - mean
+    xhat = d * invstd
+    gx = gw = gb = None
+    if needs[0]:
+        gxh = g * w.reshape(wshape) if w is not None else g
+        gxh = gxh.reshape(xhat.shape)
+        if fixed:
+            gx = gxh * invstd
+        else:
+            gx = invstd * (gxh - gxh.mean(axes, keepdim=True) - xhat * (gxh * xhat).mean(axes, keepdim=True))
+        gx = gx.reshape(x.shape)
+    if len(needs) > 1 and needs[1]:
+        gw = (g * xhat.reshape(x.shape)).sum(wax).reshape(w.shape) if wax else g * xhat.reshape(x.shape)
+    if len(needs) > 2 and needs[2]:
+        gb = g.sum(wax).reshape(b.shape) if wax else g
+    return gx, gw, gb
+
+
+def _norm_op(name, node):
+    return defop(name, "promote", _norm_fwd, _norm_vjp, needs=True, save_out=False, node=node,
+                 shape=lambda sx, sw=None, sb=None, **kw: tuple(sx))
+
+
+BATCH_NORM = _norm_op("native_batch_norm", "NativeBatchNormBackward0")
+LAYER_NORM = _norm_op("native_layer_norm", "NativeLayerNormBackward0")
+GROUP_NORM = _norm_op("native_group_norm", "NativeGroupNormBackward0")
+INSTANCE_NORM = _norm_op("instance_norm", "NativeBatchNormBackward0")
+
+
+# ================================================================ embedding
+def _embed_fwd(xp, w, idx, padding_idx=None, scale=False):
+    return xp.take(w, idx, axis=0)
+
+
+def _embed_bwd_fwd(xp, g, idx, *, num, padding_idx, scale):
+    Dm = g.shape[-1]
+    gi = g.reshape(-1, Dm)
+    ii = idx.reshape(-1).astype(np.int64)
+    if scale and ii.size:
+        cnt = xp.bincount(ii, minlength=num)
+        gi = gi / cnt[ii][:, None].astype(g.dtype)
+    flat = ii[:, None] * Dm + xp.arange(Dm, dtype=np.int64)[None, :]
+    r = _bincount(xp, flat, gi, num * Dm).astype(g.dtype, copy=False).reshape(num, Dm)
+    if padding_idx is not None:
+        r[padding_idx] = 0
+    return r
+
+
+def _embed_vjp(g, out, w, idx, *, padding_idx=None, scale=False):
+    return apply(EMBED_BWD, (g, idx), {"num": w.shape[0], "padding_idx": padding_idx, "scale": scale}), None
+
+
+def _embed_bwd_vjp(gg, out, g, idx, *, num, padding_idx, scale):
+    rows = apply(EMBED, (gg, idx), {})
+    if padding_idx is not None or scale:
+        xp = np if idx._device.backend.is_meta else _xp(idx)
+        ii = idx._data.astype(np.int64)
+        f = xp.ones(ii.shape, dtype=gg.dtype.np)
+        if scale and ii.size:
+            f = f / xp.bincount(ii.reshape(-1), minlength=num)[ii]
+        if padding_idx is not None:
+            f = f * (ii != padding_idx)
+        rows = rows * _T._make(f.astype(gg.dtype.np)[..., None], idx._device)
+    return rows, None
+
+
+EMBED = defop("embedding", "raw", _embed_fwd, _embed_vjp, save_out=False, node="EmbeddingBackward0",
+              shape=lambda sw, si, **kw: tuple(si) + tuple(sw[1:]))
+EMBED_BWD = defop("embedding_backward", "raw", _embed_bwd_fwd, _embed_bwd_vjp, save_out=False,
+                  node="EmbeddingBackwardBackward0",
+                  shape=lambda sg, si, *, num, **kw: (num, sg[-1]))
+
+
+# ================================================================ activations
+def _act(name, fwd, vjp, kernel=None, node=None, rule=None, **opts):
+    return defop(name, rule or (_nodev(kernel) if kernel else "same"), fwd, vjp, node=node, **opts)
+
+
+def _where(c, a, b):
+    return _F().where(c, a, b)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_PI = math.sqrt(2 / math.pi)
+
+
+def _gelu_fwd(xp, x, *, approximate):
+    from . import _special as S
+    if approximate == "tanh":
+        return 0.5 * x * (1 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1 + S.erf(xp, x * _SQRT1_2))
+
+
+def _gelu_vjp(g, out, x, *, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = (_SQRT_2_PI * (x + 0.044715 * x2 * x)).tanh()
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x2))
+    cdf = 0.5 * (1 + (x * _SQRT1_2).erf())
+    pdf = (-0.5 * x * x).exp() * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+def _sigmoid(xp, x):
+    from . import _special as S
+    return S.sigmoid(xp, x)
+
+
+def _softplus_arr(xp, x):
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _silu_vjp(g, out, x):
+    s = x.sigmoid()
+    return g * (s * (1 + x * (1 - s)))
+
+
+def _mish_fwd(xp, x):
+    return x * xp.tanh(_softplus_arr(xp, x))
+
+
+def _mish_vjp(g, out, x):
+    t = (x.clamp(min=0) + (-x.abs()).exp().log1p()).tanh()
+    s = x.sigmoid()
+    return g * (t + x * s * (1 - t * t))
+
+
+def _softplus_fwd(xp, x, *, beta, threshold):
+    z = x * beta
+    with np.errstate(over="ignore"):
+        return xp.where(z > threshold, x, xp.log1p(xp.exp(z)) / beta).astype(x.dtype, copy=False)
+
+
+def _softplus_vjp(g, out, x, *, beta, threshold):
+    z = x * beta
+    return _where(z > threshold, g, g * z.sigmoid())
+
+
+def _elu_fwd(xp, x, *, alpha, scale, input_scale):
+    with np.errstate(over="ignore"):
+        neg = alpha * scale * xp.expm1(xp.minimum(x, 0) * input_scale)
+    return xp.where(x > 0, x * scale, neg).astype(x.dtype, copy=False)
+
+
+def _elu_vjp(g, out, x, *, alpha, scale, input_scale):
+    return _where(x > 0, g * scale, g * ((x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)))
+
+
+def _leaky_fwd(xp, x, *, slope):
+    return xp.where(x > 0, x, x * slope).astype(x.dtype, copy=False)
+
+
+def _hardtanh_fwd(xp, x, *, lo, hi):
+    return xp.minimum(xp.maximum(x, lo), hi).astype(x.dtype, copy=False)
+
+
+def _hardsigmoid_fwd(xp, x):
+    return (xp.minimum(xp.maximum(x + 3, 0), 6) / 6).astype(x.dtype, copy=False)
+
+
+def _hardswish_fwd(xp, x):
+    return (x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6).astype(x.dtype, copy=False)
+
+
+def _hardswish_vjp(g, out, x):
+    return _where(x < -3, g * 0, _where(x <= 3, g * (x / 3 + 0.5), g))
+
+
+def _logsigmoid_fwd(xp, x):
+    return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
+
+
+def _shrink_fwd(xp, x, *, lambd, soft):
+    keep = (x < -lambd) | (x > lambd)
+    if soft:
+        v = xp.where(x > lambd, x - lambd, x + lambd)
+        return xp.where(keep, v, 0).astype(x.dtype, copy=False)
+    return xp.where(keep, x, 0).astype(x.dtype, copy=False)
+
+
+def _threshold_fwd(xp, x, *, threshold, value):
+    v = np.asarray(value).astype(x.dtype) if x.dtype.kind != "c" else value
+    return xp.where(x > threshold, x, v).astype(x.dtype, copy=False)
+
+
+def _glu_fwd(xp, x, *, dim):
+    h = x.shape[dim] // 2
+    a = xp.take(x, xp.arange(h), axis=dim)
+    b = xp.take(x, xp.arange(h, 2 * h), axis=dim)
+    return a * _sigmoid(xp, b)
+
+
+def _glu_vjp(g, out, x, *, dim):
+    h = x.shape[dim] // 2
+    a, b = x.narrow(dim, 0, h), x.narrow(dim, h, h)
+    s = b.sigmoid()
+    return _F().cat([g * s, g * a * s * (1 - s)], dim)
+
+
+def _prelu_fwd(xp, x, w, *, wshape):
+    return xp.where(x > 0, x, w.reshape(wshape) * x).astype(x.dtype, copy=False)
+
+
+def _prelu_vjp(g, out, x, w, needs=(), *, wshape):
+    wb = w.reshape(wshape)
+    gx = _where(x > 0, g, g * wb) if needs[0] else None
+    gw = None
+    if needs[1]:
+        gwf = _where(x > 0, g * 0, g * x)
+        axes = tuple(i for i in range(x.dim()) if wshape[i] == 1)
+        gw = (gwf.sum(axes) if axes else gwf).reshape(w.shape)
+    return gx, gw
+
+
+GELU = _act("gelu", _gelu_fwd, _gelu_vjp, "GeluKernelImpl", save_out=False)
+SILU = _act("silu", lambda xp, x: x * _sigmoid(xp, x), _silu_vjp, "silu_cpu", save_out=False)
+MISH = _act("mish", _mish_fwd, _mish_vjp, "mish_cpu", save_out=False)
+SOFTPLUS = _act("softplus", _softplus_fwd, _softplus_vjp, "softplus_cpu", save_out=False)
+ELU = _act("elu", _elu_fwd, _elu_vjp, "elu_cpu", save_out=False)
+CELU = _act("celu", _elu_fwd, _elu_vjp, "elu_cpu", save_out=False)
+LEAKY_RELU = _act("leaky_relu", _leaky_fwd,
+                  lambda g, out, x, *, slope: _where(x > 0, g, g * slope), "leaky_relu_cpu", save_out=False)
+HARDTANH = _act("hardtanh", _hardtanh_fwd,
+                lambda g, out, x, *, lo, hi: g * ((x > lo) & (x < hi)), rule=_no_bool("hardtanh"),
+                save_out=False)
+HARDSIGMOID = _act("hardsigmoid", _hardsigmoid_fwd, lambda g, out, x: g * ((x > -3) & (x < 3)) / 6,
+                   "hardsigmoid_cpu", save_out=False)
+HARDSWISH = _act("hardswish", _hardswish_fwd, _hardswish_vjp, "hardswish_cpu", save_out=False)
+LOGSIGMOID = _act("log_sigmoid", _logsigmoid_fwd, lambda g, out, x: g * (-x).sigmoid(), "log_sigmoid_cpu",
+                  node="LogSigmoidBackward0", save_out=False)
+HARDSHRINK = _act("hardshrink", lambda xp, x, *, lambd: _shrink_fwd(xp, x, lambd=lambd, soft=False),
+                  lambda g, out, x, *, lambd: g * ((x < -lambd) | (x > lambd)), "hardshrink_cpu", save_out=False)
+SOFTSHRINK = _act("softshrink", lambda xp, x, *, lambd: _shrink_fwd(xp, x, lambd=lambd, soft=True),
+                  lambda g, out, x, *, lambd: g * ((x < -lambd) | (x > lambd)), "softshrink_check",
+                  save_out=False)
+THRESHOLD = _act("threshold", _threshold_fwd, lambda g, out, x, *, threshold, value: g * (x > threshold),
+                 rule=_no_bool("threshold_cpu"), save_out=False)
+GLU = _act("glu", _glu_fwd, _glu_vjp, "glu_cpu", save_out=False)
+PRELU = defop("prelu", "promote", _prelu_fwd, _prelu_vjp, needs=True, save_out=False, node="PreluKernelBackward0",
+              shape=lambda sx, sw, **kw: tuple(sx))
+RRELU = defop("rrelu_with_noise", "promote", lambda xp, x, noise: x * noise,
+              lambda g, out, x, noise, needs=(): (g * noise if needs[0] else None, None),
+              needs=True, save_out=False, node="RreluWithNoiseBackward0")
+
+
+# ================================================================ binary cross-entropy (torch clamps each log at -100)
+def _bce_logs(xp, x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.maximum(xp.log(x), -100), xp.maximum(xp.log1p(-x), -100)
+
+
+def _bce_fwd(xp, x, t, w=None):
+    lx, l1x = _bce_logs(xp, x)
+    loss = -(t * lx + (1 - t) * l1x)
+    if w is not None:
+        loss = loss * w
+    return loss.astype(x.dtype, copy=False)
+
+
+def _bce_vjp(g, out, x, t, w=None, needs=()):
+    gw_ = g if w is None else g * w
+    gx = gt = gwt = None
+    if needs[0]:
+        gx = gw_ * (x - t) / ((1 - x) * x).clamp(min=1e-12)
+    if needs[1] or (len(needs) > 2 and needs[2]):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if needs[1]:
+                gt = gw_ * ((-x).log1p() - x.log())
+            if len(needs) > 2 and needs[2]:
+                lx, l1x = x.log().clamp(min=-100), (-x).log1p().clamp(min=-100)
+                gwt = -g * (t * lx + (1 - t) * l1x)
+    return gx, gt, gwt
+
+
+BCE = defop("binary_cross_entropy", "promote", _bce_fwd, _bce_vjp, needs=True, save_out=False,
+            node="BinaryCrossEntropyBackward0")
+
+
+def _bcel_fwd(xp, x, t, w=None, pw=None):
+    sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
+    if pw is None:
+        loss = (1 - t) * x + sp
+    else:
+        loss = (1 - t) * x + (1 + (pw - 1) * t) * sp
+    if w is not None:
+        loss = loss * w
+    return loss
+
+
+def _bcel_vjp(g, out, x, t, w=None, pw=None, needs=()):
+    gw_ = g if w is None else g * w
+    res = [None, None, None, None]
+    sp = None
+    if needs[0]:
+        s = x.sigmoid()
+        res[0] = gw_ * (s - t) if pw is None else gw_ * (s * (1 + (pw - 1) * t) - pw * t)
+    if needs[1] or (len(needs) > 2 and needs[2]) or (len(needs) > 3 and needs[3]):
+        sp = (-x.abs()).exp().log1p() + (-x).clamp(min=0)
+    if needs[1]:
+        res[1] = -gw_ * x if pw is None else gw_ * (-x + (pw - 1) * sp)
+    if len(needs) > 2 and needs[2]:
+        res[2] = g * ((1 - t) * x + (sp if pw is None else (1 + (pw - 1) * t) * sp))
+    if len(needs) > 3 and needs[3]:
+        res[3] = gw_ * t * sp
+    return tuple(res)
+
+
+BCE_LOGITS = defop("binary_cross_entropy_with_logits", "promote", _bcel_fwd, _bcel_vjp, needs=True,
+                   save_out=False, node="BinaryCrossEntropyWithLogitsBackward0")
+
+
+# ================================================================ CTC loss (log-space forward-backward, batched)
+def _lse3(xp, a, b, c):
+    m = xp.maximum(xp.maximum(a, b), c)
+    ms = xp.where(xp.isfinite(m), m, 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return xp.log(xp.exp(a - ms) + xp.exp(b - ms) + xp.exp(c - ms)) + ms
+
+
+def _ctc_setup(xp, lp, targets, tl, blank):
+    N = lp.shape[1]
+    Smax = targets.shape[1] if targets.ndim == 2 else 0
+    S = 2 * Smax + 1
+    ext = xp.full((N, S), blank, dtype=np.int64)
+    if Smax:
+        ext[:, 1::2] = xp.asarray(targets)
+    skip = xp.zeros((N, S), dtype=bool)
+    if S > 2:
+        skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
+    valid = xp.arange(S)[None, :] < (2 * xp.asarray(tl) + 1)[:, None]
+    lpe = xp.take_along_axis(lp, xp.broadcast_to(ext[None], (lp.shape[0], N, S)), axis=2)
+    return ext, skip, valid, lpe
+
+
+_NEG = -np.inf
+
+
+def _ctc_alpha(xp, lpe, skip, valid, tl):
+    T, N, S = lpe.shape
+    alpha = xp.full((T, N, S), _NEG, dtype=lpe.dtype)
+    if T == 0:
+        return alpha
+    alpha[0, :, 0] = lpe[0, :, 0]
+    if S > 1:
+        alpha[0, :, 1] = xp.where(xp.asarray(tl) > 0, lpe[0, :, 1], _NEG)
+    ninf = xp.full((N, 1), _NEG, dtype=lpe.dtype)
+    ninf2 = xp.full((N, 2), _NEG, dtype=lpe.dtype)
+    for t in range(1, T):
+        a = alpha[t - 1]
+        a1 = xp.concatenate([ninf, a[:, :-1]], axis=1)
+        a2 = xp.where(skip, xp.concatenate([ninf2, a[:, :-2]], axis=1), _NEG) if S > 2 else \
+            xp.full(a.shape, _NEG, dtype=a.dtype)
+        alpha[t] = xp.where(valid, _lse3(xp, a, a1, a2) + lpe[t], _NEG)
+    return alpha
+
+
+def _ctc_beta(xp, lpe, skip, valid, il, tl):
+    T, N, S = lpe.shape
+    beta = xp.full((T, N, S), _NEG, dtype=lpe.dtype)
+    il = xp.asarray(il)
+    tl = xp.asarray(tl)
+    rows = xp.arange(N)
+    ninf = xp.full((N, 1), _NEG, dtype=lpe.dtype)
+    ninf2 = xp.full((N, 2), _NEG, dtype=lpe.dtype)
+    skip_next = xp.concatenate([skip[:, 2:], xp.zeros((N, 2), dtype=bool)], axis=1) if S > 2 else \
+        xp.zeros((N, S), dtype=bool)
+    sl = 2 * tl
+    for t in range(T - 1, -1, -1):
+        init = xp.full((N, S), _NEG, dtype=lpe.dtype)
+        init[rows, sl] = lpe[t, rows, sl]
+        has = tl > 0
+        if bool(has.any()):
+            r = rows[has]
+            init[r, sl[has] - 1] = lpe[t, r, sl[has] - 1]
+        if t == T - 1:
+            cur = init
+        else:
+            b = beta[t + 1]
+            b1 = xp.concatenate([b[:, 1:], ninf], axis=1)
+            b2 = xp.where(skip_next, xp.concatenate([b[:, 2:], ninf2], axis=1), _NEG) if S > 2 else \
+                xp.full(b.shape, _NEG, dtype=b.dtype)
+            cur = xp.where(valid, _lse3(xp, b, b1, b2) + lpe[t], _NEG)
+            cur = xp.where((il == t + 1)[:, None], init, cur)
+        beta[t] = xp.where((il > t)[:, None], cur, _NEG)
+    return beta
+
+
+def _ctc_nll(xp, alpha, il, tl):
+    N = alpha.shape[1]
+    rows = xp.arange(N)
+    il, tl = xp.asarray(il), xp.asarray(tl)
+    last = alpha[xp.maximum(il - 1, 0), rows]
+    a = last[rows, 2 * tl]
+    b = xp.where(tl > 0, last[rows, xp.maximum(2 * tl - 1, 0)], _NEG)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = xp.logaddexp(a, b)
+    ll = xp.where(il > 0, ll, xp.where(tl == 0, 0.0, _NEG))
+    return -ll
+
+
+def _ctc_fwd(xp, lp, *, targets, il, tl, blank, zero_infinity):
+    ext, skip, valid, lpe = _ctc_setup(xp, lp.astype(np.float64), targets, tl, blank)
+    nll = _ctc_nll(xp, _ctc_alpha(xp, lpe, skip, valid, tl), il, tl)
+    if zero_infinity:
+        nll = xp.where(xp.isinf(nll), 0.0, nll)
+    return nll.astype(lp.dtype)
+
+
+def _ctc_bwd_fwd(xp, g, lp, *, targets, il, tl, blank, zero_infinity):
+    T, N, C = lp.shape
+    lp64 = lp.astype(np.float64)
+    ext, skip, valid, lpe = _ctc_setup(xp, lp64, targets, tl, blank)
+    alpha = _ctc_alpha(xp, lpe, skip, valid, tl)
+    beta = _ctc_beta(xp, lpe, skip, valid, il, tl)
+    nll = _ctc_nll(xp, alpha, il, tl)
+    S = ext.shape[1]
+    ab = alpha + beta
+    m = ab.max(axis=2, keepdims=True) if S else xp.zeros((T, N, 1))
+    ms = xp.where(xp.isfinite(m), m, 0)
+    e = xp.exp(ab - ms)
+    flat = (xp.arange(T * N, dtype=np.int64).reshape(T, N, 1) * C + ext[None]).reshape(-1)
+    occ = _bincount(xp, flat, e, T * N * C).reshape(T, N, C)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lcab = xp.log(occ) + ms
+        grad = xp.exp(lp64) - xp.exp(lcab + nll[None, :, None] - lp64)
+    grad = xp.where((xp.arange(T)[:, None] < xp.asarray(il)[None, :])[:, :, None], grad, 0.0)
+    if zero_infinity:
+        grad = xp.where(xp.isinf(nll)[None, :, None], 0.0, grad)
+    return (grad * g.astype(np.float64)[None, :, None]).astype(lp.dtype)
+
+
+def _no_double(name):
+    def vjp(*a, **k):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return vjp
+
+
+CTC = defop("ctc_loss", _nodev("ctc_loss_cpu"), _ctc_fwd,
+            lambda g, out, lp, **kw: apply(CTC_BWD, (g, lp), kw), save_out=False, node="CtcLossBackward0",
+            shape=lambda s, **kw: (s[1],))
+CTC_BWD = defop("ctc_loss_backward", "promote", _ctc_bwd_fwd, _no_double("_ctc_loss_backward"), save_out=False,
+                shape=lambda sg, s, **kw: tuple(s))
+
+
+# ================================================================ grid_sample
+def _gs_unnormalize(c, size, align):
+    if align:
+        return (c + 1) / 2 * (size - 1), (size - 1) / 2
+    return ((c + 1) * size - 1) / 2, size / 2
+
+
+def _gs_clip(xp, c, size):
+    lim = size - 1
+    grad = ((c > 0) & (c < lim)).astype(c.dtype)
+    return xp.minimum(xp.maximum(c, 0), lim), grad
+
+
+def _gs_reflect(xp, c, lo2, hi2):
+    if lo2 == hi2:
+        return xp.zeros_like(c), xp.zeros_like(c)
+    mn = lo2 / 2
+    span = (hi2 - lo2) / 2
+    v = c - mn
+    sign = xp.where(v < 0, -1.0, 1.0).astype(c.dtype)
+    v = xp.abs(v)
+    extra = xp.fmod(v, span)
+    flips = xp.floor(v / span)
+    even = (flips % 2) == 0
+    out = xp.where(even, extra + mn, span - extra + mn)
+    return out, xp.where(even, sign, -sign)
+
+
+def _gs_pad(xp, c, size, padding_mode, align):
+    """Apply border/reflection padding to coordinates; returns (coordinate, d coordinate / d input)."""
+    if padding_mode == "border":
+        return _gs_clip(xp, c, size)
+    if padding_mode == "reflection":
+        if align:
+            r, gr = _gs_reflect(xp, c, 0, 2 * (size - 1))
+        else:
+            r, gr = _gs_reflect(xp, c, -1, 2 * size - 1)
+        r2, gc = _gs_clip(xp, r, size)
+        return r2, gr * gc
+    return c, xp.ones_like(c)
+
+
+_CUBIC_A = -0.75
+
+
+def _cubic_coeffs(xp, t):
+    A = _CUBIC_A
+
+    def far(d):  # 1 < |d| < 2
+        return ((A * d - 5 * A) * d + 8 * A) * d - 4 * A
+
+    def near(d):  # |d| <= 1
+        return ((A + 2) * d - (A + 3)) * d * d + 1
+
+    def dfar(d):
+        return (3 * A * d - 10 * A) * d + 8 * A
+
+    def dnear(d):
+        return (3 * (A + 2) * d - 2 * (A + 3)) * d
+
+    w = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    dw = [dfar(t + 1), dnear(t), -dnear(1 - t), -dfar(2 - t)]
+    return w, dw
+
+
+def _gs_dim_taps(xp, c, size, mode, padding_mode, align):
+    """Per-dim taps: [(index, weight, d weight / d coordinate, in-bounds)], and d coordinate / d grid."""
+    u, scale = _gs_unnormalize(c, size, align)
+    if mode == "bicubic":
+        x0 = xp.floor(u)
+        t = u - x0
+        w, dw = _cubic_coeffs(xp, t)
+        taps = []
+        for j in range(4):
+            p = x0 + (j - 1)
+            if padding_mode != "zeros":
+                p, _ = _gs_pad(xp, p, size, padding_mode, align)
+            ok = (p >= 0) & (p < size)
+            taps.append((xp.where(ok, p, 0).astype(np.int64), w[j], dw[j], ok))
+        return taps, xp.full(c.shape, scale, dtype=c.dtype)
+    u, gpad = _gs_pad(xp, u, size, padding_mode, align)
+    if mode == "nearest":
+        p = xp.rint(u)
+        ok = (p >= 0) & (p < size)
+        one = xp.ones_like(u)
+        return [(xp.where(ok, p, 0).astype(np.int64), one, one * 0, ok)], gpad * 0
+    x0 = xp.floor(u)
+    taps = []
+    for j, (w, dw) in enumerate(((x0 + 1 - u, -1.0), (u - x0, 1.0))):
+        p = x0 + j
+        ok = (p >= 0) & (p < size)
+        taps.append((xp.where(ok, p, 0).astype(np.int64), w, xp.full(u.shape, dw, dtype=u.dtype), ok))
+    return taps, gpad * scale
+
+
+def _gs_all(xp, x, grid, mode, padding_mode, align):
+    """Every tap of every output point: (flat index, weight, valid, [d weight / d coord per dim]), plus the
+    per-dim d coordinate / d grid factors."""
+    n = x.ndim - 2
+    sp = x.shape[2:]
+    N = grid.shape[0]
+    P = _prod(grid.shape[1:-1])
+    g2 = grid.reshape(N, P, n)
+    dims = []
+    for d in range(n):
+        dims.append(_gs_dim_taps(xp, g2[:, :, n - 1 - d], sp[d], mode, padding_mode, align))
+    combos = []
+    for choice in itertools.product(*[range(len(t[0])) for t in dims]):
+        flat = 0
+        w = None
+        ok = None
+        for d, j in enumerate(choice):
+            idx, wd, _, okd = dims[d][0][j]
+            flat = flat + idx * _prod(sp[d + 1:])
+            w = wd if w is None else w * wd
+            ok = okd if ok is None else ok & okd
+        dws = []
+        for d in range(n):
+            v = None
+            for e, j in enumerate(choice):
+                f = dims[e][0][j][2] if e == d else dims[e][0][j][1]
+                v = f if v is None else v * f
+            dws.append(v)
+        combos.append((flat, w * ok, ok, dws))
+    return combos, [t[1] for t in dims], P
+
+
+def _gs_values(xp, x, flat):
+    N, C = x.shape[:2]
+    S = _prod(x.shape[2:])
+    rows = (xp.arange(N * C, dtype=np.int64) * S).reshape(N, C, 1)
+    return xp.take(x.reshape(-1), rows + flat[:, None, :]) if x.size else xp.zeros((N, C, flat.shape[1]), x.dtype)
+
+
+def _grid_sample_fwd(xp, x, grid, *, mode, padding_mode, align):
+    N, C = x.shape[:2]
+    combos, _, P = _gs_all(xp, x, grid, mode, padding_mode, align)
+    out = xp.zeros((N, C, P), dtype=x.dtype)
+    for flat, w, ok, _ in combos:
+        out += xp.where(ok[:, None, :], _gs_values(xp, x, flat) * w[:, None, :].astype(x.dtype), 0)
+    return out.reshape((N, C) + tuple(grid.shape[1:-1]))
+
+
+def _grid_bwd_x_fwd(xp, g, x, grid, *, mode, padding_mode, align):
+    N, C = x.shape[:2]
+    S = _prod(x.shape[2:])
+    combos, _, P = _gs_all(xp, x, grid, mode, padding_mode, align)
+    gf = g.reshape(N, C, P)
+    rows = (xp.arange(N * C, dtype=np.int64) * S).reshape(N, C, 1)
+    acc = xp.zeros(N * C * S, dtype=np.float64)
+    for flat, w, ok, _ in combos:
+        acc += _bincount(xp, rows + flat[:, None, :], gf * w[:, None, :], N * C * S)
+    return acc.astype(x.dtype).reshape(x.shape)
+
+
+def _grid_bwd_grid_fwd(xp, g, x, grid, *, mode, padding_mode, align):
+    N, C = x.shape[:2]
+    n = x.ndim - 2
+    combos, dfac, P = _gs_all(xp, x, grid, mode, padding_mode, align)
+    gf = g.reshape(N, C, P)
+    out = xp.zeros((N, P, n), dtype=grid.dtype)
+    if mode == "nearest":
+        return out.reshape(grid.shape)
+    for flat, w, ok, dws in combos:
+        gv = xp.where(ok, (_gs_values(xp, x, flat) * gf).sum(axis=1), 0)
+        for d in range(n):
+            out[:, :, n - 1 - d] += gv * dws[d]
+    for d in range(n):
+        out[:, :, n - 1 - d] *= dfac[d]
+    return out.reshape(grid.shape)
+
+
+def _grid_vjp(g, out, x, grid, needs=(), **kw):
+    gx = apply(GRID_BWD_X, (g, x, grid), kw) if needs[0] else None
+    gg = apply(GRID_BWD_G, (g, x, grid), kw) if needs[1] else None
+    return gx, gg
+
+
+GRID_SAMPLE_2D = defop("grid_sampler_2d", _nodev("grid_sampler_2d_cpu_kernel_impl"), _grid_sample_fwd, _grid_vjp,
+                       needs=True, save_out=False, node="GridSampler2DBackward0",
+                       shape=lambda sx, sg, **kw: tuple(sx[:2]) + tuple(sg[1:-1]))
+GRID_SAMPLE_3D = defop("grid_sampler_3d", _nodev("grid_sampler_3d_cpu"), _grid_sample_fwd, _grid_vjp,
+                       needs=True, save_out=False, node="GridSampler3DBackward0",
+                       shape=lambda sx, sg, **kw: tuple(sx[:2]) + tuple(sg[1:-1]))
+GRID_BWD_X = defop("grid_sampler_backward_input", "promote", _grid_bwd_x_fwd,
+                   _no_double("grid_sampler_2d_backward"), save_out=False,
+                   shape=lambda s, sx, sg, **kw: tuple(sx))
+GRID_BWD_G = defop("grid_sampler_backward_grid", "promote", _grid_bwd_grid_fwd,
+                   _no_double("grid_sampler_2d_backward"), save_out=False,
+                   shape=lambda s, sx, sg, **kw: tuple(sg))
+
+
+
+# ================================================================ torch.* aliases of functional forms
+def _alias(name):
+    def f(*args, **kw):
+        from ..nn import functional as F
+        return getattr(F, name)(*args, **kw)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"torch.{name}: same as ember.nn.functional.{name}."
+    return f
+
+
+_ALIASES = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "avg_pool1d",
+            "adaptive_avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
+            "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "cosine_similarity",
+            "pairwise_distance", "pdist", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "hardshrink",
+            "threshold", "threshold_", "group_norm", "layer_norm", "rms_norm", "relu_")
+
+
+def _taken(name):
+    import sys
+    m = sys.modules.get("ember.ops")
+    return m is not None and name in vars(m)
+
+
+FUNCS = {n: _alias(n) for n in _ALIASES if not _taken(n)}  # the rest of the public forms: ember.nn.functional

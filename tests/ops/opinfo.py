@@ -126,7 +126,7 @@ def copy_layout(a):
         base = base.base
     if not isinstance(base, np.ndarray) or not (base.flags.c_contiguous or base.flags.f_contiguous):
         return np.ascontiguousarray(a)
-    nb = base.copy(order="K").reshape(-1, order="K")
+    nb = base.copy(order="A").reshape(-1, order="A")
     off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
     return np.lib.stride_tricks.as_strided(nb[off // a.itemsize:], a.shape, a.strides)
 

@@ -2,6 +2,7 @@
 import math
 import warnings
 
+from ... import _dtype as D
 from ... import ops
 from .. import functional as F
 from .. import init
@@ -427,7 +428,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if mask is None:
         return None
     is_float = mask.is_floating_point()
-    if mask.dtype is not ops.bool and not is_float:
+    if mask.dtype is not D.bool_ and not is_float:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "

@@ -1,4 +1,5 @@
 """Batch normalisation: BatchNorm1d/2d/3d (running statistics as buffers) and their lazy forms."""
+from ... import _dtype as D
 from ... import ops
 from .. import functional as F
 from .. import init
@@ -31,7 +32,7 @@ class _NormBase(Module):
         if self.track_running_stats:
             self.register_buffer("running_mean", ops.zeros(num_features, **fk))
             self.register_buffer("running_var", ops.ones(num_features, **fk))
-            self.register_buffer("num_batches_tracked", ops.tensor(0, dtype=ops.int64, device=device))
+            self.register_buffer("num_batches_tracked", ops.tensor(0, dtype=D.int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -68,7 +69,7 @@ class _NormBase(Module):
             if key not in state_dict:
                 nbt = self.num_batches_tracked
                 state_dict[key] = nbt if nbt is not None and nbt.device.type != "meta" else \
-                    ops.tensor(0, dtype=ops.int64)
+                    ops.tensor(0, dtype=D.int64)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs, assign)
 
@@ -106,7 +107,7 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
         if self.track_running_stats:
             self.running_mean = UninitializedBuffer(**fk)
             self.running_var = UninitializedBuffer(**fk)
-            self.num_batches_tracked = ops.tensor(0, dtype=ops.int64, device=device)
+            self.num_batches_tracked = ops.tensor(0, dtype=D.int64, device=device)
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self.num_features != 0:

@@ -457,7 +457,7 @@ class Module:
                 self._backward_pre_hooks or _global_forward_hooks or _global_forward_pre_hooks or
                 _global_backward_hooks or _global_backward_pre_hooks):
             return fwd(*args, **kwargs)
-        for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+        for hook_id, hook in tuple(itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items())):  # a hook may remove itself
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 r = hook(self, args, kwargs)
                 if r is not None:
@@ -477,7 +477,7 @@ class Module:
         called_always = set()
         try:
             result = fwd(*args, **kwargs)
-            for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+            for hook_id, hook in tuple(itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items())):
                 if hook_id in self._forward_hooks_with_kwargs:
                     r = hook(self, args, kwargs, result)
                 else:
@@ -486,7 +486,7 @@ class Module:
                 if r is not None:
                     result = r
         except Exception:
-            for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+            for hook_id, hook in tuple(itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items())):
                 if hook_id in called_always:
                     continue
                 if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:

@@ -1,7 +1,10 @@
 """LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm and CrossMapLRN2d."""
 import numbers
 
+import numpy as np
+
 from ... import ops
+from ...autograd.function import Function
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -24,6 +27,45 @@ class LocalResponseNorm(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
+def _window_matrix(c, lo, hi, keep_first, dtype, device):
+    """(c, c) 0/1 matrix selecting channels i + lo ... i + hi (clipped) for each channel i."""
+    m = np.zeros((c, c))
+    for i in range(c):
+        m[i, max(0, i + lo):max(0, min(c, i + hi + 1))] = 1
+        if keep_first:
+            m[i, 0] = 1
+    return ops.tensor(m, dtype=dtype, device=device)
+
+
+class _CrossMapLRN2dFn(Function):
+    """torch's CrossMapLRN2d function (a port of the Lua layer), whose backward uses its own window."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha=1e-4, beta=0.75, k=1):
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+        c = input.size(1)
+        # forward window: channels i - pre + 1 ... i + pre - 1, and channel 0 is never dropped from it
+        pre = int((size - 1) / 2 + 1)
+        m = _window_matrix(c, 1 - pre, pre - 1, True, input.dtype, input.device)
+        scale = ops.einsum("cj,njhw->nchw", m, input * input) * (alpha / size) + k
+        output = input * scale.pow(-beta)
+        ctx.size, ctx.alpha, ctx.beta, ctx.scale = size, alpha, beta, scale
+        ctx.save_for_backward(input, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, output = ctx.saved_tensors
+        size, c = ctx.size, input.size(1)
+        inv_pre = int(size - (size - 1) / 2)
+        ratio = grad_output * output / ctx.scale
+        m = _window_matrix(c, -inv_pre, size - 1 - inv_pre, False, input.dtype, input.device)
+        accum = ops.einsum("cj,njhw->nchw", m, ratio)
+        grad = ctx.scale.pow(-ctx.beta) * grad_output - (2 * ctx.alpha * ctx.beta / size) * input * accum
+        return grad, None, None, None, None
+
+
 class CrossMapLRN2d(Module):
     """Local response normalisation across channels of 4-D input (the legacy Lua-torch layer)."""
 
@@ -32,18 +74,7 @@ class CrossMapLRN2d(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input):
-        if input.dim() != 4:
-            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
-        # window over channels c - (size - 1) // 2 ... c + size // 2
-        sq = (input * input).unsqueeze(1)
-        pre, post = (self.size - 1) // 2, self.size // 2
-        sq = F.pad(sq, (0, 0, 0, 0, pre, post))
-        c = input.shape[1]
-        win = sq[:, 0, 0:c]
-        for i in range(1, self.size):
-            win = win + sq[:, 0, i:i + c]
-        scale = win * (self.alpha / self.size) + self.k
-        return input * scale.pow(-self.beta)
+        return _CrossMapLRN2dFn.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

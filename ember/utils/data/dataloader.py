@@ -392,7 +392,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             # persistent workers: wait until each has acknowledged the new epoch; anything still in
             # flight from the previous (unfinished) epoch arrives before the acknowledgement and is dropped
             for conn in self._index_conns:
-                conn.send(_ResumeIteration())
+                try:
+                    conn.send(_ResumeIteration())
+                except (BrokenPipeError, OSError):
+                    pass  # that worker died: waiting for its acknowledgement reports it
             remaining = self._num_workers
             while remaining > 0:
                 idx, data = self._get_data()

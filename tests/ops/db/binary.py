@@ -11,7 +11,8 @@ import numpy as np
 
 from ..opinfo import FLOATS, OpInfo, Sample, arr, binary_samples, noncontig
 
-DTYPES = FLOATS + ("int64", "int32", "uint8", "bool")
+DTYPES = FLOATS + ("int64", "uint8", "bool")
+OP_DTYPES = ("float64", "int64", "bool")   # the Python operators: their function forms have the full rows
 INTS = ("int64", "int32", "uint8")
 _NI = NotImplementedError
 
@@ -106,16 +107,21 @@ def _mixed(dtype, others=("int64", "float64", "bool"), low=-2.0, high=2.0):
     for i, o in enumerate(others):
         if o != dtype:
             yield Sample((arr((3, 4), dtype, low, high, 50 + i), arr((3, 4), o, low, high, 60 + i)), name=f"mix-{o}")
-            yield Sample((arr((2, 3), dtype, low, high, 70 + i), arr((), o, low, high, 80 + i)), name=f"mix0d-{o}")
+            if o == "float64" or dtype == "float64":
+                yield Sample((arr((2, 3), dtype, low, high, 70 + i), arr((), o, low, high, 80 + i)),
+                             name=f"mix0d-{o}")
 
 
 def _scalars(dtype, scalars, ok=True, rok=True, low=-2.0, high=2.0, rgrad=True):
     err, rerr = (None if ok is True else ok), (None if rok is True else rok)
     for i, s in enumerate(scalars):
         tag = f"{type(s).__name__}{i}"
-        yield Sample((arr((3, 4), dtype, low, high, 20 + i), s), name=f"scalar-{tag}", error=err)
-        yield Sample((s, arr((3, 4), dtype, low, high, 30 + i)), name=f"rscalar-{tag}", error=rerr, grad=rgrad)
-    yield Sample((arr((), dtype, low, high, 40), scalars[0]), name="0d-scalar", error=err)
+        if err is None or i == 0:  # one sample is enough for an error
+            yield Sample((arr((3, 4), dtype, low, high, 20 + i), s), name=f"scalar-{tag}", error=err)
+        if rerr is None or i == 0:
+            yield Sample((s, arr((3, 4), dtype, low, high, 30 + i)), name=f"rscalar-{tag}", error=rerr, grad=rgrad)
+    if err is None:
+        yield Sample((arr((), dtype, low, high, 40), scalars[0]), name="0d-scalar")
 
 
 def _samples(low=-2.0, high=2.0, low2=None, high2=None, scalars=(2, 2.5, True), ok=True, rok=True, mixed=True,
@@ -196,7 +202,7 @@ def _pos(x):
 
 OPS = [
     _row("add", _ref(lambda a, b, alpha=1: a + b * alpha if a.dtype != bool else a | b),
-         _samples(extra=_add_extra)),
+         _samples(extra=_add_extra), dtypes=DTYPES + ("int32",)),
     _row("sub", _ref(lambda a, b, alpha=1: a - b * alpha), _samples(extra=_sub_extra, **_NOBOOL), dtypes=DTYPES[:-1],
          errors={"bool": RuntimeError}),
     _row("mul", _ref(lambda a, b: a * b if a.dtype != bool else a & b)),
@@ -239,7 +245,8 @@ OPS = [
 ]
 for _n, _f in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
                ("ge", np.greater_equal)]:
-    OPS.append(_row(_n, _ref(_f), _samples(extra=lambda d: _nan_pairs(d), **_RS), grad=False))
+    OPS.append(_row(_n, _ref(_f), _samples(extra=lambda d: _nan_pairs(d), **_RS), grad=False,
+                    dtypes=DTYPES if _n == "eq" else ("float32", "int64", "uint8", "bool")))
 for _n in ("greater", "greater_equal", "less", "less_equal", "not_equal", "subtract", "multiply", "divide",
            "true_divide"):
     # aliases: torch's results are the reference
@@ -248,7 +255,7 @@ for _n in ("greater", "greater_equal", "less", "less_equal", "not_equal", "subtr
                       inplace=True,
                       grad=_n in ("subtract", "multiply", "divide", "true_divide")))
 for _n, _f in [("logical_and", np.logical_and), ("logical_or", np.logical_or), ("logical_xor", np.logical_xor)]:
-    OPS.append(_row(_n, _f, _samples(**_NS), grad=False))
+    OPS.append(_row(_n, _f, _samples(**_NS), grad=False, dtypes=("float32", "int64", "uint8", "bool")))
 for _n, _f in [("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor)]:
     OPS.append(_row(_n, _ref(_f), _samples(scalars=(3, True), mixed=False), dtypes=INTS + ("int16", "int8", "bool"),
                     grad=False, errors={"float32": _NI, "float64": _NI}))
@@ -264,7 +271,7 @@ def _nan_pairs(dtype):
 
 
 # ---------------------------------------------------------------- the Python operators
-def _op_row(name, f, samples, dtypes=DTYPES, grad=True, ref=None, **kw):
+def _op_row(name, f, samples, dtypes=OP_DTYPES, grad=True, ref=None, **kw):
     return OpInfo(name, samples, ref=ref, dtypes=dtypes, grad=grad, method=False,
                   fn=lambda m, *a, **k: f(*a, **k), **kw)
 
@@ -274,37 +281,110 @@ def _rev(f):
 
 
 OPS += [
-    _op_row("__add__", operator.add, _samples()),
+    _op_row("__add__", operator.add, _samples(), dtypes=DTYPES),
     _op_row("__radd__", _rev(operator.add), _samples(mixed=False)),
-    _op_row("__sub__", operator.sub, _samples(**_NOBOOL), dtypes=DTYPES[:-1], errors={"bool": RuntimeError}),
-    _op_row("__rsub__", _rev(operator.sub), _samples(mixed=False, scalars=(2, 2.5)), dtypes=DTYPES[:-1]),
-    _op_row("__mul__", operator.mul, _samples()),
+    _op_row("__sub__", operator.sub, _samples(**_NOBOOL), dtypes=OP_DTYPES[:-1], errors={"bool": RuntimeError}),
+    _op_row("__rsub__", _rev(operator.sub), _samples(mixed=False, scalars=(2, 2.5)), dtypes=OP_DTYPES[:-1]),
+    _op_row("__mul__", operator.mul, _samples(mixed=False)),
     _op_row("__rmul__", _rev(operator.mul), _samples(mixed=False)),
-    _op_row("__truediv__", operator.truediv, _samples(fb=_nonzero)),
+    _op_row("__truediv__", operator.truediv, _samples(fb=_nonzero, mixed=False)),
     _op_row("__rtruediv__", _rev(operator.truediv), _samples(fa=_nonzero, mixed=False)),
-    _op_row("__floordiv__", operator.floordiv, _samples(fb=_nonzero), dtypes=DTYPES[:-1], grad=False),
-    _op_row("__rfloordiv__", _rev(operator.floordiv), _samples(fa=_nonzero, mixed=False), dtypes=DTYPES[:-1],
+    _op_row("__floordiv__", operator.floordiv, _samples(fb=_nonzero, mixed=False), dtypes=OP_DTYPES[:-1], grad=False),
+    _op_row("__rfloordiv__", _rev(operator.floordiv), _samples(fa=_nonzero, mixed=False), dtypes=OP_DTYPES[:-1],
             grad=False),
-    _op_row("__mod__", operator.mod, _samples(fb=_nonzero, rgrad=False), dtypes=DTYPES[:-1]),
-    _op_row("__rmod__", _rev(operator.mod), _samples(fa=_nonzero, mixed=False), dtypes=DTYPES[:-1],
+    _op_row("__mod__", operator.mod, _samples(fb=_nonzero, rgrad=False, mixed=False), dtypes=OP_DTYPES[:-1]),
+    _op_row("__rmod__", _rev(operator.mod), _samples(fa=_nonzero, mixed=False), dtypes=OP_DTYPES[:-1],
             grad=False),
     _op_row("__pow__", operator.pow, _samples(0.5, 2.0, -1.5, 1.5, scalars=(2, 0.5), mixed=False, fa=_pos),
             dtypes=FLOATS),
     _op_row("__rpow__", _rev(operator.pow), _samples(-1.5, 1.5, 0.5, 2.0, scalars=(2, 0.5), mixed=False, fb=_pos),
             dtypes=FLOATS),
-    _op_row("__and__", operator.and_, _samples(scalars=(3, True), mixed=False), dtypes=INTS + ("bool",), grad=False),
-    _op_row("__or__", operator.or_, _samples(scalars=(3, True), mixed=False), dtypes=INTS + ("bool",), grad=False),
-    _op_row("__xor__", operator.xor, _samples(scalars=(3, True), mixed=False), dtypes=INTS + ("bool",), grad=False),
+    _op_row("__and__", operator.and_, _samples(scalars=(3, True), mixed=False), dtypes=("int64", "uint8", "bool"), grad=False),
+    _op_row("__or__", operator.or_, _samples(scalars=(3, True), mixed=False), dtypes=("int64", "uint8", "bool"), grad=False),
+    _op_row("__xor__", operator.xor, _samples(scalars=(3, True), mixed=False), dtypes=("int64", "uint8", "bool"), grad=False),
     _op_row("__rand__", _rev(operator.and_), _samples(scalars=(3, True), mixed=False), dtypes=INTS + ("bool",),
             grad=False),
-    _op_row("__lshift__", operator.lshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=INTS, grad=False),
-    _op_row("__rshift__", operator.rshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=INTS, grad=False),
+    _op_row("__lshift__", operator.lshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=("int64", "uint8"), grad=False),
+    _op_row("__rshift__", operator.rshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=("int64", "uint8"), grad=False),
     _op_row("__eq__", operator.eq, _samples(mixed=False), grad=False),
+    _op_row("__ne__", operator.ne, _samples(mixed=False, scalars=(2.5,)), grad=False),
     _op_row("__lt__", operator.lt, _samples(mixed=False), grad=False),
     _op_row("__ge__", operator.ge, _samples(mixed=False), grad=False),
     _op_row("__neg__", operator.neg, lambda d: (Sample((arr((3, 4), d, -2, 2, 1),), name="2d"),),
             dtypes=FLOATS + INTS, errors={"bool": RuntimeError}),
     _op_row("__invert__", operator.invert, lambda d: (Sample((arr((3, 4), d, -2, 2, 1),), name="2d"),),
-            dtypes=INTS + ("bool",), grad=False, errors={"float32": TypeError}),
+            dtypes=("int64", "uint8", "bool"), grad=False, errors={"float32": TypeError}),
     _op_row("__abs__", operator.abs, lambda d: (Sample((arr((3, 4), d, -2, 2, 1),), name="2d"),), dtypes=FLOATS + INTS),
+]
+
+
+# ---------------------------------------------------------------- matrix products (ember/ops/linalg.py)
+_MM_DTYPES = FLOATS + ("int64", "int32", "uint8")
+
+
+def _mm_samples(dtype):
+    yield Sample((arr((2, 3), dtype, -2, 2, 1), arr((3, 4), dtype, -2, 2, 2)), name="2d")
+    yield Sample((noncontig(arr((3, 3), dtype, -2, 2, 3)), noncontig(arr((3, 2), dtype, -2, 2, 4))), name="noncontig")
+    yield Sample((arr((0, 3), dtype), arr((3, 2), dtype, -2, 2, 5)), name="empty-rows")
+    yield Sample((arr((2, 0), dtype), arr((0, 3), dtype)), name="empty-inner")
+    yield Sample((arr((2, 3), dtype, -2, 2, 6), arr((2, 3), dtype, -2, 2, 7)), name="mismatch", error=RuntimeError)
+    yield Sample((arr((3,), dtype, -2, 2, 8), arr((3, 2), dtype, -2, 2, 9)), name="1d", error=RuntimeError)
+    other = "float64" if dtype != "float64" else "float32"
+    yield Sample((arr((2, 3), dtype, -2, 2, 10), arr((3, 2), other, -2, 2, 11)), name="dtypes", error=RuntimeError)
+
+
+def _matmul_samples(dtype):
+    yield from (s for s in _mm_samples(dtype) if s.name != "1d")
+    yield Sample((arr((3,), dtype, -2, 2, 12), arr((3,), dtype, -2, 2, 13)), name="vec-vec")
+    yield Sample((arr((3,), dtype, -2, 2, 14), arr((3, 4), dtype, -2, 2, 15)), name="vec-mat")
+    yield Sample((arr((2, 3), dtype, -2, 2, 16), arr((3,), dtype, -2, 2, 17)), name="mat-vec")
+    yield Sample((arr((2, 2, 3), dtype, -2, 2, 18), arr((3,), dtype, -2, 2, 19)), name="batch-vec")
+    yield Sample((arr((3,), dtype, -2, 2, 20), arr((2, 3, 2), dtype, -2, 2, 21)), name="vec-batch")
+    yield Sample((arr((2, 1, 2, 3), dtype, -2, 2, 22), arr((4, 3, 2), dtype, -2, 2, 23)), name="broadcast")
+    yield Sample((arr((2, 2, 3), dtype, -2, 2, 24), arr((3, 2), dtype, -2, 2, 25)), name="batch-mat")
+    yield Sample((arr((), dtype, -2, 2, 26), arr((2, 3), dtype, -2, 2, 27)), name="0d", error=RuntimeError)
+    yield Sample((arr((2, 3), dtype, -2, 2, 28), arr((2,), dtype, -2, 2, 29)), name="mat-vec-mismatch",
+                 error=RuntimeError)
+
+
+def _bmm_samples(dtype):
+    yield Sample((arr((2, 2, 3), dtype, -2, 2, 1), arr((2, 3, 4), dtype, -2, 2, 2)), name="3d")
+    yield Sample((noncontig(arr((2, 3, 3), dtype, -2, 2, 3)), arr((2, 3, 2), dtype, -2, 2, 4)), name="noncontig")
+    yield Sample((arr((0, 2, 3), dtype), arr((0, 3, 4), dtype)), name="empty")
+    yield Sample((arr((2, 2, 3), dtype, -2, 2, 5), arr((3, 3, 2), dtype, -2, 2, 6)), name="batch-mismatch",
+                 error=RuntimeError)
+    yield Sample((arr((2, 3), dtype, -2, 2, 7), arr((3, 2), dtype, -2, 2, 8)), name="2d", error=RuntimeError)
+
+
+def _mv_samples(dtype):
+    yield Sample((arr((2, 3), dtype, -2, 2, 1), arr((3,), dtype, -2, 2, 2)), name="2d")
+    yield Sample((noncontig(arr((3, 3), dtype, -2, 2, 3)), noncontig(arr((3,), dtype, -2, 2, 4))), name="noncontig")
+    yield Sample((arr((0, 3), dtype), arr((3,), dtype, -2, 2, 5)), name="empty")
+    yield Sample((arr((2, 3), dtype, -2, 2, 6), arr((2,), dtype, -2, 2, 7)), name="mismatch", error=RuntimeError)
+
+
+def _dot_samples(dtype):
+    yield Sample((arr((4,), dtype, -2, 2, 1), arr((4,), dtype, -2, 2, 2)), name="1d")
+    yield Sample((noncontig(arr((4,), dtype, -2, 2, 3)), arr((4,), dtype, -2, 2, 4)), name="noncontig")
+    yield Sample((arr((0,), dtype), arr((0,), dtype)), name="empty")
+    yield Sample((arr((3,), dtype, -2, 2, 5), arr((4,), dtype, -2, 2, 6)), name="mismatch", error=RuntimeError)
+    yield Sample((arr((2, 2), dtype, -2, 2, 7), arr((2, 2), dtype, -2, 2, 8)), name="2d", error=RuntimeError)
+    other = "float64" if dtype != "float64" else "float32"
+    yield Sample((arr((3,), dtype, -2, 2, 9), arr((3,), other, -2, 2, 10)), name="dtypes", error=RuntimeError)
+
+
+def _np_matmul(a, b):
+    if a.dtype.kind in "iu":
+        return np.matmul(a.astype(np.int64), b.astype(np.int64)).astype(a.dtype)
+    return np.matmul(a, b)
+
+
+_MM_ERR = {"bool": NotImplementedError}
+OPS += [
+    OpInfo("matmul", _matmul_samples, ref=_np_matmul, dtypes=_MM_DTYPES, errors=_MM_ERR),
+    OpInfo("mm", _mm_samples, ref=_np_matmul, dtypes=_MM_DTYPES, errors=_MM_ERR),
+    OpInfo("bmm", _bmm_samples, ref=_np_matmul, dtypes=_MM_DTYPES, errors=_MM_ERR),
+    OpInfo("mv", _mv_samples, ref=_np_matmul, dtypes=_MM_DTYPES, errors=_MM_ERR),
+    OpInfo("dot", _dot_samples, ref=_np_matmul, dtypes=_MM_DTYPES, errors=_MM_ERR),
+    _op_row("__matmul__", operator.matmul, _matmul_samples, dtypes=FLOATS, ref=_np_matmul),
 ]

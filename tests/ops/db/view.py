@@ -111,7 +111,7 @@ def _mt_samples(d):
     yield Sample((_t((2, 3, 4), d, 2),), name="3d")
     yield Sample((_nc((3, 4), d, 3),), name="noncontig")
     yield Sample((_t((4,), d, 4),), name="1d", error=RuntimeError)
-    yield Sample((_t((), d, 5),), name="0d", error=RuntimeError)
+    yield Sample((_t((), d, 5),), name="0d")
 
 
 def _movedim_samples(d):
@@ -261,6 +261,11 @@ def _h_samples(d):
     yield Sample((_nc((3, 4), d, 2),), name="noncontig")
     yield Sample((_t((4,), d, 3),), name="1d", error=RuntimeError)
     yield Sample((_t((2, 3, 4), d, 4),), name="3d", error=RuntimeError)
+    yield Sample((_t((), d, 5),), name="0d")
+
+
+def _ref_mt(x):
+    return np.swapaxes(x, -1, -2) if x.ndim >= 2 else x
 
 
 def _ref_reshape(x, *shape):
@@ -303,7 +308,7 @@ OPS = [
     # (views depend on the input's strides: a non-contiguous input may legitimately fail)
     _row("view", _view_samples, _ref_reshape, fn=_m("view"), skip=("noncontig",)),
     _row("view", _view_dtype_samples, None, fn=_m("view"), variant="dtype", grad=False,
-         dtypes=("float32", "int64", "bool"), skip=("noncontig",)),
+         dtypes=("float32", "int64", "bool"), skip=("noncontig",), view=False),  # torch: not _is_view()
     _row("view_as", _view_as_samples, lambda x, o: x.reshape(o.shape), fn=_m("view_as"), skip=("noncontig",)),
     _row("reshape_as", _view_as_samples, lambda x, o: x.reshape(o.shape), fn=_m("reshape_as")),
     _row("flatten", _flatten_samples, None),
@@ -313,7 +318,7 @@ OPS = [
     _row("swapaxes", _transpose_samples, lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x),
     _row("swapdims", _transpose_samples, lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x),
     _row("t", _t_samples, lambda x: x.T),
-    _row("adjoint", _mt_samples, lambda x: np.swapaxes(x, -1, -2)),
+    _row("adjoint", _mt_samples, _ref_mt),
     _row("movedim", _movedim_samples, _ref_movedim),
     _row("moveaxis", _movedim_samples, _ref_movedim),
     _row("expand", _expand_samples, None, fn=_m("expand")),
@@ -336,8 +341,8 @@ OPS = [
          method=False, grad=False),
     _row("imag", _imag_samples, None, dtypes=("float32",), method=False),
     _row("T", lambda d: _unary_view_samples(d, ((3, 4), (4,), ())), lambda x: x.T, fn=_prop("T")),
-    _row("mT", _mt_samples, lambda x: np.swapaxes(x, -1, -2), fn=_prop("mT")),
-    _row("mH", _mt_samples, lambda x: np.swapaxes(x, -1, -2), fn=_prop("mH")),
+    _row("mT", _mt_samples, _ref_mt, fn=_prop("mT")),
+    _row("mH", _mt_samples, _ref_mt, fn=_prop("mH")),
     _row("H", _h_samples, lambda x: x.T, fn=_prop("H")),
 ]
 for _n in ("squeeze_", "unsqueeze_", "transpose_", "t_", "swapaxes_"):

@@ -1,0 +1,285 @@
+"""Fused recurrent-cell steps (LSTM, GRU, Elman RNN) and the time-step split, as graph ops.
+
+A recurrent layer runs its input projection for every time step at once (one matmul), then one fused
+step op per time step: the gate matmul, the nonlinearities and the state update are a single graph node,
+so the per-step Python overhead stays a few microseconds. The ops use the engine's multi-output protocol
+(``nout = -1``): the LSTM step returns (h, c) from one node.
+
+Backward: without ``create_graph`` each step's gradient is computed directly on the arrays from values
+stashed by the forward; under ``create_graph`` the same formulas run in ember ops on the recomputed
+activations, so higher-order gradients are exact.
+"""
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..autograd.anomaly_mode import record_stack, state as _anomaly
+from ..autograd.graph import Node, edge_of
+
+_gm = grad_mode.state
+_make = Tensor._make
+
+
+class StepOp:
+    """A multi-output op (the engine's ``nout`` protocol); ``fwd`` returns (outputs, stash)."""
+    nout = -1
+    check = True
+    needs = True
+    save_in = True
+    save_out = False
+    ufunc = None
+    holo = False
+    view = False
+
+    def __init__(self, name, fwd, vjp, node, shapes):
+        self.name, self.fwd, self.vjp, self.node_name, self.shapes = name, fwd, vjp, node, shapes
+
+    def __repr__(self):
+        return f"<ember op {self.name}>"
+
+
+def run_step(op, args, kw):
+    """Run ``op`` on ``args`` (tensors, or None for absent optional inputs); returns its output tensors."""
+    dev = dt = None
+    rg = False
+    for a in args:
+        if isinstance(a, Tensor):
+            if dev is None:
+                dev, dt = a._device, a.dtype
+            elif a._device is not dev:
+                raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                                   f"devices, {dev} and {a._device}!")
+            elif a.dtype is not dt:
+                raise RuntimeError(f"expected scalar type {_tn(dt)} but found {_tn(a.dtype)}")
+            rg = rg or a._rg
+    be = dev.backend
+    if be.is_meta:
+        shapes = op.shapes(*[a._data.shape if isinstance(a, Tensor) else None for a in args], **kw)
+        res, stash = [be.empty(s, dt.np) for s in shapes], {}
+    else:
+        arrs = [a._data if isinstance(a, Tensor) else a for a in args]
+        with np.errstate(over="ignore"):
+            res, stash = op.fwd(be.xp, *arrs, **kw)
+    outs = [_make(r, dev) for r in res]
+    if rg and _gm.enabled and dt.category >= 2:
+        edges, metas, versions = [], [], []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                edges.append(edge_of(a))
+                metas.append((a._data.shape, a.dtype, a._device, i))
+                versions.append(a._storage._version)
+        kw2 = dict(kw)
+        kw2.update(stash)
+        kw2.update(n=len(outs), dev=dev)
+        node = Node(op, tuple(args), kw2, None, edges, metas, (versions, None, 0))
+        for k, o in enumerate(outs):
+            o.grad_fn, o._rg = node, True
+            if k:
+                o._output_nr = k
+        if _anomaly.enabled:
+            record_stack(node)
+    return outs
+
+
+def _tn(d):
+    from ._registry import _type_name
+    return _type_name(d)
+
+
+def _sig(xp, x):
+    return 1.0 / (1.0 + xp.exp(-x))
+
+
+def _wrap(arr, dev):
+    return _make(arr, dev) if arr is not None else None
+
+
+def _arr(g):
+    return g._data if g is not None else 0
+
+
+# ---------------------------------------------------------------- LSTM: (gx, h, c, w_hh[, b_hh]) -> (h', c')
+# gx is x @ w_ih.T + b_ih for this step; gates are ordered i, f, g, o as in torch.
+def _lstm_fwd(xp, gx, h, c, w, b=None):
+    gates = gx + xp.matmul(h, w.T)
+    if b is not None:
+        gates += b
+    H = c.shape[-1]
+    acts = _sig(xp, gates)  # i, f, o
+    acts[:, 2 * H:3 * H] = xp.tanh(gates[:, 2 * H:3 * H])
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    c2 = f * c + i * g
+    tc = xp.tanh(c2)
+    return [o * tc, c2], {"acts": acts, "tc": tc}
+
+
+def _lstm_grads(lib, cat, dh, dcn, c, i, f, g, o, tc):
+    """d(pre-activation gates) and d(c) from the output gradients (arrays or tensors alike)."""
+    do = dh * tc
+    dc = dcn + dh * o * (1 - tc * tc)
+    dgates = cat([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g), do * o * (1 - o)])
+    return dgates, dc * f
+
+
+def _lstm_vjp(grads, out, gx, h, c, w, b=None, *, needs, acts, tc, dev, n):
+    gh, gc = grads
+    H = c.shape[-1]
+    if not _gm.enabled:
+        xp = dev.backend.xp
+        i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+        dgates, dcp = _lstm_grads(xp, lambda xs: xp.concatenate(xs, 1), _arr(gh), _arr(gc), c._data, i, f, g, o,
+                                  tc)
+        return (_wrap(dgates, dev) if needs[0] else None,
+                _wrap(xp.matmul(dgates, w._data), dev) if needs[1] else None,
+                _wrap(dcp, dev) if needs[2] else None,
+                _wrap(xp.matmul(dgates.T, h._data), dev) if needs[3] else None,
+                _wrap(dgates.sum(0), dev) if len(needs) > 4 and needs[4] else None)
+    from .. import ops
+    gates = gx + h.matmul(w.t())
+    if b is not None:
+        gates = gates + b
+    i, f, g, o = gates.chunk(4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    tc_t = (f * c + i * g).tanh()
+    dgates, dcp = _lstm_grads(ops, lambda xs: ops.cat(xs, 1), gh if gh is not None else 0,
+                              gc if gc is not None else 0, c, i, f, g, o, tc_t)
+    return (dgates if needs[0] else None, dgates.matmul(w) if needs[1] else None, dcp if needs[2] else None,
+            dgates.t().matmul(h) if needs[3] else None, dgates.sum(0) if len(needs) > 4 and needs[4] else None)
+
+
+LSTM_CELL = StepOp("lstm_cell", _lstm_fwd, _lstm_vjp, "LstmCellBackward0",
+                   lambda sgx, sh, sc, sw, sb=None: [(sgx[0], sc[-1]), (sgx[0], sc[-1])])
+
+
+# ---------------------------------------------------------------- GRU: (gx, h, w_hh[, b_hh]) -> (h',)
+# gx = x @ w_ih.T + b_ih; gates r, z, n; n = tanh(gx_n + r * (h @ w_hn.T + b_hn)); h' = (1 - z) n + z h
+def _gru_fwd(xp, gx, h, w, b=None):
+    gh = xp.matmul(h, w.T)
+    if b is not None:
+        gh += b
+    H = h.shape[-1]
+    rz = _sig(xp, gx[:, :2 * H] + gh[:, :2 * H])
+    r, z = rz[:, :H], rz[:, H:]
+    ghn = gh[:, 2 * H:]
+    nn = xp.tanh(gx[:, 2 * H:] + r * ghn)
+    return [nn + z * (h - nn)], {"rz": rz, "nn": nn, "ghn": ghn}
+
+
+def _gru_grads(cat, dh2, h, r, z, nn, ghn):
+    dn = dh2 * (1 - z) * (1 - nn * nn)
+    dz = dh2 * (h - nn) * z * (1 - z)
+    dr = dn * ghn * r * (1 - r)
+    return cat([dr, dz, dn]), cat([dr, dz, dn * r]), dh2 * z
+
+
+def _gru_vjp(grads, out, gx, h, w, b=None, *, needs, rz, nn, ghn, dev, n):
+    dh2 = grads[0]
+    H = h.shape[-1]
+    if not _gm.enabled:
+        xp = dev.backend.xp
+        dgx, dgh, dhd = _gru_grads(lambda xs: xp.concatenate(xs, 1), dh2._data, h._data, rz[:, :H], rz[:, H:],
+                                   nn, ghn)
+        return (_wrap(dgx, dev) if needs[0] else None,
+                _wrap(dhd + xp.matmul(dgh, w._data), dev) if needs[1] else None,
+                _wrap(xp.matmul(dgh.T, h._data), dev) if needs[2] else None,
+                _wrap(dgh.sum(0), dev) if len(needs) > 3 and needs[3] else None)
+    from .. import ops
+    gh = h.matmul(w.t())
+    if b is not None:
+        gh = gh + b
+    r = (gx[:, :H] + gh[:, :H]).sigmoid()
+    z = (gx[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+    ghn_t = gh[:, 2 * H:]
+    nn_t = (gx[:, 2 * H:] + r * ghn_t).tanh()
+    dgx, dgh, dhd = _gru_grads(lambda xs: ops.cat(xs, 1), dh2, h, r, z, nn_t, ghn_t)
+    return (dgx if needs[0] else None, dhd + dgh.matmul(w) if needs[1] else None,
+            dgh.t().matmul(h) if needs[2] else None, dgh.sum(0) if len(needs) > 3 and needs[3] else None)
+
+
+GRU_CELL = StepOp("gru_cell", _gru_fwd, _gru_vjp, "GruCellBackward0",
+                  lambda sgx, sh, sw, sb=None: [tuple(sh)])
+
+
+# ---------------------------------------------------------------- Elman RNN: h' = act(gx + h @ w_hh.T + b_hh)
+def _rnn_fwd(xp, gx, h, w, b=None, relu=False):
+    pre = gx + xp.matmul(h, w.T)
+    if b is not None:
+        pre += b
+    return [xp.maximum(pre, 0) if relu else xp.tanh(pre)], {}
+
+
+def _rnn_vjp(grads, out, gx, h, w, b=None, *, needs, relu, dev, n):
+    dh2 = grads[0]
+    if not _gm.enabled:
+        xp = dev.backend.xp
+        pre = gx._data + xp.matmul(h._data, w._data.T)
+        if b is not None:
+            pre += b._data
+        dpre = dh2._data * (pre > 0) if relu else dh2._data * (1 - xp.tanh(pre) ** 2)
+        return (_wrap(dpre, dev) if needs[0] else None,
+                _wrap(xp.matmul(dpre, w._data), dev) if needs[1] else None,
+                _wrap(xp.matmul(dpre.T, h._data), dev) if needs[2] else None,
+                _wrap(dpre.sum(0), dev) if len(needs) > 3 and needs[3] else None)
+    pre = gx + h.matmul(w.t())
+    if b is not None:
+        pre = pre + b
+    dpre = dh2 * (pre > 0) if relu else dh2 * (1 - pre.tanh() ** 2)
+    return (dpre if needs[0] else None, dpre.matmul(w) if needs[1] else None,
+            dpre.t().matmul(h) if needs[2] else None, dpre.sum(0) if len(needs) > 3 and needs[3] else None)
+
+
+RNN_CELL = StepOp("rnn_cell", _rnn_fwd, _rnn_vjp, "RnnCellBackward0",
+                  lambda sgx, sh, sw, sb=None, relu=False: [tuple(sh)])
+
+
+# ---------------------------------------------------------------- time-step split (one node for all steps)
+def _steps_fwd(xp, x, sizes=None):
+    if sizes is None:
+        return [x[t] for t in range(x.shape[0])], {}
+    res, i = [], 0
+    for s in sizes:
+        res.append(x[i:i + s])
+        i += s
+    return res, {}
+
+
+def _steps_vjp(grads, out, x, *, needs, sizes=None, dev, n):
+    from .. import ops
+    if sizes is None:
+        shape = tuple(x.shape[1:])
+        return ops.stack([g if g is not None else ops.zeros(shape, dtype=x.dtype, device=x.device)
+                          for g in grads])
+    rest = tuple(x.shape[1:])
+    return ops.cat([g if g is not None else ops.zeros((s,) + rest, dtype=x.dtype, device=x.device)
+                    for g, s in zip(grads, sizes)])
+
+
+STEPS = StepOp("unbind_steps", _steps_fwd, _steps_vjp, "UnbindBackward0",
+               lambda sx, sizes=None: [tuple(sx[1:])] * sx[0] if sizes is None else
+               [(s,) + tuple(sx[1:]) for s in sizes])
+
+
+def lstm_cell(gx, h, c, w_hh, b_hh=None):
+    """One LSTM step from the projected input ``gx``: returns (h', c')."""
+    args = (gx, h, c, w_hh) if b_hh is None else (gx, h, c, w_hh, b_hh)
+    return run_step(LSTM_CELL, args, {})
+
+
+def gru_cell(gx, h, w_hh, b_hh=None):
+    """One GRU step from the projected input ``gx``: returns h'."""
+    args = (gx, h, w_hh) if b_hh is None else (gx, h, w_hh, b_hh)
+    return run_step(GRU_CELL, args, {})[0]
+
+
+def rnn_cell(gx, h, w_hh, b_hh=None, relu=False):
+    """One Elman RNN step (tanh, or relu) from the projected input ``gx``: returns h'."""
+    args = (gx, h, w_hh) if b_hh is None else (gx, h, w_hh, b_hh)
+    return run_step(RNN_CELL, args, {"relu": relu})[0]
+
+
+def split_steps(x, sizes=None):
+    """``x.unbind(0)`` (or ``x.split(sizes)``) as one graph node, whatever the number of steps."""
+    return run_step(STEPS, (x,), {} if sizes is None else {"sizes": tuple(sizes)})
+
+
+FUNCS = {}  # used by ember.nn's recurrent layers; no public torch.* names
