@@ -5,11 +5,18 @@ from ember.examples import digits
 
 def test_trains_to_95_percent_and_checkpoints(tmp_path):
     ck = tmp_path / "d.pt"
-    model, acc = digits.train(epochs=10, checkpoint=str(ck), log=lambda *a: None)
+    model, acc = digits.train(epochs=8, checkpoint=str(ck), log=lambda *a: None)
     assert acc >= 0.95
     saved = ember.load(ck)
-    assert saved["epoch"] == 10 and abs(saved["test_acc"] - acc) < 1e-12
-    assert set(saved["model"]) == {"net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias"}
+    assert saved["epoch"] == 8 and abs(saved["test_acc"] - acc) < 1e-12
+    assert set(saved["model"]) == {"features.0.weight", "features.0.bias", "features.3.weight", "features.3.bias",
+                                   "classifier.weight", "classifier.bias"}
+
+
+def test_worker_processes_give_the_same_run(tmp_path):
+    _, acc0 = digits.train(epochs=2, workers=0, log=lambda *a: None)
+    _, acc2 = digits.train(epochs=2, workers=2, log=lambda *a: None)
+    assert acc0 == acc2
 
 
 def test_resume_continues_identically(tmp_path):
