@@ -14,9 +14,10 @@ def reduce_tensor(t):
         raise RuntimeError("Can't pickle a tensor that requires grad and is not a leaf (it has a graph); "
                            "pickle tensor.detach() instead")
     host = t.device.backend.to_host(t._data)
+    host = np.ascontiguousarray(host).reshape(host.shape)  # ascontiguousarray alone turns 0-d into 1-d
     if t.dtype is bfloat16:  # ml_dtypes arrays pickle, but keep the payload plain NumPy
-        return (_rebuild, (np.ascontiguousarray(host).view(np.uint16), t.dtype.name, str(t.device), t.requires_grad))
-    return (_rebuild, (np.ascontiguousarray(host), t.dtype.name, str(t.device), t.requires_grad))
+        return (_rebuild, (host.view(np.uint16), t.dtype.name, str(t.device), t.requires_grad))
+    return (_rebuild, (host, t.dtype.name, str(t.device), t.requires_grad))
 
 
 def _rebuild(arr, dtype_name, device, requires_grad):

@@ -1128,6 +1128,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _need_tensor("batch_norm", input)
     if momentum is None or not isinstance(momentum, numbers.Number):
         raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not {type(momentum).__name__}")
+    if (running_mean is None) != (running_var is None) and training:
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     if training:
         _verify_batch(input)
     C = input.shape[1] if input.dim() > 1 else 0
@@ -1142,6 +1144,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{_tname(input)}'")
+    if any(t is not None and t.dtype is not input.dtype for t in (weight, bias, running_mean, running_var)):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     nd = input.dim()
     axes = (0,) + tuple(range(2, nd))
     wshape = (1, C) + (1,) * (nd - 2)
@@ -1149,12 +1153,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     stats, fixed = None, False
     if training:
         if not meta:
-            xp = input._device.backend.xp
-            X = input._data
-            mean = X.mean(axis=axes, keepdims=True)
-            d = X - mean
-            var = (d * d).mean(axis=axes, keepdims=True)
-            stats = (mean, 1 / xp.sqrt(var + eps))
+            stats = _N.norm_stats(input, None, axes, eps)
+            mean, var = stats[0], stats[2]
             n = input.numel() // max(C, 1)
             if running_mean is not None:
                 rm = _host(running_mean).astype(np.float64)
@@ -1203,11 +1203,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     meta = input.device.type == "meta"
     stats, fixed = None, False
     if use_input_stats:
+        if not meta:
+            stats = _N.norm_stats(input, None, axes, eps)
         if not meta and (running_mean is not None or running_var is not None):
-            X = input._data
-            mean = X.mean(axis=axes, keepdims=True)
-            d = X - mean
-            var = (d * d).mean(axis=axes, keepdims=True)
+            mean, var = stats[0], stats[2]
             n = 1
             for s in input.shape[2:]:
                 n *= s
@@ -1235,6 +1234,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dims, then scale and shift elementwise."""
     _need_tensor("layer_norm", input)
+    if isinstance(normalized_shape, int):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
     ns = tuple(int(v) for v in ((normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape))
     k = len(ns)
     if k == 0:
@@ -1250,8 +1251,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{_tname(input)}'")
     nd = input.dim()
-    kw = {"gshape": None, "axes": tuple(range(nd - k, nd)), "wshape": (1,) * (nd - k) + ns, "eps": eps,
-          "stats": None, "fixed": False}
+    axes = tuple(range(nd - k, nd))
+    kw = {"gshape": None, "axes": axes, "wshape": (1,) * (nd - k) + ns, "eps": eps,
+          "stats": _N.norm_stats(input, None, axes, eps), "fixed": False}
     return apply(_N.LAYER_NORM, (input, weight, bias), kw)
 
 
@@ -1272,8 +1274,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise NotImplementedError(f"\"GroupNormKernelImpl\" not implemented for '{_tname(input)}'")
     nd = input.dim()
     rest = input.numel() // max(N * num_groups, 1) if N * num_groups else 0
-    kw = {"gshape": (N, num_groups, rest), "axes": (2,), "wshape": (1, C) + (1,) * (nd - 2), "eps": eps,
-          "stats": None, "fixed": False}
+    gshape = (N, num_groups, rest)
+    kw = {"gshape": gshape, "axes": (2,), "wshape": (1, C) + (1,) * (nd - 2), "eps": eps,
+          "stats": _N.norm_stats(input, gshape, (2,), eps), "fixed": False}
     return apply(_N.GROUP_NORM, (input, weight, bias), kw)
 
 
@@ -1971,7 +1974,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Cosine of the angle between x1 and x2 along ``dim`` (each norm clamped below by eps)."""
-    ops = _ops()
     if x1.dtype.category < 2:
         x1 = x1.to(D.get_default_dtype())
     if x2.dtype.category < 2:
@@ -1993,7 +1995,7 @@ def pdist(input, p=2):
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     if input.dtype.category != 2:
-        raise RuntimeError(f"pdist only supports floating-point dtypes")
+        raise RuntimeError("pdist only supports floating-point dtypes")
     n = input.shape[0]
     i, j = np.triu_indices(n, 1)
     a = input.index_select(0, _N._const(i.astype(np.int64), input))
@@ -2255,10 +2257,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     else:
         loss = input - target * (input + eps).log()
     if full:
-        ops = _ops()
-        st = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
         loss = loss + st.masked_fill(target <= 1, 0)
-        del ops
     return _reduce(loss, reduction)
 
 
@@ -2426,7 +2427,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
                            f"{list(input1.shape)} and {list(input2.shape)}.")
     if td > 1:
-        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     dim = 1 if input1.dim() == 2 else 0
     eps = 1e-12
     prod = (input1 * input2).sum(dim)

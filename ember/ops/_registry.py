@@ -223,6 +223,12 @@ _EMPTY = {}
 _SCALAR_PROMO = D._scalar_cache  # (dtype, Python type) -> result dtype; cleared by set_default_dtype
 
 
+# ember.profiler records ops by swapping the module global ``_run`` (looked up at each call by apply,
+# apply2 and rapply2) for a recording wrapper while it collects, so an idle profiler costs nothing there.
+# In-place calls have a fast path that skips ``_run``: they check this one global instead.
+_inplace_hook = None
+
+
 def _run(op, args, kw, dev, common, rg):
     rc = op._rc.get(common)
     if rc is None:
@@ -401,8 +407,10 @@ def write_into(dst, res):
     dst._storage._version += 1
 
 
-def apply_inplace(op, self, args, kw):
+def apply_inplace(op, self, args, kw, _hooked=False):
     """``self.op_(*args)``: compute, write into self, and rewrite autograd history like torch."""
+    if _inplace_hook is not None and not _hooked:
+        return _inplace_hook(op, self, args, kw)
     check_inplace(self)
     track = _gm.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     if not track:

@@ -813,21 +813,48 @@ PAD_CONST = defop("constant_pad_nd", "same", _pad_const_fwd,
 
 
 # ================================================================ normalisation (batch / layer / group / instance)
+_LET = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _sum_prod(xp, a, b, axes, keep):
+    """Sum over ``axes`` of a * b without materialising the product."""
+    sub = _LET[:a.ndim]
+    out = "".join(c for i, c in enumerate(sub) if i not in axes)
+    r = xp.einsum(f"{sub},{sub}->{out}", a, b)
+    if keep:
+        r = r.reshape(tuple(1 if i in axes else n for i, n in enumerate(a.shape)))
+    return r
+
+
 def _moments(xp, xg, axes, eps):
+    """(mean, 1 / sqrt(biased variance + eps), biased variance) over ``axes``, dims kept."""
+    shp = tuple(1 if i in axes else n for i, n in enumerate(xg.shape))
+    if xg.size == 0:
+        z = xp.zeros(shp, xg.dtype)
+        return z, z + 1, z
+    n = _prod(xg.shape[i] for i in axes)
     mean = xg.mean(axis=axes, keepdims=True)
     d = xg - mean
-    var = (d * d).mean(axis=axes, keepdims=True)
-    return mean, var
+    var = _sum_prod(xp, d, d, axes, True) / xg.dtype.type(n)
+    return mean, 1 / xp.sqrt(var + xg.dtype.type(eps)), var
+
+
+def norm_stats(x, gshape, axes, eps):
+    """Batch statistics (mean, invstd, biased var) of tensor ``x`` for the norm ops (None on meta tensors)."""
+    if x._device.backend.is_meta:
+        return None
+    X = x._data
+    return _moments(_xp(x), X.reshape(gshape) if gshape is not None else X, axes, eps)
 
 
 def _norm_fwd(xp, x, w=None, b=None, *, gshape, axes, wshape, eps, stats, fixed):
     xg = x.reshape(gshape) if gshape is not None else x
     if stats is None:
-        mean, var = _moments(xp, xg, axes, eps)
-        invstd = 1 / xp.sqrt(var + eps)
+        mean, invstd, _ = _moments(xp, xg, axes, eps)
     else:
-        mean, invstd = (xp.asarray(s, dtype=x.dtype) for s in stats)
-    y = (xg - mean) * invstd
+        mean, invstd = (xp.asarray(s, dtype=x.dtype) for s in stats[:2])
+    y = xg - mean
+    y *= invstd
     if gshape is not None:
         y = y.reshape(x.shape)
     if w is not None:
@@ -845,30 +872,34 @@ def _norm_vjp(g, out, x, w=None, b=None, needs=(), *, gshape, axes, wshape, eps,
     nd = x.dim()
     wax = _waxes(wshape, nd)
     if not _gm.enabled:
-        # no graph to build: one fused pass on arrays
+        # no graph to build: fused array code, few temporaries
         xp = _xp(x)
         X, G = x._data, g._data
         xg = X.reshape(gshape) if gshape is not None else X
         if stats is None:
-            mean, var = _moments(xp, xg, axes, eps)
-            invstd = 1 / xp.sqrt(var + eps)
+            mean, invstd, _ = _moments(xp, xg, axes, eps)
         else:
-            mean, invstd = (xp.asarray(s, dtype=X.dtype) for s in stats)
-        xhat = (xg - mean) * invstd
+            mean, invstd = (xp.asarray(s, dtype=X.dtype) for s in stats[:2])
+        xhat = xg - mean
+        xhat *= invstd
         gx = gw = gb = None
         if needs[0]:
-            gxh = G * w._data.reshape(wshape) if w is not None else G
+            gxh = G * w._data.reshape(wshape) if w is not None else G.astype(X.dtype, copy=True)
             gxh = gxh.reshape(xhat.shape)
             if fixed:
-                gx = gxh * invstd
-            else:
-                gx = invstd * (gxh - gxh.mean(axis=axes, keepdims=True) -
-                               xhat * (gxh * xhat).mean(axis=axes, keepdims=True))
-            gx = _wrap(gx.reshape(X.shape).astype(X.dtype, copy=False), x)
+                gxh *= invstd
+            elif xhat.size:
+                n = X.dtype.type(_prod(xhat.shape[i] for i in axes))
+                m1 = gxh.mean(axis=axes, keepdims=True)
+                t = xhat * (_sum_prod(xp, gxh, xhat, axes, True) / n)
+                gxh -= m1
+                gxh -= t
+                gxh *= invstd
+            gx = _wrap(gxh.reshape(X.shape).astype(X.dtype, copy=False), x)
         if len(needs) > 1 and needs[1]:
-            gw = _wrap((G * xhat.reshape(X.shape)).sum(axis=wax).reshape(w.shape), x)
+            gw = _wrap(_sum_prod(xp, G, xhat.reshape(X.shape), wax, False).reshape(w.shape).astype(X.dtype), x)
         if len(needs) > 2 and needs[2]:
-            gb = _wrap(G.sum(axis=wax).reshape(b.shape), x)
+            gb = _wrap(G.sum(axis=wax).reshape(b.shape).astype(X.dtype, copy=False), x)
         return gx, gw, gb
     # create_graph: the same formulas in ember ops, so they are differentiable again
     xg = x.reshape(gshape) if gshape is not None else x
@@ -1531,6 +1562,20 @@ _ALIASES = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"
             "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "cosine_similarity",
             "pairwise_distance", "pdist", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "hardshrink",
             "threshold", "threshold_", "group_norm", "layer_norm", "rms_norm", "relu_")
+
+
+def _hardshrink_method(self, lambd=0.5):
+    from ..nn import functional as F
+    return F.hardshrink(self, lambd)
+
+
+def _prelu_method(self, weight):
+    from ..nn import functional as F
+    return F.prelu(self, weight)
+
+
+_T.hardshrink = _hardshrink_method
+_T.prelu = _prelu_method
 
 
 def _taken(name):

@@ -50,7 +50,8 @@ def run_step(op, args, kw):
                 raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
                                    f"devices, {dev} and {a._device}!")
             elif a.dtype is not dt:
-                raise RuntimeError(f"expected scalar type {_tn(dt)} but found {_tn(a.dtype)}")
+                # the step's matmul is where torch notices (hidden state against weight)
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_tn(a.dtype)} and {_tn(dt)}")
             rg = rg or a._rg
     be = dev.backend
     if be.is_meta:

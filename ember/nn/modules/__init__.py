@@ -39,5 +39,6 @@ from .channelshuffle import ChannelShuffle  # noqa: F401
 from .transformer import (  # noqa: F401
     Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer)
 from .lazy import LazyModuleMixin  # noqa: F401
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 
 __all__ = sorted(n for n in dir() if n[:1].isupper())  # the layer classes, not the submodules

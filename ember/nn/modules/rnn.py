@@ -329,7 +329,6 @@ class RNNBase(Module):
                 hx = ops.zeros(self.num_layers * D, max_batch_size, self.hidden_size, dtype=input.dtype,
                                device=input.device)
         self.check_forward_args(input, hx, batch_sizes)
-        self._check_hidden_dtype(input, hx)
         x = input.transpose(0, 1) if batch_sizes is None and self.batch_first else input
         output, hidden, _ = self._run(x, hx, None, batch_sizes)
         if isinstance(orig_input, PackedSequence):

@@ -121,36 +121,42 @@ def encode_png(img, rescale=1):
 
 
 def draw_boxes(img, boxes, labels=None):
-    """Red box outlines (and labels when Pillow is there) drawn onto an (H, W, 3) uint8 image copy."""
-    img = np.array(img, copy=True)
+    """Red 2-pixel box outlines (labels on a red tab at each box's bottom) drawn onto an (H, W, 3) uint8 copy."""
     Image = _pil()
-    if Image is not None:
-        from PIL import ImageDraw
-        im = Image.fromarray(img)
-        draw = ImageDraw.Draw(im)
-        for i, (x0, y0, x1, y1) in enumerate(boxes):
-            draw.rectangle([(float(x0), float(y0)), (float(x1), float(y1))], outline="red", width=3)
-            if labels is not None:
-                draw.text((float(x0) + 2, float(y0) + 2), str(labels[i]), fill="red")
-        return np.asarray(im)
+    if Image is None:
+        return _draw_boxes_numpy(np.array(img, copy=True), boxes)
+    from PIL import ImageDraw, ImageFont
+    im = Image.fromarray(np.ascontiguousarray(img))
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default() if labels is not None else None
+    for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, np.float64).tolist()):
+        draw.line([(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)], width=2, fill="red")
+        if labels is not None:
+            label = str(labels[i])
+            l, t, r, b = draw.textbbox((0, 0), label, font=font)
+            tw, th = r - l, b - t
+            m = int(np.ceil(0.05 * th))
+            # the tab sits inside the box, on its bottom edge (torch's placement)
+            draw.rectangle([(x0, y1 - th - 2 * m), (x0 + tw, y1)], fill="red")
+            draw.text((x0 + m, y1 - th - m), label, fill="black", font=font)
+    return np.asarray(im)
+
+
+def _draw_boxes_numpy(img, boxes):
     h, w = img.shape[:2]
     red = np.array([255, 0, 0], np.uint8)
-    for x0, y0, x1, y1 in boxes:
-        x0, x1 = sorted((int(round(float(x0))), int(round(float(x1)))))
-        y0, y1 = sorted((int(round(float(y0))), int(round(float(y1)))))
-        for t in range(3):  # a 3-pixel outline, inside the box like Pillow's
-            xa, xb, ya, yb = x0 + t, x1 - t, y0 + t, y1 - t
-            if xa > xb or ya > yb:
-                break
-            cy0, cy1, cx0, cx1 = max(ya, 0), min(yb, h - 1), max(xa, 0), min(xb, w - 1)
-            if 0 <= ya < h:
-                img[ya, cx0:cx1 + 1] = red
-            if 0 <= yb < h:
-                img[yb, cx0:cx1 + 1] = red
-            if 0 <= xa < w:
-                img[cy0:cy1 + 1, xa] = red
-            if 0 <= xb < w:
-                img[cy0:cy1 + 1, xb] = red
+    for x0, y0, x1, y1 in np.asarray(boxes, np.float64).tolist():
+        xa, xb = sorted((int(round(x0)), int(round(x1))))
+        ya, yb = sorted((int(round(y0)), int(round(y1))))
+        # a 2-pixel line centred on each edge, clipped to the image
+        for lo, hi, c0, c1, horiz in ((ya - 1, ya + 1, xa - 1, xb + 1, True), (yb - 1, yb + 1, xa - 1, xb + 1, True),
+                                      (xa - 1, xa + 1, ya - 1, yb + 1, False), (xb - 1, xb + 1, ya - 1, yb + 1, False)):
+            lo, hi = max(lo, 0), min(hi, (h if horiz else w))
+            c0, c1 = max(c0, 0), min(c1, (w if horiz else h))
+            if horiz:
+                img[lo:hi, c0:c1] = red
+            else:
+                img[c0:c1, lo:hi] = red
     return img
 
 

@@ -121,8 +121,8 @@ def histogram(name, values, bins, max_bins=None):
     values = make_np(values)
     if values.size == 0:
         raise ValueError("The input has no element.")
-    return Summary(value=[Summary.Value(tag=name, histo=make_histogram(values.astype(float) if values.dtype == bool
-                                                                      else values, bins, max_bins))])
+    # statistics and rule-based edges in float64 whatever the input dtype (bool and int included)
+    return Summary(value=[Summary.Value(tag=name, histo=make_histogram(values.astype(float), bins, max_bins))])
 
 
 # ---------------------------------------------------------------- images, video, audio
@@ -310,7 +310,7 @@ def mesh(tag, vertices, colors, faces, config_dict, display_name=None, descripti
     """A mesh-plugin summary: vertices (B, N, 3), optional faces (B, F, 3) and colors (B, N, 3)."""
     from tensorboard.plugins.mesh import metadata
     from tensorboard.plugins.mesh.plugin_data_pb2 import MeshPluginData
-    json_config = json.dumps(config_dict, sort_keys=True) if config_dict is not None else None
+    json_config = json.dumps(config_dict or {}, sort_keys=True)
     parts = [(vertices, MeshPluginData.VERTEX), (faces, MeshPluginData.FACE), (colors, MeshPluginData.COLOR)]
     parts = [(make_np(t), ct) for t, ct in parts if t is not None]
     components = metadata.get_components_bitmask([ct for _, ct in parts])

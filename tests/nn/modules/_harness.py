@@ -63,6 +63,8 @@ def check(ctor, inputs, dtype="float64", grad=True, train=True, kwargs=None, tol
     em = ctor(ember)
     if dtype == "float64":
         tm, em = tm.double(), em.double()
+    else:
+        tm, em = tm.float(), em.float()
     assert sd_layout(em.state_dict()) == sd_layout(tm.state_dict())
     if check_repr:
         assert repr(em) == repr(tm)

@@ -283,3 +283,13 @@ def test_identity_linear_bilinear_lazy_linear():
     t(torch.tensor(a))
     assert repr(e) == repr(t) and type(e) is ember.nn.Linear
     copy_state(t, e)
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.Unflatten(1, 3), lambda lib: lib.nn.Unflatten(1, (2, "a"))])
+def test_unflatten_errors(make):
+    same_error(lambda: make(torch), lambda: make(ember))
+
+
+def test_flatten_repr():
+    assert repr(ember.nn.Flatten(0, 2)) == repr(torch.nn.Flatten(0, 2))
+    assert repr(ember.nn.Unflatten(1, [2, 2])) == repr(torch.nn.Unflatten(1, [2, 2]))

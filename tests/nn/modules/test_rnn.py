@@ -225,3 +225,23 @@ def test_meta_device_shapes():
     m = ember.nn.LSTM(3, 4, bidirectional=True, device="meta")
     out, (h, c) = m(ember.empty(5, 2, 3, device="meta"))
     assert out.shape == (5, 2, 8) and h.shape == (2, 2, 4) and out.device.type == "meta"
+
+
+@pytest.mark.parametrize("make,run", [
+    (lambda lib: lib.nn.GRU(3, 4), lambda lib, m: m(lib.randn(5, 2, 3), lib.randn(1, 2, 4, dtype=lib.float64))),
+    (lambda lib: lib.nn.RNN(3, 4), lambda lib, m: m(lib.randn(5, 2, 3), lib.randn(1, 2, 4, dtype=lib.float64))),
+    (lambda lib: lib.nn.GRUCell(3, 4), lambda lib, m: m(lib.randn(2, 3), lib.randn(2, 4, dtype=lib.float64))),
+    (lambda lib: lib.nn.LSTMCell(3, 4), lambda lib, m: m(lib.randn(2, 3), (lib.randn(2, 4, dtype=lib.float64),
+                                                                           lib.randn(2, 4)))),
+    (lambda lib: lib.nn.LSTMCell(3, 4), lambda lib, m: m(lib.randn(2, 5))),
+    (lambda lib: lib.nn.RNNCell(3, 4), lambda lib, m: m(lib.randn(2, 3), lib.randn(3, 4))),
+])
+def test_hidden_errors(make, run):
+    mt, me = make(torch), make(ember)
+    same_error(lambda: run(torch, mt), lambda: run(ember, me))
+
+
+def test_lstm_hidden_dtype_error_type():
+    m = ember.nn.LSTM(3, 4)
+    with pytest.raises(RuntimeError, match="Input and hidden tensors are not the same dtype"):
+        m(ember.randn(5, 2, 3), (ember.randn(1, 2, 4, dtype=ember.float64), ember.randn(1, 2, 4)))

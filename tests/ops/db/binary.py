@@ -13,6 +13,7 @@ from ..opinfo import FLOATS, OpInfo, Sample, arr, binary_samples, noncontig
 
 DTYPES = FLOATS + ("int64", "uint8", "bool")
 OP_DTYPES = ("float64", "int64", "bool")   # the Python operators: their function forms have the full rows
+_BITS = ("int64", "uint8", "bool")
 INTS = ("int64", "int32", "uint8")
 _NI = NotImplementedError
 
@@ -210,10 +211,12 @@ OPS = [
     _row("div", _ref(lambda a, b: np.trunc(a / b).astype(a.dtype) if a.dtype.kind == "f" else
                      (np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))).astype(a.dtype)),
          _samples(fb=_nonzero, extra=_intdiv_zero), variant="trunc", dtypes=DTYPES[:-1], grad=False,
-         fn=lambda m, a, b, **kw: m.div(a, b, rounding_mode="trunc", **kw), method=False, inplace=False, errors={"bool": _NI}),
+         fn=lambda m, a, b, **kw: m.div(a, b, rounding_mode="trunc", **kw), method=False, inplace=False,
+         errors={"bool": _NI}),
     _row("div", _ref(np.floor_divide),
          _samples(fb=_nonzero, extra=_intdiv_zero), variant="floor", dtypes=DTYPES[:-1], grad=False,
-         fn=lambda m, a, b, **kw: m.div(a, b, rounding_mode="floor", **kw), method=False, inplace=False, errors={"bool": _NI}),
+         fn=lambda m, a, b, **kw: m.div(a, b, rounding_mode="floor", **kw), method=False, inplace=False,
+         errors={"bool": _NI}),
     _row("floor_divide", _ref(np.floor_divide), _samples(fb=_nonzero, extra=_intdiv_zero), dtypes=DTYPES[:-1],
          grad=False, errors={"bool": _NI}),
     _row("remainder", _ref(np.remainder), _samples(fb=_nonzero, extra=_intdiv_zero, rgrad=False), dtypes=DTYPES[:-1],
@@ -299,13 +302,14 @@ OPS += [
             dtypes=FLOATS),
     _op_row("__rpow__", _rev(operator.pow), _samples(-1.5, 1.5, 0.5, 2.0, scalars=(2, 0.5), mixed=False, fb=_pos),
             dtypes=FLOATS),
-    _op_row("__and__", operator.and_, _samples(scalars=(3, True), mixed=False), dtypes=("int64", "uint8", "bool"), grad=False),
-    _op_row("__or__", operator.or_, _samples(scalars=(3, True), mixed=False), dtypes=("int64", "uint8", "bool"), grad=False),
-    _op_row("__xor__", operator.xor, _samples(scalars=(3, True), mixed=False), dtypes=("int64", "uint8", "bool"), grad=False),
-    _op_row("__rand__", _rev(operator.and_), _samples(scalars=(3, True), mixed=False), dtypes=INTS + ("bool",),
+    _op_row("__and__", operator.and_, _samples(scalars=(3, True), mixed=False), dtypes=_BITS, grad=False),
+    _op_row("__or__", operator.or_, _samples(scalars=(3, True), mixed=False), dtypes=_BITS, grad=False),
+    _op_row("__xor__", operator.xor, _samples(scalars=(3, True), mixed=False), dtypes=_BITS, grad=False),
+    _op_row("__rand__", _rev(operator.and_), _samples(scalars=(3, True), mixed=False), dtypes=_BITS, grad=False),
+    _op_row("__lshift__", operator.lshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=_BITS[:2],
             grad=False),
-    _op_row("__lshift__", operator.lshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=("int64", "uint8"), grad=False),
-    _op_row("__rshift__", operator.rshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=("int64", "uint8"), grad=False),
+    _op_row("__rshift__", operator.rshift, _samples(0, 5, 0, 3, scalars=(2,), mixed=False), dtypes=_BITS[:2],
+            grad=False),
     _op_row("__eq__", operator.eq, _samples(mixed=False), grad=False),
     _op_row("__ne__", operator.ne, _samples(mixed=False, scalars=(2.5,)), grad=False),
     _op_row("__lt__", operator.lt, _samples(mixed=False), grad=False),

@@ -1,0 +1,77 @@
+"""nn functional ops, ember vs torch (each side in its own process).
+
+    python bench/nn_ops.py [--threads 2]
+
+Cases: conv2d forward and forward+backward (16x64x32x32, 3x3, 64->64, padding 1), a depthwise 3x3 conv,
+max_pool2d and avg_pool2d (3x3 stride 2) forward+backward, batch_norm training forward+backward, bilinear
+upsampling x2 and layer_norm forward+backward. Times are per call, best of 5; the ratio is what matters.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _harness as H  # noqa: E402
+
+
+def measure(side):
+    if side == "torch":
+        import torch as T
+        import torch.nn.functional as F
+    else:
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        import ember as T
+        import ember.nn.functional as F
+    import numpy as np
+    rng = np.random.default_rng(0)
+
+    def t(*shape, rg=False):
+        return T.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=rg)
+
+    r = {}
+    x, w, b = t(16, 64, 32, 32, rg=True), t(64, 64, 3, 3, rg=True), t(64, rg=True)
+    r["conv2d 16x64x32x32 3x3 64->64 fwd"] = H.best_of(lambda: F.conv2d(x, w, b, padding=1), 5)
+
+    def conv_step():
+        x.grad = w.grad = b.grad = None
+        F.conv2d(x, w, b, padding=1).sum().backward()
+    r["conv2d 16x64x32x32 3x3 64->64 fwd+bwd"] = H.best_of(conv_step, 3)
+    wd = t(64, 1, 3, 3, rg=True)
+
+    def dw_step():
+        x.grad = wd.grad = None
+        F.conv2d(x, wd, padding=1, groups=64).sum().backward()
+    r["depthwise conv2d 3x3 fwd+bwd"] = H.best_of(dw_step, 3)
+
+    def pool_step(fn):
+        def step():
+            x.grad = None
+            fn(x, 3, 2, 1).sum().backward()
+        return step
+    r["max_pool2d 3x3/2 fwd+bwd"] = H.best_of(pool_step(F.max_pool2d), 5)
+    r["avg_pool2d 3x3/2 fwd+bwd"] = H.best_of(pool_step(F.avg_pool2d), 5)
+    g, bb = t(64, rg=True), t(64, rg=True)
+
+    def bn_step():
+        x.grad = g.grad = bb.grad = None
+        F.batch_norm(x, None, None, g, bb, training=True).sum().backward()
+    r["batch_norm train fwd+bwd"] = H.best_of(bn_step, 5)
+    r["interpolate bilinear x2 fwd"] = H.best_of(lambda: F.interpolate(x, scale_factor=2, mode="bilinear"), 5)
+    h = t(64, 128, 512, rg=True)
+    lw, lb = t(512, rg=True), t(512, rg=True)
+
+    def ln_step():
+        h.grad = lw.grad = lb.grad = None
+        F.layer_norm(h, (512,), lw, lb).sum().backward()
+    r["layer_norm 64x128x512 fwd+bwd"] = H.best_of(ln_step, 5)
+    return r
+
+
+if __name__ == "__main__":
+    args = H.parse(__doc__)
+    if args.side:
+        H.set_threads(args.threads, args.side)
+        print(json.dumps(measure(args.side)))
+    else:
+        res = H.run_sides(os.path.abspath(__file__), args.threads)
+        H.report("bench/nn_ops.py", res, args.threads)
