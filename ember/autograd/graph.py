@@ -40,6 +40,16 @@ class _HookDict(dict):
     __slots__ = ("__weakref__",)
 
 
+def add_hook(hooks, hook, *extra):
+    """Store ``hook`` in ``hooks`` under a fresh handle id and return the RemovableHandle.
+
+    ``extra`` dicts (e.g. a module's with_kwargs flags) are cleared of the id when the handle is removed.
+    """
+    h = RemovableHandle(hooks, *extra)
+    hooks[h.id] = hook
+    return h
+
+
 class Node:
     """A backward function in the graph (``grad_fn``); its name is torch's, e.g. ``MulBackward0``."""
     __slots__ = ("op", "inputs", "kw", "out", "versions", "edges", "metas", "seq", "__weakref__", "__dict__")

@@ -8,7 +8,7 @@ from .. import _dtype as D
 from .. import ops
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..autograd.graph import RemovableHandle, _HookDict
+from ..autograd.graph import _HookDict, add_hook
 
 _global_pre_hooks = _HookDict()
 _global_post_hooks = _HookDict()
@@ -16,15 +16,11 @@ _global_post_hooks = _HookDict()
 
 def register_optimizer_step_pre_hook(hook):
     """``hook(optimizer, args, kwargs)`` before every optimizer's step."""
-    h = RemovableHandle(_global_pre_hooks)
-    _global_pre_hooks[h.id] = hook
-    return h
+    return add_hook(_global_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
-    h = RemovableHandle(_global_post_hooks)
-    _global_post_hooks[h.id] = hook
-    return h
+    return add_hook(_global_post_hooks, hook)
 
 
 class _RequiredParameter:
@@ -148,35 +144,23 @@ class Optimizer:
     # ------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` before step; may return new (args, kwargs)."""
-        h = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[h.id] = hook
-        return h
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` after step."""
-        h = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[h.id] = hook
-        return h
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
-        h = RemovableHandle(self._optimizer_state_dict_pre_hooks)
-        self._optimizer_state_dict_pre_hooks[h.id] = hook
-        return h
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
-        h = RemovableHandle(self._optimizer_state_dict_post_hooks)
-        self._optimizer_state_dict_post_hooks[h.id] = hook
-        return h
+        return add_hook(self._optimizer_state_dict_post_hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
-        h = RemovableHandle(self._optimizer_load_state_dict_pre_hooks)
-        self._optimizer_load_state_dict_pre_hooks[h.id] = hook
-        return h
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
-        h = RemovableHandle(self._optimizer_load_state_dict_post_hooks)
-        self._optimizer_load_state_dict_post_hooks[h.id] = hook
-        return h
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook)
 
     @staticmethod
     def _with_hooks(step):

@@ -5,7 +5,7 @@ import warnings
 from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
-from ...autograd.graph import RemovableHandle, _HookDict
+from ...autograd.graph import _HookDict, add_hook
 from ..parameter import Buffer, Parameter, is_lazy
 
 _global_forward_pre_hooks = _HookDict()
@@ -17,30 +17,23 @@ _global_backward_hooks = _HookDict()
 
 def register_module_forward_pre_hook(hook):
     """A forward pre-hook that runs for every Module: ``hook(module, args)``."""
-    h = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[h.id] = hook
-    return h
+    return add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, always_call=False):
     """A forward hook that runs for every Module: ``hook(module, args, output)``."""
-    h = RemovableHandle(_global_forward_hooks)
-    _global_forward_hooks[h.id] = hook
+    h = add_hook(_global_forward_hooks, hook)
     if always_call:
         _global_forward_hooks_always_called[h.id] = True
     return h
 
 
 def register_module_full_backward_pre_hook(hook):
-    h = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[h.id] = hook
-    return h
+    return add_hook(_global_backward_pre_hooks, hook)
 
 
 def register_module_full_backward_hook(hook):
-    h = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[h.id] = hook
-    return h
+    return add_hook(_global_backward_hooks, hook)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -507,8 +500,7 @@ class Module:
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` (or ``(module, args, kwargs)``) before forward; may return new inputs."""
-        h = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[h.id] = hook
+        h = add_hook(self._forward_pre_hooks, hook, self._forward_pre_hooks_with_kwargs)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[h.id] = True
         if prepend:
@@ -517,8 +509,7 @@ class Module:
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output)`` after forward; may return a new output."""
-        h = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called)
-        self._forward_hooks[h.id] = hook
+        h = add_hook(self._forward_hooks, hook, self._forward_hooks_with_kwargs, self._forward_hooks_always_called)
         if with_kwargs:
             self._forward_hooks_with_kwargs[h.id] = True
         if always_call:
@@ -529,8 +520,7 @@ class Module:
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` before the module's input gradients are computed."""
-        h = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[h.id] = hook
+        h = add_hook(self._backward_pre_hooks, hook)
         if prepend:
             _move_to_front(self._backward_pre_hooks, h.id)
         return h
@@ -541,8 +531,7 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
                                "Please use only one of them.")
         self._is_full_backward_hook = True
-        h = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[h.id] = hook
+        h = add_hook(self._backward_hooks, hook)
         if prepend:
             _move_to_front(self._backward_hooks, h.id)
         return h
@@ -557,41 +546,29 @@ class Module:
                       "grad_input. Please use register_full_backward_hook to get the documented behavior.",
                       FutureWarning, stacklevel=2)
         self._is_full_backward_hook = False
-        h = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[h.id] = hook
-        return h
+        return add_hook(self._backward_hooks, hook)
 
     # ------------------------------------------------------------ state dict
     def register_state_dict_pre_hook(self, hook):
         """``hook(module, prefix, keep_vars)`` before state_dict collects this module."""
-        h = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[h.id] = hook
-        return h
+        return add_hook(self._state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata)`` after; may return a new state_dict."""
-        h = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[h.id] = hook
-        return h
+        return add_hook(self._state_dict_hooks, hook)
 
     _register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs)``."""
-        h = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self)
-        return h
+        return add_hook(self._load_state_dict_pre_hooks, functools.partial(hook, self))
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        h = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self) if with_module else hook
-        return h
+        return add_hook(self._load_state_dict_pre_hooks, functools.partial(hook, self) if with_module else hook)
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` after load_state_dict; may edit the key lists in place."""
-        h = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[h.id] = hook
-        return h
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, p in self._parameters.items():
