@@ -28,6 +28,17 @@ from . import optim  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
 from . import utils  # noqa: E402  (torch.utils: data, dlpack)
+from . import profiler  # noqa: E402  (torch.profiler)
+from . import amp, backends, accelerator  # noqa: E402  (mixed precision, backend flags, accelerator queries)
+from .amp.grad_scaler import GradScaler  # noqa: E402
+from .amp.autocast_mode import (autocast, get_autocast_dtype, set_autocast_dtype, is_autocast_enabled,  # noqa: E402
+                                set_autocast_enabled, is_autocast_cache_enabled, set_autocast_cache_enabled,
+                                clear_autocast_cache, autocast_increment_nesting, autocast_decrement_nesting,
+                                is_autocast_cpu_enabled, set_autocast_cpu_enabled, get_autocast_cpu_dtype,
+                                set_autocast_cpu_dtype, get_autocast_gpu_dtype, set_autocast_gpu_dtype)
+from .backends import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,  # noqa: E402
+                       is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
+                       get_float32_matmul_precision, set_deterministic_debug_mode, get_deterministic_debug_mode)
 
 
 class layout:

@@ -193,8 +193,14 @@ def _consume(cap):
         owner.__del__()
         arr = np.empty(shape, npdt)
     else:
-        owner.__array_interface__ = _iface((dl.data or 0) + dl.byte_offset, shape, strides, npdt, read_only)
-        arr = np.asarray(owner)
+        # the storage is the dense span the strides reach (as torch sizes it), so that storage-level code
+        # (ember.save, safetensors' sharing checks) sees real bytes rather than a strided view as the root
+        lo = sum((d - 1) * s for d, s in zip(shape, strides) if s < 0)
+        hi = sum((d - 1) * s for d, s in zip(shape, strides) if s > 0)
+        ptr = (dl.data or 0) + dl.byte_offset
+        owner.__array_interface__ = _iface(ptr + lo, [(hi - lo) // isz + 1], [isz], npdt, read_only)
+        buf = np.asarray(owner)
+        arr = np.ndarray(shape, npdt, buffer=buf, offset=-lo, strides=strides)
     return arr.view(D.bfloat16.np) if bf16 else arr
 
 

@@ -494,8 +494,25 @@ class _ArchiveReader:
             off = _data_offset(self._mm, info)
             raw = self._mm[off: off + expected_bytes]
             return np.asarray(raw).view(dtype)
-        data = self.read(name)
-        return np.frombuffer(bytearray(data), dtype=dtype)
+        # records are stored uncompressed: read the bytes straight into the array (no bytes object, no
+        # bytearray copy of it, no CRC pass; torch's reader does not check record CRCs either)
+        fp = self.zf.fp
+        fp.seek(info.header_offset)
+        head = fp.read(30)
+        if len(head) != 30 or head[:4] != b"PK\x03\x04":
+            raise RuntimeError("invalid checkpoint: bad local header")
+        fp.seek(info.header_offset + 30 + int.from_bytes(head[26:28], "little") +
+                int.from_bytes(head[28:30], "little"))
+        arr = np.empty(expected_bytes // np.dtype(dtype).itemsize, dtype)
+        if hasattr(fp, "readinto"):
+            got = fp.readinto(memoryview(arr.view(np.uint8)))
+        else:  # a minimal file-like object (read/seek/tell only)
+            data = fp.read(expected_bytes)
+            got = len(data)
+            arr.view(np.uint8)[:got] = np.frombuffer(data, np.uint8)
+        if got != expected_bytes:
+            raise RuntimeError(f"invalid checkpoint: record {name} is truncated or longer than its header says")
+        return arr
 
 
 def _data_offset(mm, info):

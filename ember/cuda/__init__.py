@@ -229,3 +229,126 @@ def memory_reserved(device=None):
 def get_arch_list():
     """CUDA architectures this build supports ([] without a GPU backend)."""
     return []
+
+
+# ---------------------------------------------------------------- memory statistics (CuPy's memory pool)
+# CuPy's pool knows the bytes in use now, not the peak: the peak is tracked by a thin allocator installed
+# in front of the pool the first time the statistics are used.
+_peak = {"tracking": False, "allocated": {}, "reserved": {}}
+
+
+def _track_peaks(cp):
+    if _peak["tracking"]:
+        return
+    pool = cp.get_default_memory_pool()
+    try:
+        current = cp.cuda.get_allocator()
+        if current is not None and current != pool.malloc:
+            return  # the user installed an allocator of their own: leave it alone
+    except Exception:
+        pass
+
+    def malloc(size):
+        mem = pool.malloc(size)
+        dev = cp.cuda.runtime.getDevice()
+        used, total = pool.used_bytes(), pool.total_bytes()
+        if used > _peak["allocated"].get(dev, 0):
+            _peak["allocated"][dev] = used
+        if total > _peak["reserved"].get(dev, 0):
+            _peak["reserved"][dev] = total
+        return mem
+    cp.cuda.set_allocator(malloc)
+    _peak["tracking"] = True
+
+
+def _pool_bytes(device):
+    """(index, bytes in use, bytes held) of a GPU's memory pool, or None without a GPU backend."""
+    if not is_available():
+        return None
+    cp = _state["cupy"]
+    _track_peaks(cp)
+    idx = _index(device)
+    with _check_index(cp, idx):
+        pool = cp.get_default_memory_pool()
+        return idx, int(pool.used_bytes()), int(pool.total_bytes())
+
+
+def max_memory_allocated(device=None):
+    """Peak bytes held by tensors on the GPU since the start or the last ``reset_peak_memory_stats``."""
+    b = _pool_bytes(device)
+    if b is None:
+        return 0
+    idx, used, _ = b
+    return max(_peak["allocated"].get(idx, 0), used)
+
+
+def max_memory_reserved(device=None):
+    """Peak bytes held by the GPU memory pool (used or cached)."""
+    b = _pool_bytes(device)
+    if b is None:
+        return 0
+    idx, _, total = b
+    return max(_peak["reserved"].get(idx, 0), total)
+
+
+def reset_peak_memory_stats(device=None):
+    """Restart peak tracking from the current usage."""
+    if _probe() is None:
+        raise AttributeError("module 'torch._C' has no attribute '_cuda_resetPeakMemoryStats'")
+    _lazy_init()
+    idx, used, total = _pool_bytes(device)
+    _peak["allocated"][idx] = used
+    _peak["reserved"][idx] = total
+
+
+def reset_max_memory_allocated(device=None):
+    warnings.warn("torch.cuda.reset_max_memory_allocated now calls torch.cuda.reset_peak_memory_stats, which "
+                  "resets /all/ peak memory stats.", FutureWarning, stacklevel=2)
+    reset_peak_memory_stats(device)
+
+
+def memory_stats(device=None):
+    """Allocator statistics as torch names them (``allocated_bytes.all.current``...); empty without a GPU."""
+    import collections
+    b = _pool_bytes(device)
+    if b is None:
+        return collections.OrderedDict()
+    idx, used, total = b
+    stats = {"allocated_bytes.all.current": used,
+             "allocated_bytes.all.peak": max(_peak["allocated"].get(idx, 0), used),
+             "reserved_bytes.all.current": total,
+             "reserved_bytes.all.peak": max(_peak["reserved"].get(idx, 0), total),
+             "active_bytes.all.current": used,
+             "inactive_split_bytes.all.current": total - used}
+    return collections.OrderedDict(sorted(stats.items()))
+
+
+def _fmt_bytes(n):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+
+
+def memory_summary(device=None, abbreviated=False):
+    """A printable table of the GPU memory pool: current and peak bytes allocated and reserved."""
+    stats = memory_stats(device)
+    rows = [("Allocated memory", stats["allocated_bytes.all.current"], stats["allocated_bytes.all.peak"]),
+            ("Active memory", stats["active_bytes.all.current"], stats["allocated_bytes.all.peak"]),
+            ("GPU reserved memory", stats["reserved_bytes.all.current"], stats["reserved_bytes.all.peak"]),
+            ("Non-releasable memory", stats["inactive_split_bytes.all.current"],
+             stats["inactive_split_bytes.all.current"])]
+    idx = _index(device)
+    width = 75
+    line = "|" + "=" * width + "|"
+    sep = "|" + "-" * width + "|"
+    out = [line, "|" + f" ember CUDA memory summary, device ID {idx} ".center(width) + "|", sep,
+           "|" + " Metric                    | Cur Usage         | Peak Usage".ljust(width) + "|", sep]
+    for name, cur, peak in rows:
+        out.append("|" + f" {name:<25} | {_fmt_bytes(cur):>17} | {_fmt_bytes(peak):>17}".ljust(width) + "|")
+    out.append(line)
+    return "\n".join(out) + "\n"
+
+
+import warnings  # noqa: E402
+from . import amp  # noqa: E402,F401  (torch.cuda.amp: the deprecated GradScaler/autocast spellings)

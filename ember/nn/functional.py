@@ -603,6 +603,22 @@ def _conv_t_nd(fname, n, input, weight, bias, stride, padding, output_padding, g
     return y if batched else y.squeeze(0)
 
 
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution over (time, batch, channel) inputs with a (kernel, in, out) weight."""
+    if input.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
+    if bias.dim() != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    y = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return y.permute(2, 0, 1).contiguous()
+
+
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
     return _conv_t_nd("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
@@ -846,16 +862,19 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    """max_pool1d returning (values, indices)."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    """max_pool2d returning (values, indices)."""
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
+    """max_pool3d returning (values, indices)."""
     return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -1029,15 +1048,118 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool1d returning (values, indices)."""
     return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, True)
 
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool2d returning (values, indices)."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, True)
 
 
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool3d returning (values, indices)."""
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, True)
+
+
+def _frac_seq(samples, n_in, n_out, k, dt):
+    """Window starts of fractional max pooling for one dim: samples (N, C) in [0, 1)."""
+    if n_out <= 0:
+        return np.zeros(samples.shape + (0,), np.int64)
+    out = np.empty(samples.shape + (n_out,), np.int64)
+    if n_out > 1:
+        alpha = dt(n_in - k) / dt(n_out - 1)
+        s = samples.astype(dt)
+        base = np.floor(s * alpha).astype(np.int64)
+        for j in range(n_out - 1):
+            out[..., j] = np.floor((dt(j) + s).astype(dt) * alpha).astype(np.int64) - base
+    out[..., n_out - 1] = n_in - k
+    return out
+
+
+def _fractional_max_pool(n, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    fname = f"fractional_max_pool{n}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fname} requires specifying either an output_size or an output_ratio")
+    k = _expand(kernel_size, n)
+    nd = input.dim()
+    if output_size is None:
+        ratio = output_ratio if n > 0 else None
+        if len(ratio) == 1:
+            ratio = tuple(ratio) * n
+        output_size = [int(input.shape[nd - n + i] * ratio[i]) for i in range(n)]
+    os_ = _expand(output_size, n)
+    if len(os_) != n or len(k) != n:
+        what = "output_size" if len(os_) != n else "kernel_size"
+        raise RuntimeError(f"{fname}: {what} must either be a single Int or tuple of Ints")
+    if nd not in (n + 1, n + 2):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got "
+                         f"{-(n + 1)})")
+    batched = nd == n + 2
+    x = input if batched else input.unsqueeze(0)
+    if any(o < 0 for o in os_):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(os_)}: "
+                           f"{list(x.shape[:2]) + list(os_)}")
+    names = ("height", "width") if n == 2 else ("time", "height", "width")
+    sp = tuple(x.shape[2:])
+    for i in range(n):
+        # torch's 3-d check is strict (one row fewer allowed than in 2-d)
+        if os_[i] + k[i] - 1 > sp[i] or (n == 3 and os_[i] + k[i] - 1 == sp[i]):
+            where = f"{fname}()" if n == 2 else f"{fname}_out()"
+            raise RuntimeError(f"{where}: pool {names[i]} {k[i]} too large relative to input {names[i]} {sp[i]}")
+    if input.dtype.category != 2:
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_tname(input)}'")
+    N, C = x.shape[:2]
+    if _random_samples is None:
+        _random_samples = _ops().rand(N, C, n, dtype=input.dtype, device=input.device)
+    smp = _random_samples
+    if smp.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to be 3D tensor, got: {smp.dim()}D")
+    if smp.shape[2] != n:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {n}; got {smp.shape[2]}.")
+    if smp.shape[1] != C:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if smp.dtype is not input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if input.device.type == "meta":
+        starts = tuple(np.zeros((N, C, os_[i]), np.int64) for i in range(n))
+    else:
+        sh = _host(smp)[:N]
+        if sh.shape[0] < N:
+            sh = np.concatenate([sh, np.zeros((N - sh.shape[0],) + sh.shape[1:], sh.dtype)])
+        dt = np.float64 if input.dtype is D.float64 else np.float32
+        # torch pairs the samples with the dims as (w, h) in 2-D but (t, h, w) in 3-D
+        order = [1, 0] if n == 2 else [0, 1, 2]
+        starts = tuple(_frac_seq(sh[:, :, order[i]], sp[i], os_[i], k[i], dt) for i in range(n))
+    idx = apply(_N.FRACMAX_IDX, (x,), {"starts": starts, "k": k})
+    vals = apply(_N.gather_op(f"FractionalMaxPool{n}DBackward0"), (x, idx), {})
+    if not batched:
+        vals, idx = vals.squeeze(0), idx.squeeze(0)
+    return (vals, idx) if return_indices else vals
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """Max pooling over pseudo-random, overlapping windows that shrink the input to ``output_size``."""
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """3-D fractional max pooling."""
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """fractional_max_pool2d returning (values, indices)."""
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """fractional_max_pool3d returning (values, indices)."""
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, True, _random_samples)
 
 
 def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
@@ -1371,8 +1493,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = num + padding_idx
     _check_indices("embedding", input)
-    if sparse:
-        raise RuntimeError("ember does not implement sparse gradients; use sparse=False")
+    # sparse=True: ember has no sparse tensors; the gradient is the same values, stored dense
     if input.numel() and input.device.type != "meta":
         mn, mx = int(input.min().item()), int(input.max().item())
         if mn < 0 or mx >= num:
@@ -2095,6 +2216,28 @@ def _size_warn(input, target):
         warnings.warn(f"Using a target size ({_size_str(target.shape)}) that is different to the input size "
                       f"({_size_str(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
                       f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...)."""
+    logits = linear(input, linear_weight, linear_bias)
+    return cross_entropy(logits, target, weight, ignore_index=-100 if ignore_index is None else ignore_index,
+                         reduction=reduction, label_smoothing=label_smoothing)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """Multi-head attention forward pass (the computation behind nn.MultiheadAttention)."""
+    from .modules.activation import multi_head_attention_forward as mha
+    return mha(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+               add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights,
+               attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k,
+               static_v, average_attn_weights, is_causal)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):

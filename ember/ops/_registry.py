@@ -166,8 +166,14 @@ def _promotion_key(args):
 _PY_SCALARS = (int, float, bool, complex)
 
 
+# ember.amp sets this to its cast step while an autocast region is enabled; None costs apply one check
+autocast_hook = None
+
+
 def apply(op, args, kw):
     """Run ``op`` on ``args`` (tensors and Python scalars) with static params ``kw``."""
+    if autocast_hook is not None:
+        args = autocast_hook(op, args, kw)
     dev = first = None
     rg = False
     for a in args:
@@ -411,6 +417,9 @@ def apply_inplace(op, self, args, kw, _hooked=False):
     """``self.op_(*args)``: compute, write into self, and rewrite autograd history like torch."""
     if _inplace_hook is not None and not _hooked:
         return _inplace_hook(op, self, args, kw)
+    if autocast_hook is not None:  # torch never autocasts in-place ops
+        from ..amp.autocast_mode import suspend_autocast
+        return suspend_autocast(apply_inplace, op, self, args, kw, _hooked=True)
     check_inplace(self)
     track = _gm.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     if not track:

@@ -458,50 +458,91 @@ def _bcast_shape(n_out, ndim, ax):
 
 
 def _maxpool_idx_fwd(xp, x, *, k, stride, pad, dil, osz):
-    out = osz
     """Flat (within each plane) index of every window's maximum, found one dim at a time: the row maxima
-    along the last dim, then the maximum of those along the next, carrying the chosen coordinates. Ties keep
+    along the last dim, then the maximum of those along the next, carrying the chosen offsets. Ties keep
     the first in row-major order, NaN wins (the last NaN), all -inf windows give the first valid position:
     torch's rules."""
+    out = osz
     n = len(k)
     sp = x.shape[2:]
     pads = [(pad[i], max(0, (out[i] - 1) * stride[i] + (k[i] - 1) * dil[i] + 1 - sp[i] - pad[i])) for i in range(n)]
     low = _lowest(x.dtype)
     V = _padded(xp, x, pads, low)
-    isf = x.dtype.kind == "f"
-    coords = {}
+    nan = x.dtype.kind == "f" and x.size > 0 and bool(xp.isnan(x).any())
+    jdt = np.int16 if max(k) < 32000 else np.int64
+    picks = {}  # dim -> chosen window offset along it, shaped like the current partial result
     for i in reversed(range(n)):
         ax = 2 + i
         start = np.arange(out[i]) * stride[i] - pad[i]
-        first = np.minimum(np.maximum(0, (-start + dil[i] - 1) // dil[i]), k[i] - 1)
-        bshape = _bcast_shape(out[i], V.ndim, ax)
-        best = arg = None
-        sel = {}
+        bs = _bcast_shape(out[i], V.ndim, ax)
+        sls = []
         for j in range(k[i]):
             sl = [slice(None)] * V.ndim
             sl[ax] = slice(j * dil[i], j * dil[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-            sl = tuple(sl)
-            cand = V[sl]
-            if best is None:
-                best = xp.empty(cand.shape, V.dtype)
-                best[...] = low
-                arg = xp.empty(cand.shape, np.int64)
-                arg[...] = xp.asarray((start + first * dil[i]).reshape(bshape))
-                sel = {d: c[sl].copy() for d, c in coords.items()}
-            upd = cand > best
-            if isf:
-                upd |= xp.isnan(cand)
-            best = xp.where(upd, cand, best)
-            arg = xp.where(upd, xp.asarray((start + j * dil[i]).reshape(bshape)), arg)
-            sel = {d: xp.where(upd, c[sl], sel[d]) for d, c in coords.items()}
+            sls.append(tuple(sl))
+        if nan:
+            V, picks = _max_step_nan(xp, V, picks, sls, start, dil[i], k[i], bs, low, jdt, i)
+            continue
+        # branch-free: the window maximum, then the first valid offset holding it
+        best = V[sls[0]].copy()
+        for sl in sls[1:]:
+            xp.maximum(best, V[sl], out=best)
+        found = None
+        arg = xp.zeros(best.shape, jdt)
+        sel = {d: xp.zeros(best.shape, c.dtype) for d, c in picks.items()}
+        for j, sl in enumerate(sls):
+            eq = V[sl] == best
+            pos = start + j * dil[i]
+            ok = (pos >= 0) & (pos < sp[i])
+            if not ok.all():
+                eq &= xp.asarray(ok.reshape(bs))
+            if found is None:
+                found = eq
+            else:
+                eq &= ~found
+                found |= eq
+            if j:
+                arg += eq.astype(jdt) * jdt(j)
+            for d, c in picks.items():
+                sel[d] += eq.astype(c.dtype) * c[sl]
+        if not bool(found.all()):
+            # windows with no valid maximum (all -inf, or all the lowest integer): torch keeps the first
+            # valid position
+            first = np.minimum(np.maximum(0, (-start + dil[i] - 1) // dil[i]), k[i] - 1).astype(jdt)
+            miss = ~found
+            arg += miss.astype(jdt) * xp.asarray(first.reshape(bs))
+            for d, c in picks.items():
+                sel[d] += miss.astype(c.dtype) * c[sls[0]]
         V = best
         sel[i] = arg
-        coords = sel
+        picks = sel
     flat = None
     for i in range(n):
-        f = coords[i] * _prod(sp[i + 1:])
+        start = (np.arange(out[i]) * stride[i] - pad[i]).reshape(_bcast_shape(out[i], n + 2, 2 + i))
+        f = (picks[i].astype(np.int64) * dil[i] + xp.asarray(start)) * _prod(sp[i + 1:])
         flat = f if flat is None else flat + f
-    return flat.astype(np.int64, copy=False)
+    return flat
+
+
+def _max_step_nan(xp, V, picks, sls, start, d, k, bs, low, jdt, i):
+    """One dim of ``_maxpool_idx_fwd`` when NaNs are present: the last NaN wins (masked updates)."""
+    first = np.minimum(np.maximum(0, (-start + d - 1) // d), k - 1)
+    best = arg = None
+    sel = {}
+    for j, sl in enumerate(sls):
+        cand = V[sl]
+        if best is None:
+            best = xp.empty(cand.shape, V.dtype)
+            best[...] = low
+            arg = xp.empty(cand.shape, jdt)
+            arg[...] = xp.asarray(first.astype(jdt).reshape(bs))
+            sel = {dd: c[sl].copy() for dd, c in picks.items()}
+        upd = (cand > best) | xp.isnan(cand)
+        best = xp.where(upd, cand, best)
+        arg = xp.where(upd, jdt(j), arg).astype(jdt, copy=False)
+        sel = {dd: xp.where(upd, c[sl], sel[dd]) for dd, c in picks.items()}
+    sel[i] = arg
+    return best, sel
 
 
 def _adamax_idx_fwd(xp, x, *, maps):
@@ -542,6 +583,51 @@ def _adamax_idx_fwd(xp, x, *, maps):
     return flat.astype(np.int64, copy=False)
 
 
+def _fracmax_idx_fwd(xp, x, *, starts, k):
+    """Fractional max pooling's indices: per-plane windows [start, start + k) along each dim (separable, with
+    the adaptive pool's tie and NaN rules)."""
+    n = len(k)
+    sp = x.shape[2:]
+    V = x
+    isf = x.dtype.kind == "f"
+    coords = {}
+    for i in reversed(range(n)):
+        ax = 2 + i
+        st = xp.asarray(starts[i]).reshape(starts[i].shape[:2] + (1,) * i + starts[i].shape[2:] +
+                                           (1,) * (n - 1 - i))
+        oshape = V.shape[:ax] + (starts[i].shape[2],) + V.shape[ax + 1:]
+        best = arg = None
+        sel = {}
+        if k[i] <= 0:
+            best = xp.full(oshape, _lowest(x.dtype), dtype=x.dtype)
+            arg = xp.broadcast_to(st, oshape).astype(np.int64)
+            sel = {d: xp.zeros(oshape, np.int64) + xp.take(c, xp.zeros(1, np.int64), axis=ax) for d, c in
+                   coords.items()}
+        for j in range(max(k[i], 0)):
+            ii = xp.broadcast_to(st + j, oshape)
+            cand = xp.take_along_axis(V, ii, axis=ax)
+            taps = {d: xp.take_along_axis(c, ii, axis=ax) for d, c in coords.items()}
+            if best is None:
+                best, sel, arg = cand, taps, ii.astype(np.int64)
+                continue
+            upd = cand > best
+            if isf:
+                upd |= xp.isnan(cand)
+            best = xp.where(upd, cand, best)
+            arg = xp.where(upd, ii, arg)
+            sel = {d: xp.where(upd, taps[d], sel[d]) for d in taps}
+        V = best
+        sel[i] = arg
+        coords = sel
+    flat = None
+    for i in range(n):
+        f = coords[i] * _prod(sp[i + 1:])
+        flat = f if flat is None else flat + f
+    return flat.astype(np.int64, copy=False)
+
+
+FRACMAX_IDX = defop("fractional_max_pool_indices", "raw", _fracmax_idx_fwd,
+                    shape=lambda s, *, starts, k: tuple(s[:2]) + tuple(st.shape[2] for st in starts))
 MAXPOOL_IDX = defop("max_pool_indices", "raw", _maxpool_idx_fwd,
                     shape=lambda s, *, k, stride, pad, dil, osz: tuple(s[:2]) + tuple(osz))
 ADAMAX_IDX = defop("adaptive_max_pool_indices", "raw", _adamax_idx_fwd,
@@ -798,7 +884,7 @@ def _pad_slices(shape, pads):
 def _pad_const_fwd(xp, x, *, pads, value):
     shape = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape, pads))
     out = xp.empty(shape, dtype=x.dtype)
-    out[...] = np.asarray(value).astype(x.dtype) if x.dtype.kind != "c" else value
+    out[...] = np.asarray(value).astype(x.dtype).item() if x.dtype.kind != "c" else value
     src, dst = _pad_slices(x.shape, pads)
     if out.size:
         out[dst] = x[src]
@@ -950,8 +1036,12 @@ def _embed_bwd_fwd(xp, g, idx, *, num, padding_idx, scale):
     if scale and ii.size:
         cnt = xp.bincount(ii, minlength=num)
         gi = gi / cnt[ii][:, None].astype(g.dtype)
-    flat = ii[:, None] * Dm + xp.arange(Dm, dtype=np.int64)[None, :]
-    r = _bincount(xp, flat, gi, num * Dm).astype(g.dtype, copy=False).reshape(num, Dm)
+    if xp is np:
+        r = np.zeros((num, Dm), dtype=g.dtype)
+        np.add.at(r, ii, gi)
+    else:
+        flat = ii[:, None] * Dm + xp.arange(Dm, dtype=np.int64)[None, :]
+        r = _bincount(xp, flat, gi, num * Dm).astype(g.dtype, copy=False).reshape(num, Dm)
     if padding_idx is not None:
         r[padding_idx] = 0
     return r
@@ -1091,7 +1181,7 @@ def _shrink_fwd(xp, x, *, lambd, soft):
 
 
 def _threshold_fwd(xp, x, *, threshold, value):
-    v = np.asarray(value).astype(x.dtype) if x.dtype.kind != "c" else value
+    v = np.asarray(value).astype(x.dtype).item() if x.dtype.kind != "c" else value
     return xp.where(x > threshold, x, v).astype(x.dtype, copy=False)
 
 

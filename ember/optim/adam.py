@@ -1,5 +1,6 @@
 """Adam and AdamW (torch's single-tensor update, step for step; float32 0-d ``step`` state)."""
 from .. import ops
+from ._helpers import _as_real, _check_capturable
 from .optimizer import Optimizer, _scalar_step, _use_grad
 
 
@@ -63,12 +64,16 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = ops.zeros_like(p)
                 step_t, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                _check_capturable(group["capturable"], p)
                 step_t += 1
                 if wd != 0:
                     if decoupled:
                         p.mul_(1 - lr * wd)
                     else:
                         grad = grad.add(p, alpha=wd)
+                param = p
+                if p.is_complex():  # torch updates real and imaginary parts as separate reals
+                    param, grad, exp_avg, exp_avg_sq = (_as_real(t) for t in (p, grad, exp_avg, exp_avg_sq))
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad.conj() if grad.is_complex() else grad, value=1 - beta2)
                 step = step_t.item()
@@ -77,12 +82,12 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    mx = state["max_exp_avg_sq"]
+                    mx = _as_real(state["max_exp_avg_sq"])
                     ops.maximum(mx, exp_avg_sq, out=mx)
                     denom = (mx.sqrt() / bias_correction2_sqrt).add_(eps)
                 else:
                     denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
+                param.addcdiv_(exp_avg, denom, value=-step_size)
         return loss
 
 

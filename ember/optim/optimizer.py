@@ -46,8 +46,9 @@ def _type_str(t):
 
 
 def _scalar_step():
-    """torch keeps the step count as a float32 0-d tensor (so state_dicts convert value for value)."""
-    return ops.tensor(0.0, dtype=D.float32)
+    """torch keeps the step count as a float32 0-d tensor (so state_dicts convert value for value);
+    float64 when that is the default dtype."""
+    return ops.tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32)
 
 
 class Optimizer:

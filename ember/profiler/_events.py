@@ -106,8 +106,8 @@ class FunctionEvent(_TimesMixin):
 
     Times are kept in integer nanoseconds while recording; the public fields are microseconds."""
     __slots__ = ("id", "name", "cat", "thread", "start_ns", "end_ns", "input_shapes", "input_dtypes",
-                 "_mem", "stack", "flops", "cpu_children", "cpu_parent", "_absorb", "sequence_nr",
-                 "device_time_total", "self_device_time_total", "_dev_events")
+                 "_mem", "stack", "flops", "cpu_children", "cpu_parent", "sequence_nr",
+                 "device_time_total", "self_device_time_total", "trace_name")
     count = 1
     device_type = DeviceType.CPU
     node_id = -1
@@ -119,9 +119,12 @@ class FunctionEvent(_TimesMixin):
     self_device_memory_usage = 0
     use_device = None
     scope = 0
-    trace_name = None
 
     def __init__(self, id, name, cat, thread, start_ns, input_shapes=None, stack=None):
+        # step ranges keep their number in the trace but group as one name everywhere else, as in torch
+        self.trace_name = name
+        if name.startswith("ProfilerStep#"):
+            name = "ProfilerStep*"
         self.id, self.name, self.cat, self.thread = id, name, cat, thread
         self.start_ns, self.end_ns = start_ns, None
         self.input_shapes = input_shapes if input_shapes is not None else []
@@ -131,10 +134,8 @@ class FunctionEvent(_TimesMixin):
         self.flops = 0
         self.cpu_children = []
         self.cpu_parent = None
-        self._absorb = None
         self.sequence_nr = -1
         self.device_time_total = self.self_device_time_total = 0.0
-        self._dev_events = None
 
     @property
     def key(self):
@@ -268,12 +269,10 @@ class EventList(list):
         return sum(e.self_cpu_time_total for e in self)
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by_overload_name=False):
-        """One ``FunctionEventAvg`` per op name (and input shapes / top stack frames if asked), in order of first call."""
+        """One ``FunctionEventAvg`` per op name (and input shapes / top stack frames if asked), first call first."""
         groups = {}
         for e in self:
             name = e.key
-            if name.startswith("ProfilerStep#"):
-                name = "ProfilerStep*"  # every step range is one row, as in torch
             key = [name]
             if group_by_input_shape:
                 key.append(str(e.input_shapes))
@@ -340,7 +339,7 @@ def _build_table(meta, sort_by, row_limit, max_src, max_name, max_shapes, header
         events.sort(key=lambda e: getattr(e, attr), reverse=True)
     if top_only:
         events = [e for e in events if e.cpu_parent is None]
-    show_shapes = meta._group_by_shapes
+    show_shapes = meta._group_by_shapes and any(e.input_shapes for e in meta)
     stack_n = meta._stack_n
     show_mem = meta._profile_memory
     flops_max = max((e.flops or 0) for e in meta) if meta._with_flops else 0
@@ -379,10 +378,11 @@ def _build_table(meta, sort_by, row_limit, max_src, max_name, max_shapes, header
         return f"{(x / total_self * 100 if total_self else 0.0):.2f}%"
 
     out = []
+    banner = "=" * (len(sep) - 2)
     if header is not None:
-        out += ["=" * len(sep), header]
+        out += [banner, header]
     if top_only:
-        out += ["=" * len(sep), "This report only display top-level ops statistics"]
+        out += [banner, "This report only display top-level ops statistics"]
     out += [sep, line([h for h, _ in heads]), sep]
     rows = events if row_limit is None or row_limit < 0 else events[:row_limit]
     for e in rows:
@@ -433,7 +433,7 @@ def export_chrome_trace(events, path):
             args["Memory allocated (bytes)"] = e._mem
         if e.stack:
             args["Call stack"] = ";".join(e.stack)
-        tevents.append({"ph": "X", "cat": e.cat, "name": e.name, "pid": pid, "tid": e.thread,
+        tevents.append({"ph": "X", "cat": e.cat, "name": e.trace_name, "pid": pid, "tid": e.thread,
                         "ts": round((e.start_ns - base) / 1e3, 3), "dur": round((e.end_ns - e.start_ns) / 1e3, 3),
                         "args": args})
     doc = {"schemaVersion": 1, "deviceProperties": [], "displayTimeUnit": "ms", "baseTimeNanoseconds": base,

@@ -14,6 +14,7 @@ import time
 import traceback
 import warnings
 
+from .._tensor import Tensor as _Tensor
 from ._events import EventList, FunctionEvent
 
 __all__ = ["ProfilerActivity", "ProfilerAction", "profile", "record_function", "schedule",
@@ -59,79 +60,93 @@ _ember_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class _Session:
-    """One collection window: the events recorded between start and stop, per thread."""
+    """One collection window. While recording, each range is a plain list (cheap to build on the op
+    path); ``finish`` turns them into ``FunctionEvent`` trees."""
 
     def __init__(self, record_shapes, profile_memory, with_stack, with_flops, device_timing):
         self.record_shapes, self.profile_memory = record_shapes, profile_memory
         self.with_stack, self.with_flops = with_stack, with_flops
         self.device_timing = device_timing
+        self.plain = not (record_shapes or with_stack)  # ops need nothing but name and times
+        self.records = []   # list.append is atomic: threads share it without a lock
         self.events = []
-        self.lock = threading.Lock()
         self.tls = threading.local()
-        self.next_id = 0
         self.perf0 = time.perf_counter_ns()
         self.epoch0 = time.time_ns()
         self.stopped_ns = None
 
     def stack(self):
-        st = getattr(self.tls, "stack", None)
-        if st is None:
+        try:
+            return self.tls.stack
+        except AttributeError:
             st = self.tls.stack = []
-        return st
+            return st
 
     def begin(self, name, cat, args=None):
         st = self.stack()
-        with self.lock:
-            self.next_id += 1
-            eid = self.next_id
-        shapes = None
+        rec = [name, cat, _get_ident(), 0, None, st[-1] if st else None, None, None, 0, 0, None, None, None]
         if args is not None and self.record_shapes:
-            shapes = [list(a.shape) if hasattr(a, "_data") else [] for a in args]
-        frames = _user_stack() if self.with_stack else None
-        ev = FunctionEvent(eid, name, cat, threading.get_ident() & 0x7FFFFFFF, 0, shapes, frames)
-        if args is not None and self.record_shapes:
-            ev.input_dtypes = [_dtype_name(a) for a in args]
-        if st:
-            parent = st[-1]
-            ev.cpu_parent = parent
-            parent.cpu_children.append(ev)
-        st.append(ev)
-        with self.lock:
-            self.events.append(ev)
-        ev.start_ns = time.perf_counter_ns()
-        return ev
+            rec[_SHAPES] = [list(a._data.shape) if isinstance(a, _Tensor) else [] for a in args]
+            rec[_DTYPES] = [_dtype_name(a) for a in args]
+        if self.with_stack:
+            rec[_STACK] = _user_stack()
+        st.append(rec)
+        self.records.append(rec)
+        rec[_START] = _perf_ns()
+        return rec
 
-    def end(self, ev):
-        ev.end_ns = time.perf_counter_ns()
+    def end(self, rec):
+        rec[_END] = _perf_ns()
         st = self.stack()
-        if st and st[-1] is ev:
+        if st and st[-1] is rec:
             st.pop()
-        elif ev in st:  # ranges closed out of order (a record_function left open): unwind to this one
-            while st and st.pop() is not ev:
+        elif rec in st:  # ranges closed out of order (a record_function left open): unwind to this one
+            while st and st.pop() is not rec:
                 pass
 
     def finish(self):
-        now = time.perf_counter_ns()
-        for e in self.events:
-            if e.end_ns is None:  # still open at stop: the range ends with the profile
-                e.end_ns = now
-            if e._dev_events is not None:
-                e0, e1 = e._dev_events
-                try:
-                    e1.synchronize()
-                    from cupy.cuda import get_elapsed_time
-                    e.device_time_total = e.self_device_time_total = get_elapsed_time(e0, e1) * 1e3
-                except Exception:  # a device error leaves the device time at 0 rather than losing the profile
-                    pass
-                e._dev_events = None
-        self.events.sort(key=lambda e: (e.start_ns, -e.end_ns))
+        now = _perf_ns()
+        recs = sorted(self.records, key=lambda r: (r[_START], -(r[_END] if r[_END] is not None else now)))
+        made = {}
+        events = []
+        for i, r in enumerate(recs, 1):
+            ev = FunctionEvent(i, r[_NAME], r[_CAT], r[_TID] & 0x7FFFFFFF, r[_START], r[_SHAPES], r[_STACK])
+            ev.end_ns = r[_END] if r[_END] is not None else now  # still open at stop: ends with the profile
+            if r[_DTYPES] is not None:
+                ev.input_dtypes = r[_DTYPES]
+            ev._mem, ev.flops = r[_MEM], r[_FLOPS]
+            if r[_DEV] is not None:
+                ev.device_time_total = ev.self_device_time_total = _device_elapsed_us(r[_DEV])
+            parent = made.get(id(r[_PARENT])) if r[_PARENT] is not None else None
+            if parent is not None:
+                ev.cpu_parent = parent
+                parent.cpu_children.append(ev)
+            made[id(r)] = ev
+            events.append(ev)
+        self.events = events
+        self.records = []
         self.stopped_ns = now
 
 
+# raw record fields
+_NAME, _CAT, _TID, _START, _END, _PARENT, _SHAPES, _DTYPES, _MEM, _FLOPS, _STACK, _ABSORB, _DEV = range(13)
+_perf_ns = time.perf_counter_ns
+_get_ident = threading.get_ident
+
+
+def _device_elapsed_us(pair):
+    e0, e1 = pair
+    try:
+        e1.synchronize()
+        from cupy.cuda import get_elapsed_time
+        return get_elapsed_time(e0, e1) * 1e3
+    except Exception:  # a device error leaves the device time at 0 rather than losing the profile
+        return 0.0
+
+
 def _dtype_name(a):
-    d = getattr(a, "dtype", None)
-    if d is not None and hasattr(a, "_data"):
-        return str(d).replace("ember.", "")
+    if isinstance(a, _Tensor):
+        return str(a.dtype).split(".")[-1]
     return "Scalar" if isinstance(a, (int, float, complex, bool)) else ""
 
 
@@ -185,25 +200,45 @@ def _recording_run(op, args, kw, dev, common, rg):
     s = _session
     if s is None:
         return _orig_run(op, args, kw, dev, common, rg)
-    st = s.stack()
-    if st and st[-1]._absorb is op:
-        # the computing call inside an in-place op: its time is the in-place event's own
-        st[-1]._absorb = None
-        return _orig_run(op, args, kw, dev, common, rg)
-    ev = s.begin("aten::" + op.name, "cpu_op", args)
-    dev_ev = None
+    try:
+        st = s.tls.stack
+    except AttributeError:
+        st = s.stack()
+    if st:
+        top = st[-1]
+        if top[_ABSORB] is op:
+            # the computing call inside an in-place op: its time is the in-place event's own
+            top[_ABSORB] = None
+            return _orig_run(op, args, kw, dev, common, rg)
+    else:
+        top = None
+    if s.plain:
+        rec = ["aten::" + op.name, "cpu_op", _get_ident(), 0, None, top, None, None, 0, 0, None, None, None]
+        st.append(rec)
+        s.records.append(rec)
+        rec[_START] = _perf_ns()
+    else:
+        rec = s.begin("aten::" + op.name, "cpu_op", args)
     if s.device_timing and dev.type == "cuda":
         dev_ev = _device_events_begin()
-    try:
-        out = _orig_run(op, args, kw, dev, common, rg)
-    finally:
-        if dev_ev is not None:
-            ev._dev_events = _device_events_end(dev_ev)
-        s.end(ev)
-    if s.profile_memory and not op.view and hasattr(out, "_data") and out._data.base is None:
-        ev._mem = int(out._data.nbytes)
+        try:
+            out = _orig_run(op, args, kw, dev, common, rg)
+        finally:
+            rec[_DEV] = _device_events_end(dev_ev)
+            s.end(rec)
+    else:
+        try:
+            out = _orig_run(op, args, kw, dev, common, rg)
+        finally:
+            rec[_END] = _perf_ns()
+            if st and st[-1] is rec:
+                st.pop()
+            else:
+                s.end(rec)
+    if s.profile_memory and not op.view:  # non-view results are always fresh memory (the runner copies)
+        rec[_MEM] = int(out._data.nbytes)
     if s.with_flops:
-        ev.flops = _flops(op.name, args, out)
+        rec[_FLOPS] = _flops(op.name, args, out)
     return out
 
 
@@ -212,13 +247,16 @@ def _recording_inplace(op, self, args, kw):
     s = _session
     if s is None:
         return R.apply_inplace(op, self, args, kw, True)
-    ev = s.begin("aten::" + op.name + "_", "cpu_op", (self,) + tuple(args))
-    ev._absorb = op
+    rec = s.begin("aten::" + op.name + "_", "cpu_op", (self,) + tuple(args))
+    rec[_ABSORB] = op
     try:
-        return R.apply_inplace(op, self, args, kw, True)
+        out = R.apply_inplace(op, self, args, kw, True)
     finally:
-        ev._absorb = None
-        s.end(ev)
+        rec[_ABSORB] = None
+        s.end(rec)
+    if s.with_flops:
+        rec[_FLOPS] = _flops(op.name, (self,) + tuple(args), self)
+    return out
 
 
 def _device_events_begin():
@@ -309,7 +347,6 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0)
         if step < skip_first:
             return ProfilerAction.NONE
         step -= skip_first
-        first_wait = 0 if skip_first_wait else wait
         if skip_first_wait:
             # the first cycle starts right away; later ones wait as usual
             if step < warmup + active:
@@ -411,6 +448,10 @@ class profile:
         if self._session is not None:
             self._stop_collecting()
             self._trace_ready()
+        elif self.current_action == ProfilerAction.WARMUP:
+            # stopping mid-warmup ends an (empty) trace, which replaces the last one without being handed on
+            self._start_collecting()
+            self._stop_collecting()
         self.current_action = None
 
     def step(self):

@@ -208,6 +208,28 @@ def test_adaptive(expr):
     P(expr)
 
 
+FRACTIONAL = [
+    "F.fractional_max_pool2d(x2, 2, output_size=(4, 3), return_indices=True)",
+    "F.fractional_max_pool2d(x2, (3, 2), output_ratio=(0.5, 0.6))", "F.fractional_max_pool2d(x2[0], 2, 3)",
+    "F.fractional_max_pool2d(x2, 2, output_size=1, return_indices=True)", "F.fractional_max_pool2d(xn, 2, 2, True)",
+    "F.fractional_max_pool2d(x2, 2, output_size=3, _random_samples=torch.rand(2, 4, 2))",
+    "F.fractional_max_pool2d(x2, 2)", "F.fractional_max_pool2d(x2, 2, output_size=(7, 3))",
+    "F.fractional_max_pool2d(x2, 2, output_size=(4, 3, 2))", "F.fractional_max_pool2d(x2, 2, output_size=-1)",
+    "F.fractional_max_pool2d(x2, 2, output_size=3, _random_samples=torch.rand(2, 4, 3))",
+    "F.fractional_max_pool2d(x2, 2, output_size=3, _random_samples=torch.rand(2, 3, 2))",
+    "F.fractional_max_pool2d(x2, 2, output_size=3, _random_samples=torch.rand(2, 4, 2).double())",
+    "F.fractional_max_pool2d(xi, 2, output_size=3)", "F.fractional_max_pool2d(x2[0, 0], 2, output_size=3)",
+    "F.fractional_max_pool3d(x3, (2, 3, 2), output_size=(3, 2, 4), return_indices=True)",
+    "F.fractional_max_pool3d(x3[0], 2, output_ratio=(0.5, 0.5, 0.5))", "F.fractional_max_pool3d(x3, 5, output_size=2)",
+    "F.fractional_max_pool3d(x3, (2, 2, 2), output_size=(3, 2, 4), return_indices=True)",
+]
+
+
+@pytest.mark.parametrize("expr", FRACTIONAL)
+def test_fractional(expr):
+    P(expr, seed=0)
+
+
 UNPOOL = [
     "F.max_unpool2d(*F.max_pool2d(x2, 2, return_indices=True), 2)",
     "F.max_unpool2d(*F.max_pool2d(x2, 3, 2, 1, return_indices=True), 3, 2, 1, output_size=(7, 6))",
@@ -248,13 +270,15 @@ POOL_GRADS = [
     ("F.adaptive_max_pool1d(x, 4)", (2, 3, 7)),
     ("F.adaptive_max_pool3d(x, (2, 3, 2))", (1, 2, 3, 5, 4)),
     ("F.lp_pool2d(x, 2, 2)", (2, 2, 4, 6)),
+    ("F.fractional_max_pool2d(x, (2, 3), output_size=(3, 4))", (2, 2, 6, 7)),
+    ("F.fractional_max_pool3d(x, 2, output_size=(2, 2, 2))", (1, 2, 4, 5, 4)),
     ("F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2, output_size=(7, 7))", (2, 2, 7, 7)),
 ]
 
 
 @pytest.mark.parametrize("expr,xs", POOL_GRADS, ids=[p[0] for p in POOL_GRADS])
 def test_pool_grads(expr, xs):
-    check_grad(expr, {"x": R(*xs)}, double=True)
+    check_grad(expr, {"x": R(*xs)}, double=True, seed=0)
 
 
 def test_max_pool_tie_and_overlap_grad():

@@ -518,7 +518,10 @@ LOSSES = [
     "F.triplet_margin_with_distance_loss(y, t, p)", "F.triplet_margin_with_distance_loss(y, t, p, swap=True, margin=2.)",
     "F.triplet_margin_with_distance_loss(y, t, p, distance_function=lambda a, b: (a - b).abs().sum(-1))",
     "F.triplet_margin_with_distance_loss(y, t, p, margin=-1)",
-    "F.mse_loss(y, t, reduction='foo')", "F.l1_loss(y, t[0])", "F.mse_loss(y, t, weight=t)", "F.mse_loss(y, t, weight=t[0])", "F.l1_loss(y, t, weight=t, reduction='sum')",
+    "F.mse_loss(y, t, reduction='foo')", "F.l1_loss(y, t[0])",
+    "F.linear_cross_entropy(y, y[:2], lbl % 2)", "F.linear_cross_entropy(y, y[:2], torch.tensor([0, -100, 1]))",
+    "F.linear_cross_entropy(y, y[:2], lbl % 2, linear_bias=s[:2], reduction='none', label_smoothing=0.2)",
+    "F.linear_cross_entropy(y, y[:2], lbl % 2, ignore_index=1, weight=s[:2].abs())", "F.mse_loss(y, t, weight=t)", "F.mse_loss(y, t, weight=t[0])", "F.l1_loss(y, t, weight=t, reduction='sum')",
     "F.l1_loss(y, t, weight=t)", "F.huber_loss(y, t, weight=t, reduction='none')",
     "F.l1_loss(y, t, weight=t[0])", "F.huber_loss(y, t, weight=t[:1])",
     "F.binary_cross_entropy(p, t, wg)", "F.binary_cross_entropy_with_logits(y, t, wg)",
@@ -624,6 +627,12 @@ def test_ctc_large_inputs_stay_finite():
 
 
 # ---------------------------------------------------------------- torch.* aliases and meta tensors
+def test_conv_tbc():
+    C("F.conv_tbc(x4.view(5, 2, 5), torch.ones(3, 5, 4) / 7, torch.arange(4.), 1)")
+    C("F.conv_tbc(x4.view(5, 2, 5), torch.ones(3, 4, 4), torch.arange(4.))")
+    check_grad("F.conv_tbc(x, w, b, 2)", {"x": R(6, 2, 3), "w": R(3, 3, 4, seed=1), "b": R(4, seed=2)})
+
+
 def test_torch_level_aliases():
     for name in ("conv2d", "max_pool2d", "pixel_shuffle", "cosine_similarity", "pdist", "layer_norm", "group_norm",
                  "prelu", "selu", "hardshrink", "threshold", "channel_shuffle"):

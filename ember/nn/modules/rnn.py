@@ -10,7 +10,6 @@ import warnings
 import weakref
 
 from ... import ops
-from ..._tensor import Tensor
 from ...ops import rnn_ops as R
 from .. import functional as F
 from .. import init
@@ -266,6 +265,8 @@ class RNNBase(Module):
         """x: (T, B, I) or packed data (N, I); h0/c0: (L * D, B, H). Returns (output, h_n, c_n)."""
         D = 2 if self.bidirectional else 1
         bs = None if batch_sizes is None else [int(b) for b in batch_sizes.tolist()]
+        if (x.shape[0] if bs is None else len(bs)) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         hs, cs = [], []
         layer_input = x
         for layer in range(self.num_layers):
@@ -497,7 +498,7 @@ class RNNCellBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def _check_cell(self, input, hx, name):
+    def _check_cell(self, input, hx):
         # torch's cell kernels check sizes against the parameters
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")
@@ -533,7 +534,7 @@ class RNNCell(RNNCellBase):
             hx = hx.unsqueeze(0)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_cell(input, (hx,), "RNNCell")
+        self._check_cell(input, (hx,))
         ret = R.rnn_cell(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh,
                          self.nonlinearity == "relu")
         return ret if is_batched else ret.squeeze(0)
@@ -560,7 +561,7 @@ class LSTMCell(RNNCellBase):
             hx = (zeros, zeros)
         elif not is_batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
-        self._check_cell(input, hx, "LSTMCell")
+        self._check_cell(input, hx)
         h, c = R.lstm_cell(F.linear(input, self.weight_ih, self.bias_ih), hx[0], hx[1], self.weight_hh,
                            self.bias_hh)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
@@ -584,6 +585,6 @@ class GRUCell(RNNCellBase):
             hx = ops.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
         elif not is_batched:
             hx = hx.unsqueeze(0)
-        self._check_cell(input, (hx,), "GRUCell")
+        self._check_cell(input, (hx,))
         ret = R.gru_cell(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
         return ret if is_batched else ret.squeeze(0)

@@ -225,7 +225,7 @@ class TransformerEncoderLayer(Module):
             activation = _get_activation_fn(activation)
         if activation is F.relu or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
-        elif activation is getattr(F, "gelu", None) or isinstance(activation, GELU):
+        elif activation is F.gelu or isinstance(activation, GELU):
             self.activation_relu_or_gelu = 2
         else:
             self.activation_relu_or_gelu = 0

@@ -7,13 +7,14 @@ import zlib
 
 import numpy as np
 
+from ..._tensor import Tensor
+
 
 def make_np(x):
     """An ember tensor, NumPy array or Python/NumPy scalar as a NumPy array (scalars become 1-element)."""
-    from ... import _tensor
     if isinstance(x, np.ndarray):
         arr = x
-    elif isinstance(x, _tensor.Tensor):
+    elif isinstance(x, Tensor):
         arr = x.detach().cpu().numpy()
     elif isinstance(x, str) or np.isscalar(x):
         return np.array([x])

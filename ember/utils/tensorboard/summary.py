@@ -6,6 +6,7 @@ from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, Summar
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 
+from ..._tensor import Tensor
 from ._convert import convert_to_HWC, draw_boxes, encode_gif, encode_png, encode_wav, make_np, \
     prepare_video, to_uint8
 
@@ -25,11 +26,17 @@ def _shape(shape):
 # ---------------------------------------------------------------- scalars and raw tensors
 def scalar(name, value, collections=None, new_style=False, double_precision=False):
     """A scalar summary: ``simple_value`` (classic) or a scalars-plugin tensor (``new_style``)."""
-    arr = make_np(value).squeeze()
-    if arr.ndim != 0:
-        raise AssertionError(f"Tensor should contain one element (0 dimensions).             "
-                             f"Was given size: {arr.size} and {arr.ndim} dimensions.")
-    v = float(arr)
+    t = type(value)
+    if t is float or t is int:  # the common cases (a number, a loss tensor) skip the NumPy round trip
+        v = float(value)
+    elif t is Tensor and value.numel() == 1:
+        v = float(value.item())
+    else:
+        arr = make_np(value).squeeze()
+        if arr.ndim != 0:
+            raise AssertionError(f"Tensor should contain one element (0 dimensions).             "
+                                 f"Was given size: {arr.size} and {arr.ndim} dimensions.")
+        v = float(arr)
     if not new_style:
         return Summary(value=[Summary.Value(tag=name, simple_value=v)])
     if double_precision:

@@ -140,3 +140,20 @@ def test_functional_form_matches():
     out2, w2 = m(q, q, q)
     np.testing.assert_allclose(out.detach().numpy(), out2.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(w.detach().numpy(), w2.detach().numpy(), rtol=1e-6)
+
+
+def test_functional_static_kv_and_separate_weights_against_torch():
+    from ember.nn.modules.activation import multi_head_attention_forward as mhf
+    E, nh, L, S, N = 6, 2, 3, 4, 2
+    arrs = dict(q=x(L, N, E), k=x(S, N, E), v=x(S, N, E), wq=x(E, E), wk=x(E, E), wv=x(E, E), b=x(3 * E),
+                ow=x(E, E), ob=x(E), sk=x(N * nh, 5, E // nh), sv=x(N * nh, 5, E // nh))
+    res = []
+    for lib, fn in ((torch, torch.nn.functional.multi_head_attention_forward), (ember, mhf)):
+        t = {k: lib.tensor(v, requires_grad=True) for k, v in arrs.items()}
+        out, w = fn(t["q"], t["k"], t["v"], E, nh, None, t["b"], None, None, False, 0.0, t["ow"], t["ob"],
+                    use_separate_proj_weight=True, q_proj_weight=t["wq"], k_proj_weight=t["wk"],
+                    v_proj_weight=t["wv"], static_k=t["sk"], static_v=t["sv"], average_attn_weights=False)
+        (out.sum() + (w * w).sum()).backward()
+        res.append([out, w] + [t[k].grad for k in ("q", "wq", "b", "sk", "sv", "ow")])
+    for a, b in zip(res[1], res[0]):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-7, atol=1e-9)

@@ -203,3 +203,19 @@ def test_fractional_max_pool_shapes():
     except AttributeError:
         pytest.skip("F.fractional_max_pool2d not available")
     assert out.shape == (2, 3, 3, 4) and idx.shape == (2, 3, 3, 4)
+
+
+@pytest.mark.parametrize("expr,shape", [("nn.FractionalMaxPool2d(2, output_size=(3, 4))", (2, 3, 8, 9)),
+                                        ("nn.FractionalMaxPool2d((2, 3), output_ratio=0.5)", (1, 2, 8, 9)),
+                                        ("nn.FractionalMaxPool3d(2, output_size=2)", (1, 2, 5, 4, 6))])
+def test_fractional_max_pool_seeded(expr, shape):
+    a = x(*shape)
+    res = []
+    for lib in (torch, ember):
+        lib.manual_seed(3)
+        inp = lib.tensor(a, requires_grad=True)
+        out = eval(expr, {"nn": lib.nn})(inp)
+        out.sum().backward()
+        res.append((out.detach().numpy(), inp.grad.numpy()))
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-12)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12)

@@ -293,3 +293,14 @@ def test_unflatten_errors(make):
 def test_flatten_repr():
     assert repr(ember.nn.Flatten(0, 2)) == repr(torch.nn.Flatten(0, 2))
     assert repr(ember.nn.Unflatten(1, [2, 2])) == repr(torch.nn.Unflatten(1, [2, 2]))
+
+
+def test_sync_batchnorm_single_process():
+    check(lambda lib: lib.nn.SyncBatchNorm(3), [x(2, 3, 4, 2)])
+    check(lambda lib: lib.nn.SyncBatchNorm(3, momentum=None), [x(4, 3)], train=False)
+    same_error(lambda: torch.nn.SyncBatchNorm(3)(torch.randn(3)), lambda: ember.nn.SyncBatchNorm(3)(ember.randn(3)))
+    seq = ember.nn.Sequential(ember.nn.Conv2d(2, 3, 1), ember.nn.BatchNorm2d(3))
+    conv = ember.nn.SyncBatchNorm.convert_sync_batchnorm(seq)
+    assert type(conv[1]) is ember.nn.SyncBatchNorm and conv[1].weight is seq[1].weight
+    assert repr(conv) == repr(torch.nn.SyncBatchNorm.convert_sync_batchnorm(
+        torch.nn.Sequential(torch.nn.Conv2d(2, 3, 1), torch.nn.BatchNorm2d(3))))

@@ -245,3 +245,51 @@ def test_lstm_hidden_dtype_error_type():
     m = ember.nn.LSTM(3, 4)
     with pytest.raises(RuntimeError, match="Input and hidden tensors are not the same dtype"):
         m(ember.randn(5, 2, 3), (ember.randn(1, 2, 4, dtype=ember.float64), ember.randn(1, 2, 4)))
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_packed_unsorted_with_initial_state(name):
+    seqs = [x(2, 3), x(5, 3), x(3, 3)]
+    h0 = x(2, 3, 4)
+    c0 = x(2, 3, 4)
+
+    def call(m, xs, kw):
+        lib = torch if isinstance(m, torch.nn.Module) else ember
+        packed = lib.nn.utils.rnn.pack_sequence(xs[:3], enforce_sorted=False)
+        hx = (xs[3], xs[4]) if name == "LSTM" else xs[3]
+        out, h = m(packed, hx)
+        return out.data, h
+    check(lambda lib: getattr(lib.nn, name)(3, 4, bidirectional=True), seqs + [h0, c0], call=call)
+
+
+def test_deepcopy_and_state_dict_roundtrip():
+    import copy
+    m = ember.nn.LSTM(3, 4, num_layers=2)
+    m2 = copy.deepcopy(m)
+    inp = ember.randn(5, 2, 3)
+    np.testing.assert_array_equal(m(inp)[0].detach().numpy(), m2(inp)[0].detach().numpy())
+    assert m2._flat_weights[0] is m2.weight_ih_l0 and m2.weight_ih_l0 is not m.weight_ih_l0
+    m3 = ember.nn.LSTM(3, 4, num_layers=2)
+    m3.load_state_dict(m.state_dict())
+    np.testing.assert_array_equal(m(inp)[0].detach().numpy(), m3(inp)[0].detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_empty_sequence_and_empty_batch(name):
+    mt, me = getattr(torch.nn, name)(3, 4), getattr(ember.nn, name)(3, 4)
+    same_error(lambda: mt(torch.randn(0, 2, 3)), lambda: me(ember.randn(0, 2, 3)))
+    check(lambda lib: getattr(lib.nn, name)(3, 4), [x(5, 0, 3)])
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_gradient_from_final_state_only(name):
+    def call(m, xs, kw):
+        out, h = m(xs[0])
+        return h[0] if name == "LSTM" else h
+    check(lambda lib: getattr(lib.nn, name)(3, 4, num_layers=2, bidirectional=True), [x(6, 2, 3)], call=call)
+
+    def call_c(m, xs, kw):
+        out, (h, c) = m(xs[0])
+        return out[-1], c
+    if name == "LSTM":
+        check(lambda lib: lib.nn.LSTM(3, 4, proj_size=2), [x(6, 2, 3)], call=call_c)
