@@ -42,12 +42,12 @@ def _lib():
 
 # ---------------------------------------------------------------------------- shared-memory checks
 def _byte_range(t):
-    """[start, stop) of the bytes ``t`` reads (strides are never negative in ember)."""
-    start = t.data_ptr()
+    """[start, stop) of the bytes ``t`` reads."""
+    p, isz = t.data_ptr(), t.element_size()
     if not t.numel():
-        return start, start
-    last = sum((n - 1) * s for n, s in zip(t.shape, t.stride()))
-    return start, start + (last + 1) * t.element_size()
+        return p, p
+    reach = [(n - 1) * s for n, s in zip(t.shape, t.stride())]
+    return p + sum(r for r in reach if r < 0) * isz, p + (sum(r for r in reach if r > 0) + 1) * isz
 
 
 def _find_shared(tensors):

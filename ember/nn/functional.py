@@ -1281,10 +1281,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             if running_mean is not None:
                 rm = _host(running_mean).astype(np.float64)
                 _update_running(running_mean, (1 - momentum) * rm + momentum *
-                                np.asarray(_N_host(mean), dtype=np.float64).reshape(-1))
+                                np.asarray(_arr_host(mean), dtype=np.float64).reshape(-1))
             if running_var is not None:
                 rv = _host(running_var).astype(np.float64)
-                unb = np.asarray(_N_host(var), dtype=np.float64).reshape(-1) * (n / max(n - 1, 1))
+                unb = np.asarray(_arr_host(var), dtype=np.float64).reshape(-1) * (n / max(n - 1, 1))
                 _update_running(running_var, (1 - momentum) * rv + momentum * unb)
     else:
         fixed = True
@@ -1297,7 +1297,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return apply(_N.BATCH_NORM, (input, weight, bias), kw)
 
 
-def _N_host(a):
+def _arr_host(a):
+    """A raw (NumPy or CuPy) array as a NumPy array."""
     return a if isinstance(a, np.ndarray) else a.get()
 
 
@@ -1334,11 +1335,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 n *= s
             if running_mean is not None:
                 rm = _host(running_mean).astype(np.float64)
-                bm = np.asarray(_N_host(mean), dtype=np.float64).reshape(N, C).mean(0)
+                bm = np.asarray(_arr_host(mean), dtype=np.float64).reshape(N, C).mean(0)
                 _update_running(running_mean, (1 - momentum) * rm + momentum * bm)
             if running_var is not None:
                 rv = _host(running_var).astype(np.float64)
-                bv = (np.asarray(_N_host(var), dtype=np.float64).reshape(N, C) * (n / max(n - 1, 1))).mean(0)
+                bv = (np.asarray(_arr_host(var), dtype=np.float64).reshape(N, C) * (n / max(n - 1, 1))).mean(0)
                 _update_running(running_var, (1 - momentum) * rv + momentum * bv)
     else:
         if running_mean is None or running_var is None:

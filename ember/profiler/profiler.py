@@ -56,7 +56,7 @@ def supported_activities():
 
 
 # ---------------------------------------------------------------- the recording session
-_ember_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ember_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class _Session:

@@ -9,8 +9,8 @@ torch = pytest.importorskip("torch")
 
 RUNS = [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4), ("StepLR", dict(step_size=10))),
-    ("Adam", dict(lr=0.01), ("OneCycleLR", dict(max_lr=0.02, total_steps=40))),
-    ("AdamW", dict(lr=0.01, amsgrad=True), ("CosineAnnealingLR", dict(T_max=40))),
+    ("Adam", dict(lr=0.01), ("OneCycleLR", dict(max_lr=0.02, total_steps=25))),
+    ("AdamW", dict(lr=0.01, amsgrad=True), ("CosineAnnealingLR", dict(T_max=25))),
     ("RMSprop", dict(lr=0.003, centered=True, momentum=0.5), None),
     ("NAdam", dict(lr=0.01, decoupled_weight_decay=True, weight_decay=0.01), ("LinearLR", dict(total_iters=10))),
     ("RAdam", dict(lr=0.01), None),
@@ -58,7 +58,7 @@ def test_mlp_matches_torch(run):
     torch.manual_seed(0)
     tmodel = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 16),
                                  torch.nn.ReLU(), torch.nn.Linear(16, 3))
-    steps = 10 if name == "LBFGS" else 40
+    steps = 5 if name == "LBFGS" else 25
     le = _train(ember, tmodel, name, okw, sched, steps)
     lt = _train(torch, tmodel, name, okw, sched, steps)
     np.testing.assert_allclose(le, lt, rtol=1e-5, atol=1e-5)
