@@ -131,6 +131,21 @@ _AS_STRIDED = _defview("as_strided", lambda xp, x, size, stride, offset: _as_str
 _UNFOLD = _defview("unfold", lambda xp, x, dim, size, step: _unfold_fwd(xp, x, dim, size, step), embed=True)
 _REAL = _defview("real", lambda xp, x: x.real if x.dtype.kind == "c" else x[...], lambda g, out, x: g)
 _IMAG = _defview("imag", lambda xp, x: x.imag, lambda g, out, x: g * 1j)
+def _as_real_fwd(xp, x):
+    r = x.real  # a view of the real parts, same strides; the imaginary part is one real element further
+    return xp.lib.stride_tricks.as_strided(r, x.shape + (2,), r.strides + (r.itemsize,))
+
+
+def _as_complex_fwd(xp, x):
+    cdt = np.complex64 if x.dtype == np.float32 else np.complex128
+    # the last dim has stride 1, so each pair is one complex number; keep the outer strides as they are
+    first = x[(0,) * (x.ndim - 1)] if x.size else x.reshape(-1)[:2]
+    base = first.view(cdt)  # a 1-element complex view of the first pair
+    return xp.lib.stride_tricks.as_strided(base, x.shape[:-1], x.strides[:-1])
+
+
+_VIEW_AS_REAL = _defview("view_as_real", _as_real_fwd, lambda g, out, x: view_as_complex(g.contiguous()))
+_VIEW_AS_COMPLEX = _defview("view_as_complex", _as_complex_fwd, lambda g, out, x: view_as_real(g))
 _VIEW_DTYPE = _defview("view_dtype", lambda xp, x, npdt: x.view(npdt), None)
 
 
@@ -546,6 +561,30 @@ def _T_prop(self):
     return permute(self, tuple(range(nd - 1, -1, -1)))
 
 
+def view_as_real(input):
+    """A complex tensor's memory as real pairs: shape (..., 2), sharing storage."""
+    if input.dtype.category != 3:
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return apply(_VIEW_AS_REAL, (input,), {})
+
+
+def view_as_complex(input):
+    """A (..., 2) float32/float64 tensor as complex numbers (a view; the last dim must have stride 1)."""
+    if input.dtype.name not in ("float32", "float64"):
+        raise RuntimeError("view_as_complex is only supported for float and double tensors, but got a tensor of "
+                           f"scalar type: {'Half' if input.dtype.name == 'float16' else input.dtype.name.capitalize()}")
+    if input.dim() == 0 or input.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    st = input.stride()
+    if st[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(s % 2 for s in st[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if input.storage_offset() % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return apply(_VIEW_AS_COMPLEX, (input,), {})
+
+
 def real(self):
     """The real part (a view) of a complex tensor; a real tensor is returned as is."""
     if self.dtype.category != 3:
@@ -615,7 +654,7 @@ _T.t_ = _inplace_view(t)
 _T.transpose_ = _inplace_view(transpose)
 _T.swapaxes_ = _inplace_view(transpose)
 
-FUNCS = dict(reshape=reshape, flatten=flatten, unflatten=unflatten, permute=permute, transpose=transpose,
+FUNCS = dict(view_as_real=view_as_real, view_as_complex=view_as_complex, reshape=reshape, flatten=flatten, unflatten=unflatten, permute=permute, transpose=transpose,
              t=t, adjoint=adjoint, movedim=movedim, moveaxis=movedim, squeeze=squeeze, unsqueeze=unsqueeze,
              select=select, narrow=narrow, diagonal=diagonal, as_strided=as_strided, split=split, chunk=chunk,
              tensor_split=tensor_split, unbind=unbind, swapaxes=swapaxes, swapdims=swapaxes, real=real, imag=imag)
