@@ -15,8 +15,9 @@ def restore_flags():
     saved = []
     for lib in LIBS:
         b = lib.backends
-        saved.append((lib, lib.are_deterministic_algorithms_enabled(), lib.is_deterministic_algorithms_warn_only_enabled(),
-                      lib.get_float32_matmul_precision(), b.cuda.matmul.allow_fp16_reduced_precision_reduction,
+        saved.append((lib, lib.are_deterministic_algorithms_enabled(),
+                      lib.is_deterministic_algorithms_warn_only_enabled(), lib.get_float32_matmul_precision(),
+                      b.cuda.matmul.allow_fp16_reduced_precision_reduction,
                       b.cudnn.enabled, b.cudnn.benchmark, b.cudnn.deterministic, b.cudnn.allow_tf32))
     yield
     for lib, det, warn, prec, fp16, en, bench, cdet, tf32 in saved:
@@ -182,7 +183,6 @@ class _FakeCupy:
         import types
         self.pool = _FakePool()
         self.allocator = self.pool.malloc
-        dev = types.SimpleNamespace(__enter__=None)
 
         class Device:
             def __init__(self, i):
@@ -196,7 +196,6 @@ class _FakeCupy:
         self.cuda = types.SimpleNamespace(Device=Device, runtime=types.SimpleNamespace(getDevice=lambda: 0),
                                           get_allocator=lambda: self.allocator,
                                           set_allocator=lambda f: setattr(self, "allocator", f))
-        del dev
 
     def get_default_memory_pool(self):
         return self.pool

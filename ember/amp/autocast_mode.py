@@ -42,7 +42,7 @@ class _DeviceState:
 
 _STATE = {k: _DeviceState(v) for k, v in _DEFAULT_DTYPES.items()}
 _cache = {}  # (id(tensor), dtype) -> (tensor, its cast): parameters cast once per outermost region
-_misc = {"cache_enabled": True, "nesting": 0, "installed": False, "suspended": 0}
+_misc = {"cache_enabled": True, "nesting": 0, "installed": False, "suspended": 0, "rnn_lower": 0}
 
 
 def _state(device_type):
@@ -342,6 +342,12 @@ _FUNC_SPECS = [
                 "log10", "log2", "log1p", "reciprocal", "rsqrt", "sinh", "cosh", "tan", "acos", "asin", "erfinv",
                 "expm1", "norm", "renorm", "softmax", "log_softmax", "dist"], None, FP32),
     ("Tensor", ["dot", "vdot", "cross", "addcdiv", "addcmul", "atan2"], None, PROMOTE),
+    # recurrent layers: torch's cells are composites (linear in lower precision, the state update in the
+    # hidden state's dtype), while a whole CPU LSTM is one lower-precision oneDNN op
+    ("R", ["rnn_cell"], LOWER, LOWER),
+    ("R", ["gru_cell"], PROMOTE, PROMOTE),
+    ("R", ["lstm_cell"], "lstm_cell", PROMOTE),
+    ("RNN", ["forward"], "rnn_module", None),
 ]
 
 _BCE_BANNED = ("torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n"
@@ -402,7 +408,8 @@ def _map_tensors(x, f):
     if isinstance(x, Tensor):
         return f(x)
     if isinstance(x, (list, tuple)) and any(isinstance(v, Tensor) for v in x):
-        return type(x)(f(v) if isinstance(v, Tensor) else v for v in x)
+        items = [f(v) if isinstance(v, Tensor) else v for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
     return x
 
 
@@ -476,6 +483,32 @@ def _pinv_call(fn, dev, args, kw):
     return r.to(_STATE[dev].dtype) if _eligible(r, dev) else r
 
 
+def _rnn_call(fn, dev, args, kw):
+    """A recurrent layer's forward: a lower-precision input (the output of an earlier autocast op) is fed as
+    the weights' dtype -- its projection is cast down again, exactly -- and a plain LSTM's steps run in lower
+    precision, as torch's single oneDNN op does on the CPU (packed input and projections take torch's
+    composite path, where only the matmuls are lowered)."""
+    mod = args[0]
+    x = args[1] if len(args) > 1 else kw.get("input")
+    ws = getattr(mod, "_flat_weights", None) or [None]
+    w = ws[0]
+    if isinstance(x, Tensor) and isinstance(w, Tensor) and _eligible(x, dev) and _eligible(w, dev) \
+            and x.dtype is not w.dtype:
+        x = x.to(w.dtype)
+        if len(args) > 1:
+            args = (mod, x) + tuple(args[2:])
+        else:
+            kw = dict(kw, input=x)
+    lower = type(mod).__name__ == "LSTM" and not getattr(mod, "proj_size", 0) and isinstance(x, Tensor)
+    if not lower:
+        return fn(*args, **kw)
+    _misc["rnn_lower"] += 1
+    try:
+        return fn(*args, **kw)
+    finally:
+        _misc["rnn_lower"] -= 1
+
+
 def _make_wrapper(orig, policies):
     cpu_pol, cuda_pol = policies
 
@@ -501,6 +534,10 @@ def _make_wrapper(orig, policies):
             return _einsum_call(orig, dev, args, kw)
         if policy == "pinv":
             return _pinv_call(orig, dev, args, kw)
+        if policy == "rnn_module":
+            return _rnn_call(orig, dev, args, kw)
+        if policy == "lstm_cell":
+            policy = LOWER if _misc["rnn_lower"] else PROMOTE
         if policy == "pad":
             mode = kw.get("mode", args[2] if len(args) > 2 else "constant")
             x = args[0] if args else kw.get("input")
@@ -521,7 +558,10 @@ def _owners():
     import ember
     from .. import fft, linalg, ops
     from ..nn import functional as F
-    return {"F": [F], "ember": [ember, ops], "linalg": [linalg], "fft": [fft], "Tensor": [Tensor]}
+    from ..nn import GRU, LSTM, RNN
+    from ..ops import rnn_ops
+    return {"F": [F], "ember": [ember, ops], "linalg": [linalg], "fft": [fft], "Tensor": [Tensor], "R": [rnn_ops],
+            "RNN": [RNN, GRU, LSTM]}
 
 
 _wrappers = {}  # (id(owner), name) -> wrapper, built once
@@ -548,8 +588,11 @@ def _install():
             orig = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
             if orig is None or getattr(orig, "_autocast_orig", None) is not None:
                 continue
-            w = _make_wrapper(orig, pols)
-            setattr(owner, name, w)
+            key = (id(owner), name)
+            hit = _wrappers.get(key)
+            if hit is None or hit[0] is not orig:
+                hit = _wrappers[key] = (orig, _make_wrapper(orig, pols))
+            setattr(owner, name, hit[1])
             _installed.append((owner, name, orig))
     _misc["installed"] = True
     if not _misc["suspended"]:

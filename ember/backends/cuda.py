@@ -104,7 +104,7 @@ def preferred_linalg_library(backend=None):
     """The linear-algebra library preference ('default', 'cusolver', 'magma'); ember uses CuPy's."""
     if backend is not None:
         if not isinstance(backend, str) or backend.lower() not in ("default", "cusolver", "magma"):
-            raise RuntimeError(f"Unknown input value. Choose from: default, cusolver, magma.")
+            raise RuntimeError("Unknown input value. Choose from: default, cusolver, magma.")
         _linalg["value"] = backend.lower()
     return _linalg["value"]
 

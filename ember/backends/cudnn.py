@@ -4,8 +4,7 @@ import contextlib
 import sys
 import types
 
-__all__ = ["is_available", "version", "is_acceptable", "flags", "enabled", "benchmark", "deterministic",
-           "allow_tf32", "benchmark_limit"]
+__all__ = ["is_available", "version", "is_acceptable", "flags"]  # and the flags, module properties below
 
 _flags = {"enabled": True, "benchmark": False, "deterministic": False, "allow_tf32": True, "benchmark_limit": 10}
 _SETTERS = {"enabled": "set_enabled_cudnn", "benchmark": "set_benchmark_cudnn",

@@ -112,9 +112,12 @@ def _autocast_as(snap):
         A._misc["cache_enabled"] = cache
         A._refresh()
     put(snap)
+    A.autocast_increment_nesting()  # like entering a region: casts cached during the block are dropped after it
     try:
         yield
     finally:
+        if A.autocast_decrement_nesting() == 0:
+            A.clear_autocast_cache()
         put(now)
 
 

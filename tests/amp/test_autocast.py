@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import ember
-import ember.nn.functional as EF
 
 torch = pytest.importorskip("torch")
 
@@ -130,7 +129,7 @@ CASES = {
 
 # ember's own bfloat16 kernels (outside autocast) that differ from torch; autocast exposes them for float32 input
 _CORE_BF16 = {"baddbmm", "addmm", "addbmm", "einsum_mm", "einsum_rowdot", "einsum_mul", "einsum_outer", "bilinear",
-              "layer_norm", "addmm_inplace", "max_pool2d"}
+              "layer_norm", "addmm_inplace"}
 
 
 def _known_core_gap(name, ac, d):
@@ -160,19 +159,27 @@ PARAMS = [(n, ac, d) for n in CASES for ac in ("bfloat16", "float16") for d in (
 @pytest.mark.parametrize("name,ac,d", PARAMS, ids=[f"{n}-{a}-{d}" for n, a, d in PARAMS])
 def test_conformance(name, ac, d):
     """Same result dtype as torch under autocast; values within the lower precision's rounding."""
-    if _known_core_gap(name, ac, d):
+    if not _known_core_gap(name, ac, d):
+        _conform(name, ac, d)
+        return
+    try:
+        _conform(name, ac, d)
+    except (Exception, pytest.fail.Exception):
         pytest.xfail("ember's bfloat16 kernel for this op (outside autocast) differs from torch")
+
+
+def _conform(name, ac, d):
     prog = CASES[name]
     try:
         want = _run(torch, prog, ac, d)
-    except Exception as e:  # torch refuses: ember must refuse too
+    except Exception:  # torch refuses: ember must refuse too
         with pytest.raises(Exception):
             _run(ember, prog, ac, d)
         return
     got = _run(ember, prog, ac, d)
     assert str(got.dtype) == str(want.dtype), (got.dtype, want.dtype)
     assert tuple(got.shape) == tuple(want.shape)
-    low = "float64" not in (d,) or str(want.dtype) in ("torch.bfloat16", "torch.float16")
+    low = d != "float64" or str(want.dtype) in ("torch.bfloat16", "torch.float16")
     tol = 4e-2 if low else 1e-6
     np.testing.assert_allclose(_to_np(got, ember), _to_np(want, torch), rtol=tol, atol=tol)
 
@@ -382,8 +389,6 @@ def test_nn_modules_under_autocast():
         lib.manual_seed(0)
         conv = lib.nn.Conv2d(3, 4, 3)
         lin = lib.nn.Linear(4 * 4 * 4, 5)
-        with torch.no_grad():
-            pass
         res[lib.__name__] = (conv, lin)
     (tc, tl), (ec, el) = res["torch"], res["ember"]
     with ember.no_grad():
@@ -462,3 +467,50 @@ def test_deprecated_cuda_amp_spellings():
                 warnings.simplefilter("ignore", UserWarning)
                 a = lib.cuda.amp.autocast()
         assert a.device == "cuda" and not a._enabled
+
+
+# ---------------------------------------------------------------- recurrent layers
+def _flat_dtypes(r):
+    out = []
+
+    def walk(v):
+        if hasattr(v, "batch_sizes"):
+            out.append(str(v.data.dtype))
+        elif isinstance(v, (tuple, list)):
+            for u in v:
+                walk(u)
+        else:
+            out.append(str(v.dtype))
+    walk(r)
+    return out
+
+
+RNN_CASES = {
+    "lstm_proj": lambda L, x: L.nn.LSTM(8, 4, batch_first=True, proj_size=2)(x),
+    "gru": lambda L, x: L.nn.GRU(8, 4, batch_first=True)(x),
+    "lstm_cell": lambda L, x: L.nn.LSTMCell(8, 4)(x[:, 0]),
+    "gru_cell": lambda L, x: L.nn.GRUCell(8, 4)(x[:, 0]),
+    "lstm_packed": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(
+        L.nn.utils.rnn.pack_padded_sequence(x, [5, 3], batch_first=True)),
+    # torch: one lower-precision oneDNN op / lowered cell matmuls; ember's step ops return float32 for
+    # bfloat16 inputs (a kernel gap outside autocast), so only "runs" is checked for these
+    "lstm": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(x),
+    "lstm_after_linear": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(L.nn.Linear(8, 8)(x)),
+    "rnn": lambda L, x: L.nn.RNN(8, 4, batch_first=True)(x),
+    "rnn_cell": lambda L, x: L.nn.RNNCell(8, 4)(x[:, 0]),
+}
+_RNN_CORE_GAP = {"lstm", "lstm_after_linear", "rnn", "rnn_cell"}
+
+
+@pytest.mark.parametrize("name", list(RNN_CASES))
+def test_recurrent_layers(name):
+    res = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        x = mk(lib, (2, 5, 8), "float32", 5)
+        with lib.autocast("cpu"):
+            res.append(_flat_dtypes(RNN_CASES[name](lib, x)))
+    assert len(res[0]) == len(res[1])
+    if name in _RNN_CORE_GAP and res[1] != res[0]:
+        pytest.xfail("ember's recurrent step ops compute bfloat16 inputs in float32")
+    assert res[1] == res[0]
