@@ -335,7 +335,7 @@ class Tensor:
 
     def _scalar(self, what):
         if self._data.size != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
 
     def item(self):

@@ -221,7 +221,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
         _atomic_write(os.fspath(f), write_all)
     else:
         if not hasattr(f, "write"):
-            raise AttributeError(f"expected 'f' to be string, path, or a file-like object with a 'write' attribute")
+            raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
         seekable = hasattr(f, "seek") and hasattr(f, "tell") and (not hasattr(f, "seekable") or f.seekable())
         write_all(f if seekable else _SeekableWriter(f))
 

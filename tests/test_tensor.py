@@ -649,3 +649,14 @@ NEW_FACTORIES = [
 @pytest.mark.parametrize("i", range(len(NEW_FACTORIES)))
 def test_new_factories(i):
     same(NEW_FACTORIES[i])
+
+
+def test_tensor_split_and_chunk_match_torch():
+    torch = pytest.importorskip("torch")
+    for n, k in [(7, 3), (6, 3), (0, 3), (2, 5), (5, 1)]:
+        for fn in ("tensor_split", "chunk"):
+            want = [t.tolist() for t in getattr(torch.arange(n), fn)(k)]
+            assert [t.tolist() for t in getattr(ember.arange(n), fn)(k)] == want, (fn, n, k)
+    for idx in ([1, 4], [4, 1], [-1, 9], [0, 0, 3], [], [-9, 2], [-3, -1]):  # negative indices count from the end
+        want = [t.tolist() for t in torch.arange(7).tensor_split(idx)]
+        assert [t.tolist() for t in ember.arange(7).tensor_split(idx)] == want, idx

@@ -546,9 +546,3 @@ def write_out(out, res):
     out._storage._version += 1
     return out
 
-
-def make_tensor(arr, dev):
-    """Wrap a fresh array (owned memory) as a tensor on ``dev``."""
-    if type(arr) is not _ndarray and not hasattr(arr, "__cuda_array_interface__"):
-        arr = np.asarray(arr)
-    return _make(arr, dev)

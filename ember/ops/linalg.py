@@ -100,9 +100,9 @@ _MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_
 
 def _mm_fwd(xp, a, b):
     if a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     if a.shape[1] != b.shape[0]:
         _shape_err(a, b)
     _no_bool("addmm_impl_cpu_", a)

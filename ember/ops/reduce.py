@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
-from ._registry import OPS, apply, defop, write_out
+from ._registry import apply, defop, write_out
 
 
 def _dims(dim, ndim):
@@ -241,7 +241,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def _need_float(name, t):
     if t.dtype.category < 2:
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
 # ---------------------------------------------------------------- amax / amin / max / min / argmax

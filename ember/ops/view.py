@@ -459,7 +459,7 @@ def as_strided(self, size, stride, storage_offset=None):
     """A view with explicit sizes, strides (in elements) and storage offset."""
     off = self.storage_offset() if storage_offset is None else storage_offset
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in stride):
         raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
                            f"{list(stride)}")
@@ -502,30 +502,21 @@ def chunk(self, chunks, dim=0):
     n = self._data.shape[dim]
     size = -(-n // chunks) if n else 0
     if size == 0:
-        return split(self, [0] * chunks if n == 0 else 1, dim) if n == 0 else split(self, 1, dim)
+        return split(self, [0] * chunks, dim)  # size is 0 only when the dim is empty
     return split(self, size, dim)
 
 
 def tensor_split(self, indices_or_sections, dim=0):
+    """Views split into ``k`` near-equal parts (the first ``n % k`` one longer), or at the given indices."""
     dim = wrap_dim(dim, self._data.ndim)
     n = self._data.shape[dim]
     if isinstance(indices_or_sections, int):
-        k = indices_or_sections
-        base, extra = divmod(n, k)
-        sizes = [base + 1] * extra + [base] * (k - extra)
+        base, extra = divmod(n, indices_or_sections)
+        cuts = [i * base + min(i, extra) for i in range(1, indices_or_sections)]
     else:
-        idx = [int(i) for i in indices_or_sections]
-        bounds = [0] + [min(max(i, 0), n) for i in idx] + [n]
-        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
-        out, start = [], 0
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            out.append(narrow(self, dim, a, max(b - a, 0)) if b >= a else narrow(self, dim, a, 0))
-        return tuple(out)
-    out, i = [], 0
-    for s in sizes:
-        out.append(narrow(self, dim, i, s))
-        i += s
-    return tuple(out)
+        cuts = [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in indices_or_sections]
+    bounds = [0] + cuts + [n]
+    return tuple(narrow(self, dim, a, max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def unbind(self, dim=0):
