@@ -571,7 +571,7 @@ def _accumulate(node, g, create_graph, hooked=False):
         v._grad = old + g
     else:
         od = old._data
-        if od.flags.writeable and od.shape == g._data.shape and od.dtype == g._data.dtype:
+        if getattr(od.flags, "writeable", True) and od.shape == g._data.shape and od.dtype == g._data.dtype:
             od += g._data
             old._storage._version += 1
         else:

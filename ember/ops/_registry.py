@@ -403,7 +403,7 @@ def write_into(dst, res):
                                f"{list(bshape) if bshape is not None else list(res.shape)}")
     if dst._device.type != "meta":
         d = dst._data
-        if not d.flags.writeable:
+        if not getattr(d.flags, "writeable", True):  # CuPy arrays have no such flag
             raise RuntimeError("unsupported operation: the tensor's memory is read-only (a broadcast view "
                                "from expand?); clone() it first")
         src = res._data
@@ -430,11 +430,11 @@ def apply_inplace(op, self, args, kw, _hooked=False):
             if isinstance(o, Tensor):
                 if o.dtype is self.dtype and o._device is self._device and \
                         np.broadcast_shapes(o._data.shape, self._data.shape) == self._data.shape:
-                    if self._data.size and self._data.flags.writeable:
+                    if self._data.size and getattr(self._data.flags, "writeable", True):
                         uf(self._data, o._data, out=self._data)
                         self._storage._version += 1
                         return self
-            elif type(o) in (int, float) and self.dtype.category == 2 and self._data.flags.writeable:
+            elif type(o) in (int, float) and self.dtype.category == 2 and getattr(self._data.flags, "writeable", True):
                 uf(self._data, o, out=self._data)
                 self._storage._version += 1
                 return self

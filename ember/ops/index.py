@@ -55,6 +55,10 @@ def _first_oob(h, lo, hi):
     return int(flat[np.argmax((flat < lo) | (flat >= hi))])
 
 
+# dtypes CuPy's scatter_add/max/min kernels accept (int8/16, uint8/16, bool, complex are refused)
+_GPU_AT_TYPES = {"add": "ilqILQefd", "maximum": "ilqILQfd", "minimum": "ilqILQfd"}
+
+
 def _at(xp, ufunc, dst, key, src):
     """``dst[key] (ufunc)= src`` where repeated indices all take effect (unbuffered)."""
     if xp is np:
@@ -62,10 +66,10 @@ def _at(xp, ufunc, dst, key, src):
         return
     import cupyx
     f = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max, "minimum": cupyx.scatter_min}.get(ufunc)
-    if f is not None:
+    if f is not None and dst.dtype.char in _GPU_AT_TYPES[ufunc]:
         f(dst, key, src)
         return
-    # no multiply-at on the GPU: round-trip through the host
+    # no multiply-at on the GPU, and CuPy's scatter kernels take only some dtypes: round-trip through the host
     h = xp.asnumpy(dst)
     conv = (lambda k: xp.asnumpy(k) if isinstance(k, xp.ndarray) else k)
     hk = tuple(conv(k) for k in key) if isinstance(key, tuple) else conv(key)

@@ -151,7 +151,7 @@ _VIEW_DTYPE = _defview("view_dtype", lambda xp, x, npdt: x.view(npdt), None)
 
 def _diag_view(xp, x, offset, dim1, dim2):
     d = xp.diagonal(x, offset, dim1, dim2)
-    if not d.flags.writeable and x.flags.writeable:
+    if not getattr(d.flags, "writeable", True) and x.flags.writeable:
         d.flags.writeable = True  # NumPy hands out diagonals read-only; torch's diagonal is a writable view
     return d
 
