@@ -158,35 +158,61 @@ def synchronize(device=None):
     _check_index(cp, _index(device)).synchronize()
 
 
+def _cuda_generator(idx):
+    from .._generator import generator_for
+    return generator_for(_device.device("cuda", idx))
+
+
 def manual_seed(seed):
     """Seed the current GPU's generator (silently nothing without a GPU, as in torch)."""
-    if not is_available():
-        return
-    _state["cupy"].random.seed(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+    if is_available():
+        _cuda_generator(current_device()).manual_seed(int(seed))
 
 
 def manual_seed_all(seed):
     """Seed every GPU's generator (silently nothing without a GPU)."""
-    if not is_available():
-        return
-    cp = _state["cupy"]
-    for i in range(_state["count"]):
-        with cp.cuda.Device(i):
-            cp.random.seed(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+    for i in range(device_count()):
+        _cuda_generator(i).manual_seed(int(seed))
 
 
 def seed():
     """Seed the current GPU's generator from OS entropy (nothing without a GPU)."""
     if is_available():
-        _state["cupy"].random.seed()
+        _cuda_generator(current_device()).seed()
 
 
 def seed_all():
+    """Seed every GPU's generator from one OS-entropy seed (nothing without a GPU)."""
     if is_available():
-        cp = _state["cupy"]
-        for i in range(_state["count"]):
-            with cp.cuda.Device(i):
-                cp.random.seed()
+        s = _cuda_generator(0).seed()
+        for i in range(1, device_count()):
+            _cuda_generator(i).manual_seed(s)
+
+
+def initial_seed():
+    """The current GPU generator's seed."""
+    _lazy_init()
+    return _cuda_generator(current_device()).initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The GPU generator's state as a uint8 CPU tensor."""
+    _lazy_init()
+    return _cuda_generator(_index(device)).get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    _lazy_init()
+    _cuda_generator(_index(device)).set_state(new_state)
+
+
+def get_rng_state_all():
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states):
+    for i, st in enumerate(new_states):
+        set_rng_state(st, i)
 
 
 def is_bf16_supported(including_emulation=True):

@@ -1,6 +1,7 @@
 """Train a small CNN on the bundled UCI digits with ember, showing progress; save and resume.
 
     python -m ember.examples.digits [--epochs 12] [--lr 0.05] [--workers 0] [--checkpoint digits.pt] [--resume]
+                                    [--device cpu|cuda]
 
 A learner's first training run, written exactly as it would be with PyTorch: 8x8 handwritten digits
 (1,797 images shipped with ember, nothing downloaded) through ``ember.vision.datasets.Digits`` and a
@@ -44,11 +45,12 @@ def loaders(batch_size=64, workers=0):
             DataLoader(test_set, batch_size=512, num_workers=0))
 
 
-def evaluate(model, loader):
+def evaluate(model, loader, device="cpu"):
     model.eval()
     correct = total = 0
     with torch.no_grad():
         for x, y in loader:
+            x, y = x.to(device), y.to(device)
             correct += (model(x).argmax(dim=1) == y).sum().item()
             total += len(y)
     model.train()
@@ -64,15 +66,15 @@ def _bar(iterable, desc, total):
 
 
 def train(epochs=12, lr=0.05, momentum=0.9, batch_size=64, seed=0, checkpoint=None, resume=False, workers=0,
-          log=print):
+          log=print, device="cpu"):
     """Train (or resume) and return (model, test accuracy). Deterministic for a given seed."""
     torch.manual_seed(seed)
     train_loader, test_loader = loaders(batch_size, workers)
-    model = DigitNet()
+    model = DigitNet().to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     start_epoch = 1
     if resume and checkpoint and os.path.exists(checkpoint):
-        ck = torch.load(checkpoint)
+        ck = torch.load(checkpoint, map_location=device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         torch.set_rng_state(ck["rng"])
@@ -82,11 +84,12 @@ def train(epochs=12, lr=0.05, momentum=0.9, batch_size=64, seed=0, checkpoint=No
     t0 = time.perf_counter()
     # every DataLoader iteration draws a seed from the global RNG, so evaluating here would shift a
     # resumed run's random stream: only evaluate up front when there is nothing left to train
-    acc = evaluate(model, test_loader) if start_epoch > epochs else None
+    acc = evaluate(model, test_loader, device) if start_epoch > epochs else None
     for epoch in range(start_epoch, epochs + 1):
         total, correct = 0.0, 0
         bar = _bar(train_loader, f"epoch {epoch:2d}/{epochs}", len(train_loader))
         for xb, yb in bar:
+            xb, yb = xb.to(device), yb.to(device)
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad()
@@ -96,7 +99,7 @@ def train(epochs=12, lr=0.05, momentum=0.9, batch_size=64, seed=0, checkpoint=No
             correct += (logits.argmax(dim=1) == yb).sum().item()
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{loss.item():.4f}")
-        acc = evaluate(model, test_loader)
+        acc = evaluate(model, test_loader, device)
         log(f"epoch {epoch:2d}/{epochs}  loss {total / n:.4f}  train acc {correct / n:.3f}  test acc {acc:.3f}")
         if checkpoint:
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
@@ -116,9 +119,11 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     ap.add_argument("--checkpoint", default="digits.pt", help="where to save (empty string: don't save)")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                    help="cpu or cuda (default: cuda when a GPU is available)")
     a = ap.parse_args(argv)
     _, acc = train(a.epochs, a.lr, batch_size=a.batch_size, seed=a.seed, checkpoint=a.checkpoint or None,
-                   resume=a.resume, workers=a.workers)
+                   resume=a.resume, workers=a.workers, device=a.device)
     return 0 if acc >= 0.95 else 1
 
 

@@ -56,7 +56,8 @@ def _first_oob(h, lo, hi):
 
 
 # dtypes CuPy's scatter_add/max/min kernels accept (int8/16, uint8/16, bool, complex are refused)
-_GPU_AT_TYPES = {"add": "ilqILQefd", "maximum": "ilqILQfd", "minimum": "ilqILQfd"}
+# (and CuPy 14's scatter_max/min round float64 through float32)
+_GPU_AT_TYPES = {"add": "ilqILQefd", "maximum": "ilqILQf", "minimum": "ilqILQf"}
 
 
 def _at(xp, ufunc, dst, key, src):

@@ -246,9 +246,11 @@ def _lerp_fwd(xp, a, b, w):
     if not isinstance(w, (int, float, complex)) and w.dtype != a.dtype:
         w = w.astype(a.dtype)
     d = b - a
-    small = (xp.abs(w) < 0.5) if not isinstance(w, (int, float, complex)) else abs(w) < 0.5
     # two formulas so that weight 0 gives start and weight 1 gives end exactly
-    r = xp.where(small, a + w * d, b - d * (1 - w))
+    if isinstance(w, (int, float, complex)):
+        r = a + w * d if abs(w) < 0.5 else b - d * (1 - w)
+    else:
+        r = xp.where(xp.abs(w) < 0.5, a + w * d, b - d * (1 - w))
     return r.astype(a.dtype, copy=False)
 
 

@@ -1306,7 +1306,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
         hist = xp.zeros((nb,), dt.np)
         be.index_add(hist, pos, weight._data.reshape(-1)[keep])
     if density:
-        total = dt.np.type(hist.astype(np.float64).sum())
+        total = dt.np.type(float(hist.astype(np.float64).sum()))
         with np.errstate(all="ignore"):
             hist = ((hist / total) / xp.diff(edges)).astype(dt.np)
     h = _wrap(hist, input, _HISTOGRAM_NODE, (input, weight) if weight is not None else (input,))

@@ -100,8 +100,13 @@ def _defview(name, fwd, vjp=None, node=None, embed=False):
 _VIEW = _defview("view", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back)
 _RESHAPE_VIEW = _defview("_reshape_alias", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back,
                          node="ViewBackward0")
-_UNSAFE_VIEW = defop("_unsafe_view", "raw", lambda xp, x, shape: x.reshape(shape).copy() if
-                     np.shares_memory(x.reshape(shape), x) else x.reshape(shape), _reshape_back,
+def _unsafe_view_fwd(xp, x, shape):
+    r = x.reshape(shape)
+    # a fresh copy never overlaps x, so the bounds-only test is exact here (and cheap on the GPU)
+    return r.copy() if xp.may_share_memory(r, x) else r
+
+
+_UNSAFE_VIEW = defop("_unsafe_view", "raw", _unsafe_view_fwd, _reshape_back,
                      save_out=False, node="UnsafeViewBackward0", check=False)
 _PERMUTE = _defview("permute", lambda xp, x, dims: xp.transpose(x, dims),
                     lambda g, out, x, dims: g.permute(tuple(np.argsort(dims))))
