@@ -378,3 +378,9 @@ def memory_summary(device=None, abbreviated=False):
 
 import warnings  # noqa: E402
 from . import amp  # noqa: E402,F401  (torch.cuda.amp: the deprecated GradScaler/autocast spellings)
+from .streams import (Stream, ExternalStream, Event, StreamContext, current_stream, default_stream,  # noqa: E402
+                      set_stream, stream, mem_get_info, device_of)
+
+
+class OutOfMemoryError(RuntimeError):
+    """Raised when the GPU runs out of memory (torch.cuda.OutOfMemoryError)."""
