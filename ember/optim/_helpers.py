@@ -83,3 +83,26 @@ def _tensor_states(opt, keys, on_device=False):
                 if k in st and not isinstance(st[k], Tensor):
                     dev = p.device if (on_device or group.get("capturable", False)) else None
                     st[k] = ops.tensor(float(st[k]), dtype=_scalar_dtype(), device=dev)
+
+
+def _check_nonneg(**values):
+    """torch's ``Invalid <name> value`` error for the first negative hyper-parameter (checked in call order)."""
+    for name, v in values.items():
+        if not 0.0 <= v:
+            raise ValueError(f"Invalid {'epsilon' if name == 'eps' else name} value: {v}")
+
+
+def _check_betas(betas):
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def _restore_defaults(opt, state, defaults, tensor_keys=("step",), on_device=False):
+    """``__setstate__``: options that older pickles lack get their defaults; counters become tensors again."""
+    from .optimizer import Optimizer
+    Optimizer.__setstate__(opt, state)
+    for group in opt.param_groups:
+        for k, v in defaults.items():
+            group.setdefault(k, v)
+    _tensor_states(opt, tensor_keys, on_device)

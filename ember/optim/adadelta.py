@@ -1,8 +1,8 @@
 """Adadelta (torch's single-tensor update, step for step)."""
 from .. import ops
 from .optimizer import Optimizer
-from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _counter, _differentiable_grad_mode,
-                       _no_sparse, _tensor_states, _value)
+from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _check_nonneg, _counter,
+                       _differentiable_grad_mode, _no_sparse, _restore_defaults, _value)
 
 
 class Adadelta(Optimizer):
@@ -13,20 +13,14 @@ class Adadelta(Optimizer):
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg(eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(foreach=None, maximize=False, differentiable=False, capturable=False).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step",))
+        _restore_defaults(self, state, dict(foreach=None, maximize=False, differentiable=False, capturable=False),
+                          ("step",))
 
     @_differentiable_grad_mode
     def step(self, closure=None):

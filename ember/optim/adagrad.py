@@ -1,8 +1,8 @@
 """Adagrad with lr decay, an initial accumulator value and weight decay (torch's single-tensor update)."""
 from .. import ops
 from .optimizer import Optimizer
-from ._helpers import _as_real, _call_closure, _check_lr, _differentiable_grad_mode, _scalar_dtype, _tensor_states, \
-    _value
+from ._helpers import (_as_real, _call_closure, _check_lr, _check_nonneg, _differentiable_grad_mode,
+                       _restore_defaults, _scalar_dtype, _value)
 
 
 class Adagrad(Optimizer):
@@ -11,14 +11,8 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check_lr(lr)
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonneg(lr_decay=lr_decay, weight_decay=weight_decay,
+                      initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
@@ -45,11 +39,7 @@ class Adagrad(Optimizer):
         state["sum"] = ops.full_like(p, complex(init, init) if p.is_complex() else init)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(foreach=None, maximize=False, differentiable=False, fused=None).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step",))
+        _restore_defaults(self, state, dict(foreach=None, maximize=False, differentiable=False, fused=None), ("step",))
 
     def share_memory(self):
         """Move the accumulators to shared memory (a no-op for ember's in-process storage)."""

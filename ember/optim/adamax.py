@@ -1,8 +1,8 @@
 """Adamax: Adam with an infinity-norm second moment (torch's single-tensor update, step for step)."""
 from .. import ops
 from .optimizer import Optimizer
-from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _counter, _differentiable_grad_mode,
-                       _no_sparse, _tensor_states, _value)
+from ._helpers import (_as_real, _call_closure, _check_betas, _check_capturable, _check_lr, _check_nonneg, _counter,
+                       _differentiable_grad_mode, _no_sparse, _restore_defaults, _value)
 
 
 class Adamax(Optimizer):
@@ -11,24 +11,16 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg(eps=eps)
+        _check_betas(betas)
+        _check_nonneg(weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(foreach=None, maximize=False, differentiable=False, capturable=False).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step",))
+        _restore_defaults(self, state, dict(foreach=None, maximize=False, differentiable=False, capturable=False),
+                          ("step",))
 
     @_differentiable_grad_mode
     def step(self, closure=None):

@@ -1,8 +1,8 @@
 """ASGD: averaged stochastic gradient descent (torch's single-tensor update, step for step)."""
 from .. import ops
 from .optimizer import Optimizer
-from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _differentiable_grad_mode, _no_sparse,
-                       _scalar_dtype, _tensor_states, _value)
+from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _check_nonneg,
+                       _differentiable_grad_mode, _no_sparse, _restore_defaults, _scalar_dtype, _value)
 
 
 class ASGD(Optimizer):
@@ -11,18 +11,14 @@ class ASGD(Optimizer):
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
         _check_lr(lr)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg(weight_decay=weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(foreach=None, maximize=False, differentiable=False, capturable=False).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step", "eta", "mu"), on_device=True)
+        _restore_defaults(self, state, dict(foreach=None, maximize=False, differentiable=False, capturable=False),
+                          ("step", "eta", "mu"), on_device=True)
 
     @_differentiable_grad_mode
     def step(self, closure=None):

@@ -1,8 +1,8 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch's single-tensor update)."""
 from .. import ops
 from .optimizer import Optimizer
-from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _counter, _differentiable_grad_mode,
-                       _no_sparse, _tensor_states, _value)
+from ._helpers import (_as_real, _call_closure, _check_betas, _check_capturable, _check_lr, _check_nonneg, _counter,
+                       _differentiable_grad_mode, _no_sparse, _restore_defaults, _value)
 
 
 class NAdam(Optimizer):
@@ -12,28 +12,18 @@ class NAdam(Optimizer):
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_nonneg(eps=eps)
+        _check_betas(betas)
+        _check_nonneg(weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(maximize=False, foreach=None, capturable=False, differentiable=False,
-                             decoupled_weight_decay=False).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step", "mu_product"))
+        _restore_defaults(self, state, dict(maximize=False, foreach=None, capturable=False, differentiable=False,
+                                            decoupled_weight_decay=False),
+                          ("step", "mu_product"))
 
     @_differentiable_grad_mode
     def step(self, closure=None):

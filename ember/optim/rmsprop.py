@@ -1,8 +1,8 @@
 """RMSprop with centering, momentum, weight decay and maximize (torch's single-tensor update)."""
 from .. import ops
 from .optimizer import Optimizer
-from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _counter, _differentiable_grad_mode,
-                       _no_sparse, _tensor_states, _value)
+from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _check_nonneg, _counter,
+                       _differentiable_grad_mode, _no_sparse, _restore_defaults, _value)
 
 
 class RMSprop(Optimizer):
@@ -11,26 +11,16 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_nonneg(eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(momentum=0, centered=False, foreach=None, maximize=False, differentiable=False,
-                             capturable=False).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step",))
+        _restore_defaults(self, state, dict(momentum=0, centered=False, foreach=None, maximize=False,
+                                            differentiable=False, capturable=False),
+                          ("step",))
 
     @_differentiable_grad_mode
     def step(self, closure=None):

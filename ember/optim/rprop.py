@@ -2,7 +2,7 @@
 from .. import ops
 from .optimizer import Optimizer
 from ._helpers import (_as_real, _call_closure, _check_capturable, _check_lr, _counter, _differentiable_grad_mode,
-                       _no_sparse, _tensor_states, _value)
+                       _no_sparse, _restore_defaults, _value)
 
 
 class Rprop(Optimizer):
@@ -19,11 +19,8 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(foreach=None, maximize=False, differentiable=False, capturable=False).items():
-                group.setdefault(k, v)
-        _tensor_states(self, ("step",))
+        _restore_defaults(self, state, dict(foreach=None, maximize=False, differentiable=False, capturable=False),
+                          ("step",))
 
     @_differentiable_grad_mode
     def step(self, closure=None):
