@@ -9,6 +9,7 @@ from ._dtype import float32 as float, float64 as double, float16 as half, int64 
 from ._dtype import int16 as short, complex64 as cfloat, complex128 as cdouble  # noqa
 from ._device import device  # noqa
 from ._size import Size  # noqa
+from ._dtype_info import finfo, iinfo  # noqa
 from ._tensor import Tensor  # noqa
 from ._storage import UntypedStorage  # noqa
 from ._tensor_str import set_printoptions, get_printoptions  # noqa

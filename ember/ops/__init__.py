@@ -13,7 +13,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 # order matters only in that later families may use methods of earlier ones at import time
 _FAMILIES = ["unary", "binary", "view", "creation", "reduce", "linalg", "pointwise", "index", "join", "sort",
-             "random", "linalg_ext", "spectral", "scan", "nn_ops"]  # scan after linalg_ext: its torch.norm wins
+             "random", "linalg_ext", "spectral", "scan", "nn_ops", "extra"]  # scan after linalg_ext: its torch.norm wins
 __all__ = []
 for _name in _FAMILIES:
     try:
