@@ -2,7 +2,7 @@
 
     python bench/core.py [--threads 2]
 
-Cases: per-op overhead of ``a + b`` on 1-element tensors (with and without grad), a 1M-element
+Cases: per-op overhead of ``a + b`` on 1-element tensors (with and without grad; ``a * b`` with grad), a 1M-element
 pointwise chain ``(a * b + c).relu()``, a 1024x1024 float32 matmul (also vs plain NumPy), and an MLP
 784-256-128-10 forward+backward at batch 64. Times are per call, best of 5; the ratio is what matters.
 """
@@ -26,6 +26,8 @@ def measure(side):
     r["a + b, 1 element"] = H.best_of(lambda: a + b, 20000)
     ag = T.ones(1, requires_grad=True)
     r["a + b, 1 element, requires_grad"] = H.best_of(lambda: ag + b, 20000)
+    # a product keeps (and version-checks) the operand the other's gradient reads
+    r["a * b, 1 element, requires_grad"] = H.best_of(lambda: ag * b, 20000)
     x, y, z = (T.tensor(np.random.default_rng(i).standard_normal(1 << 20).astype(np.float32)) for i in range(3))
     r["(a * b + c).relu(), 1M float32"] = H.best_of(lambda: (x * y + z).relu(), 50)
     m1 = T.tensor(np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32))

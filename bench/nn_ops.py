@@ -4,7 +4,8 @@
 
 Cases: conv2d forward and forward+backward (16x64x32x32, 3x3, 64->64, padding 1), a depthwise 3x3 conv,
 max_pool2d and avg_pool2d (3x3 stride 2) forward+backward, batch_norm training forward+backward, bilinear
-upsampling x2 and layer_norm forward+backward. Times are per call, best of 5; the ratio is what matters.
+upsampling x2, layer_norm, gelu, causal scaled_dot_product_attention, cross_entropy and embedding
+forward+backward. Times are per call, best of 5; the ratio is what matters.
 """
 import json
 import os
@@ -64,6 +65,30 @@ def measure(side):
         h.grad = lw.grad = lb.grad = None
         F.layer_norm(h, (512,), lw, lb).sum().backward()
     r["layer_norm 64x128x512 fwd+bwd"] = H.best_of(ln_step, 5)
+    a = t(16, 64, 512, rg=True)
+
+    def gelu_step():
+        a.grad = None
+        F.gelu(a).sum().backward()
+    r["gelu 16x64x512 fwd+bwd"] = H.best_of(gelu_step, 5)
+    q, k, v = t(16, 4, 64, 32, rg=True), t(16, 4, 64, 32, rg=True), t(16, 4, 64, 32, rg=True)
+
+    def sdpa_step():
+        q.grad = k.grad = v.grad = None
+        F.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+    r["sdpa causal 16x4x64x32 fwd+bwd"] = H.best_of(sdpa_step, 5)
+    logits, tgt = t(1024, 256, rg=True), T.tensor(rng.integers(0, 256, 1024))
+
+    def ce_step():
+        logits.grad = None
+        F.cross_entropy(logits, tgt).backward()
+    r["cross_entropy 1024x256 fwd+bwd"] = H.best_of(ce_step, 5)
+    ew, ei = t(256, 128, rg=True), T.tensor(rng.integers(0, 256, (16, 64)))
+
+    def emb_step():
+        ew.grad = None
+        F.embedding(ei, ew).sum().backward()
+    r["embedding 256x128, 16x64 ids fwd+bwd"] = H.best_of(emb_step, 5)
     return r
 
 

@@ -55,17 +55,8 @@ class layout:
 strided = layout("strided")
 
 
-class memory_format:
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return "torch." + self.name
-
-
-contiguous_format = memory_format("contiguous_format")
-channels_last = memory_format("channels_last")
-preserve_format = memory_format("preserve_format")
+from ._memory_format import (memory_format, contiguous_format, channels_last, channels_last_3d,  # noqa: E402
+                             preserve_format, legacy_contiguous_format)
 
 
 def is_tensor(obj):

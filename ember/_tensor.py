@@ -7,6 +7,7 @@ storage offset are read off it. Methods here are the tensor's own attributes; th
 import numpy as np
 
 from . import _dtype as D
+from ._memory_format import contiguous_format as _C_FORMAT, check as _check_format, is_contiguous_as
 from ._device import CPU, device as _device_cls, to_device
 from ._size import Size
 from ._storage import UntypedStorage, root_of
@@ -157,18 +158,21 @@ class Tensor:
     def get_device(self):
         return (self._device.index or 0) if self._device.type == "cuda" else -1
 
-    def is_contiguous(self, memory_format=None):
-        """True when the strides are C-ordered (size-1 dimensions may have any stride, as in torch)."""
-        if memory_format is not None and getattr(memory_format, "name", "") == "channels_last":
-            return _is_channels_last(self)
+    def is_contiguous(self, *args, memory_format=_C_FORMAT):
+        """True when the strides are C-ordered (size-1 dimensions may have any stride, as in torch),
+        or those of ``memory_format`` (e.g. ``channels_last``) when given."""
+        if args:
+            raise TypeError(f"is_contiguous() takes 0 positional arguments but {len(args)} "
+                            f"{'was' if len(args) == 1 else 'were'} given")
+        if memory_format is not _C_FORMAT:
+            return is_contiguous_as(self._data.shape, self.stride(),
+                                    _check_format(memory_format, "is_contiguous", False))
         a = self._data
-        if a.flags.c_contiguous:
+        if a.flags.c_contiguous or not a.size:  # an empty tensor is contiguous whatever its strides
             return True
         # NumPy marks size-1 dims with odd strides as non-contiguous in a few cases; torch ignores them
         expected = a.itemsize
         for n, s in zip(reversed(a.shape), reversed(a.strides)):
-            if n == 0:
-                return True
             if n != 1 and s != expected:
                 return False
             expected *= n
@@ -387,7 +391,7 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         t = object.__new__(type(self))
-        t._data = self._data.copy()
+        t._data = _copy_storage_view(self)
         t.dtype, t._device = self.dtype, self._device
         t._rg, t.grad_fn = self._rg, None
         if self._grad is not None:
@@ -418,13 +422,18 @@ def _contiguous_strides(shape):
     return tuple(reversed(st))
 
 
-def _is_channels_last(t):
-    if t.dim() != 4:
-        return False
-    n, c, h, w = t.shape
-    s = t.stride()
-    exp = {1: 1, 3: c, 2: c * w, 0: c * w * h}
-    return all(t.shape[d] == 1 or s[d] == exp[d] for d in range(4))
+def _copy_storage_view(t):
+    """The same view of a copy of ``t``'s storage (torch's deepcopy keeps strides and offset)."""
+    a = t._data
+    root = t._storage._root
+    if type(a) is _ndarray and type(root) is _ndarray and root.flags.c_contiguous and a.size:
+        off = int(a.__array_interface__["data"][0] - root.__array_interface__["data"][0])
+        return _ndarray(a.shape, a.dtype, buffer=root.copy(), offset=off, strides=a.strides)
+    from ._memory_format import alloc, preserve_strides
+    out = alloc(t._device.backend, a.shape, a.dtype, preserve_strides(a.shape, t.stride()))
+    if not t._device.backend.is_meta and a.size:
+        out[...] = a
+    return out
 
 
 def wrap_dim(dim, ndim):

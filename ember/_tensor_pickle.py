@@ -14,13 +14,19 @@ def reduce_tensor(t):
         raise RuntimeError("Can't pickle a tensor that requires grad and is not a leaf (it has a graph); "
                            "pickle tensor.detach() instead")
     host = t.device.backend.to_host(t._data)
-    host = np.ascontiguousarray(host).reshape(host.shape)  # ascontiguousarray alone turns 0-d into 1-d
+    # keep the dimension order in memory (channels_last, transposed ...) as torch's pickle keeps strides:
+    # the payload is C-ordered in that order, and ``perm`` undoes it on load
+    perm = tuple(sorted(range(host.ndim), key=lambda d: -abs(host.strides[d]))) if host.ndim > 1 else None
+    if perm == tuple(range(host.ndim)):
+        perm = None
+    host = np.ascontiguousarray(host if perm is None else host.transpose(perm)).reshape(
+        host.shape if perm is None else tuple(host.shape[d] for d in perm))  # (ascontiguousarray makes 0-d 1-d)
     if t.dtype is bfloat16:  # ml_dtypes arrays pickle, but keep the payload plain NumPy
-        return (_rebuild, (host.view(np.uint16), t.dtype.name, str(t.device), t.requires_grad))
-    return (_rebuild, (host, t.dtype.name, str(t.device), t.requires_grad))
+        host = host.view(np.uint16)
+    return (_rebuild, (host, t.dtype.name, str(t.device), t.requires_grad) + ((perm,) if perm else ()))
 
 
-def _rebuild(arr, dtype_name, device, requires_grad):
+def _rebuild(arr, dtype_name, device, requires_grad, perm=None):
     from . import _dtype as D
     from ._tensor import Tensor
     from ._device import device as Device
@@ -28,6 +34,8 @@ def _rebuild(arr, dtype_name, device, requires_grad):
     arr = np.array(arr, copy=True)
     if dt is D.bfloat16:
         arr = arr.view(dt.np)
+    if perm is not None:
+        arr = arr.transpose(np.argsort(perm))
     dev = Device(device)
     if dev.type != "cpu":
         arr = dev.backend.from_host(arr)

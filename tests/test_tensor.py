@@ -660,3 +660,15 @@ def test_tensor_split_and_chunk_match_torch():
     for idx in ([1, 4], [4, 1], [-1, 9], [0, 0, 3], [], [-9, 2], [-3, -1]):  # negative indices count from the end
         want = [t.tolist() for t in torch.arange(7).tensor_split(idx)]
         assert [t.tolist() for t in ember.arange(7).tensor_split(idx)] == want, idx
+
+
+def test_pickle_keeps_strides_like_torch(torch_oracle):
+    """pickle.dumps/loads (and so multiprocessing) keeps a dense tensor's dimension order, as torch does."""
+    import pickle
+    for M in (ember, torch_oracle):
+        M.manual_seed(0)
+        x = M.randn(2, 3, 4, 5).contiguous(memory_format=M.channels_last)
+        y = M.randn(3, 4).t()
+        for a in (x, y, M.tensor(3.0), M.randn(4).bfloat16()):
+            b = pickle.loads(pickle.dumps(a))
+            assert b.stride() == a.stride() and M.equal(b, a)

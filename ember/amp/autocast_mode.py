@@ -71,6 +71,11 @@ def set_autocast_dtype(device_type, dtype):
     _state(device_type).dtype = dtype
 
 
+def is_any_autocast_enabled():
+    """Whether autocast is on for any device type (torch._C._is_any_autocast_enabled)."""
+    return any(st.enabled for st in _STATE.values())
+
+
 def is_autocast_enabled(device_type=None):
     """Whether autocast is on for ``device_type`` (no argument: CUDA, torch's legacy meaning)."""
     return _state("cuda" if device_type is None else device_type).enabled
@@ -298,7 +303,7 @@ _CPU_POOLS = ["avg_pool3d", "max_pool3d", "max_pool3d_with_indices", "adaptive_a
               "adaptive_max_pool3d_with_indices", "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
               "fractional_max_pool3d", "fractional_max_pool3d_with_indices", "max_unpool2d", "max_unpool3d",
               "grid_sample"]
-_MATMULS = ["mm", "bmm", "matmul", "addmm", "baddbmm", "addbmm", "tensordot", "inner", "chain_matmul"]
+_MATMULS = ["mm", "bmm", "matmul", "addmm", "baddbmm", "addbmm", "chain_matmul"]
 _CPU_FP32_FUNCS = ["prod", "cdist", "trace", "cholesky_solve", "pinverse", "quantile", "nanquantile", "polar",
                    "stft", "view_as_complex", "cholesky", "cholesky_inverse", "inverse", "lu_solve", "orgqr",
                    "ormqr", "geqrf", "qr", "svd", "triangular_solve"]
@@ -321,6 +326,9 @@ _FUNC_SPECS = [
     ("ember", _MATMULS, LOWER, LOWER),
     ("ember", _CONVS + ["prelu"], LOWER, LOWER),
     ("ember", ["einsum"], "einsum", "einsum"),
+    ("ember", ["tensordot"], "tensordot", PROMOTE),
+    ("ember", ["inner"], "inner", "inner"),
+    ("Tensor", ["inner"], "inner", "inner"),
     ("ember", _CPU_FP32_FUNCS, FP32, None),
     ("ember", ["cat", "concat", "concatenate", "stack", "index_copy"], PROMOTE, PROMOTE),
     ("ember", ["mv", "addmv", "addr"], None, LOWER),
@@ -331,6 +339,8 @@ _FUNC_SPECS = [
     ("linalg", ["matmul", "vecdot", "multi_dot"], LOWER, LOWER),
     ("linalg", _LINALG_FP32, FP32, None),
     ("linalg", ["pinv"], "pinv", None),
+    # ember composites of lowered ops whose torch counterparts are single ops off the lists
+    ("linalg", ["lu_solve"], OFF, OFF),
     ("fft", _FFTS, FP32, None),
     ("Tensor", _MATMULS[:6] + ["__matmul__", "__rmatmul__"], LOWER, LOWER),
     ("Tensor", ["prod", "cholesky_solve", "trace", "pinverse", "stft", "quantile", "nanquantile", "cholesky",
@@ -342,11 +352,12 @@ _FUNC_SPECS = [
                 "log10", "log2", "log1p", "reciprocal", "rsqrt", "sinh", "cosh", "tan", "acos", "asin", "erfinv",
                 "expm1", "norm", "renorm", "softmax", "log_softmax", "dist"], None, FP32),
     ("Tensor", ["dot", "vdot", "cross", "addcdiv", "addcmul", "atan2"], None, PROMOTE),
-    # recurrent layers: torch's cells are composites (linear in lower precision, the state update in the
-    # hidden state's dtype), while a whole CPU LSTM is one lower-precision oneDNN op
+    # recurrent layers: on the CPU torch's cells are composites (linear in lower precision, the state update
+    # by type promotion with the previous state) while a whole LSTM is one lower-precision oneDNN op; on CUDA
+    # the cells are listed ops and cuDNN runs whole layers in lower precision
     ("R", ["rnn_cell"], LOWER, LOWER),
-    ("R", ["gru_cell"], PROMOTE, PROMOTE),
-    ("R", ["lstm_cell"], "lstm_cell", PROMOTE),
+    ("R", ["gru_cell"], "gru_step", LOWER),
+    ("R", ["lstm_cell"], "lstm_cell", LOWER),
     ("RNN", ["forward"], "rnn_module", None),
 ]
 
@@ -475,6 +486,39 @@ def _einsum_call(fn, dev, args, kw):
     return r if r.dtype is final else r.to(final)
 
 
+def _free_size(t, contracted):
+    n = 1
+    for i, s in enumerate(t.shape):
+        if i not in contracted:
+            n *= s
+    return n
+
+
+def _tensordot_call(fn, dev, args, kw, inner=False):
+    """tensordot (and inner, built on it) run one matrix product, lowered -- except when both free sides are
+    single rows, where torch takes a dot product, which the CPU list leaves alone; 0-d inner is a product."""
+    a = args[0] if args else kw.get("input", kw.get("a"))
+    b = args[1] if len(args) > 1 else kw.get("other", kw.get("b"))
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        return fn(*args, **kw)
+    if inner and (a.dim() == 0 or b.dim() == 0):
+        return fn(*args, **kw)
+    try:
+        if inner:
+            ca, cb = {a.dim() - 1}, {b.dim() - 1}
+        else:
+            from ..ops.linalg_ext import _tensordot_dims
+            da, db = _tensordot_dims(a, b, args[2] if len(args) > 2 else kw.get("dims", 2))
+            ca, cb = {d % max(a.dim(), 1) for d in da}, {d % max(b.dim(), 1) for d in db}
+        single = _free_size(a, ca) == 1 and _free_size(b, cb) == 1
+    except Exception:  # bad dims: let the function raise its own error
+        return _suspended(fn, args, kw)
+    if single and dev == "cpu":
+        return _suspended(fn, args, kw)
+    a2, k2 = _cast_all(args, kw, _target(PROMOTE if dev == "cuda" else LOWER, [a, b], dev), dev)
+    return _suspended(fn, a2, k2)
+
+
 def _pinv_call(fn, dev, args, kw):
     # torch's linalg.pinv is a composite: an SVD in float32, then a matmul that autocast lowers
     if any(_eligible(t, dev) and t.dtype is not D.float32 for t in _all_tensors(args, kw)):
@@ -483,23 +527,21 @@ def _pinv_call(fn, dev, args, kw):
     return r.to(_STATE[dev].dtype) if _eligible(r, dev) else r
 
 
+def _step_dtype(policy, args):
+    """torch's GRU/LSTM cells are composites: the gate matmuls run in lower precision, then the state update
+    mixes the gates with the previous state (h for a GRU, c for an LSTM) by ordinary type promotion."""
+    gx, state = args[0], args[1] if policy == "gru_step" else args[2]
+    return D.promote_types(gx.dtype, state.dtype)
+
+
 def _rnn_call(fn, dev, args, kw):
-    """A recurrent layer's forward: a lower-precision input (the output of an earlier autocast op) is fed as
-    the weights' dtype -- its projection is cast down again, exactly -- and a plain LSTM's steps run in lower
-    precision, as torch's single oneDNN op does on the CPU (packed input and projections take torch's
-    composite path, where only the matmuls are lowered)."""
+    """A recurrent layer's forward: a plain LSTM's steps run in lower precision, as torch's single oneDNN op
+    does on the CPU (packed input and projections take torch's composite path, where only the matmuls are
+    lowered). The layer's own input/hidden dtype checks are off under autocast, as in torch."""
     mod = args[0]
     x = args[1] if len(args) > 1 else kw.get("input")
-    ws = getattr(mod, "_flat_weights", None) or [None]
-    w = ws[0]
-    if isinstance(x, Tensor) and isinstance(w, Tensor) and _eligible(x, dev) and _eligible(w, dev) \
-            and x.dtype is not w.dtype:
-        x = x.to(w.dtype)
-        if len(args) > 1:
-            args = (mod, x) + tuple(args[2:])
-        else:
-            kw = dict(kw, input=x)
-    lower = type(mod).__name__ == "LSTM" and not getattr(mod, "proj_size", 0) and isinstance(x, Tensor)
+    lower = type(mod).__name__ == "LSTM" and not getattr(mod, "proj_size", 0) and isinstance(x, Tensor) \
+        and x.numel() != 0  # an empty input takes torch's composite path
     if not lower:
         return fn(*args, **kw)
     _misc["rnn_lower"] += 1
@@ -534,10 +576,15 @@ def _make_wrapper(orig, policies):
             return _einsum_call(orig, dev, args, kw)
         if policy == "pinv":
             return _pinv_call(orig, dev, args, kw)
+        if policy in ("tensordot", "inner"):
+            return _tensordot_call(orig, dev, args, kw, policy == "inner")
         if policy == "rnn_module":
             return _rnn_call(orig, dev, args, kw)
         if policy == "lstm_cell":
-            policy = LOWER if _misc["rnn_lower"] else PROMOTE
+            policy = LOWER if _misc["rnn_lower"] else "lstm_step"
+        if policy in ("gru_step", "lstm_step"):
+            a2, k2 = _cast_all(args, kw, _step_dtype(policy, args), dev)
+            return _suspended(orig, a2, k2)
         if policy == "pad":
             mode = kw.get("mode", args[2] if len(args) > 2 else "constant")
             x = args[0] if args else kw.get("input")

@@ -377,8 +377,9 @@ def _check_versions(node):
         i = 0
         for a in node.inputs:
             if isinstance(a, Tensor):
-                if a._storage._version != vers[i]:
-                    check_version(a, vers[i], a.grad_fn, a.output_nr)
+                v = vers[i]
+                if v is not None and a._storage._version != v:  # None: kept for its shape, not saved
+                    check_version(a, v, a.grad_fn, a.output_nr)
                 i += 1
     if out_storage is not None and out_storage._version != out_ver:
         fake = Tensor._make(node.out, out_storage.device, out_storage)
@@ -527,10 +528,33 @@ def _free(node):
         node._release()
         return
     op = node.op
-    if op.save_in or op.save_out:
+    if node._frees or ((op.save_in or op.save_out) and _has_saved(node)):
         node.inputs = None
         node.out = None
         node.versions = _NO_VERSIONS
+
+
+def _has_saved(node):
+    """Whether the node saved a tensor as torch would (then a second backward through it fails): its output,
+    a checked input, or a Python-number operand torch wraps as a saved tensor. Inputs kept only for their
+    shape (views, unchecked inputs) are not saved: backward can run through the node again."""
+    vers, out_st, _ = node.versions
+    if out_st is not None or any(v is not None for v in vers):
+        return True
+    spec = node.op.save_in
+    if not isinstance(spec, tuple) or not node.inputs:
+        return False
+    needs = [False] * len(node.inputs)
+    for m, e in zip(node.metas, node.edges):
+        if m[3] < len(needs):
+            needs[m[3]] = e is not None
+    for k, a in enumerate(node.inputs):
+        if isinstance(a, (bool, int, float, complex)) and k < len(spec):
+            s = spec[k]
+            if s is True or (type(s) is int and s < len(needs) and needs[s]) or \
+                    (type(s) is tuple and any(j < len(needs) and needs[j] for j in s)):
+                return True
+    return False
 
 
 def _accumulate(node, g, create_graph, hooked=False):

@@ -50,12 +50,28 @@ def add_hook(hooks, hook, *extra):
     return h
 
 
-class Node:
-    """A backward function in the graph (``grad_fn``); its name is torch's, e.g. ``MulBackward0``."""
+class _NodeMeta(type):
+    """``Node(op, ...)`` builds an instance of ``op``'s own node class (``MulBackward0``, ...), as every
+    torch grad_fn is an instance of a class named after its backward function."""
+
+    def __call__(cls, *args, **kw):
+        if cls is Node and args:
+            cls = node_class(args[0])
+        return type.__call__(cls, *args, **kw)
+
+
+class _NodeClass(_NodeMeta):
+    """The metaclass of concrete node classes: a plain (C-level) call, so making a node costs nothing extra."""
+    __call__ = type.__call__
+
+
+class Node(metaclass=_NodeMeta):
+    """A backward function in the graph (``grad_fn``); its class is named like torch's, e.g. ``MulBackward0``."""
     __slots__ = ("op", "inputs", "kw", "out", "versions", "edges", "metas", "seq", "__weakref__", "__dict__")
     # rarely set: class defaults, overridden in the instance dict when a hook or metadata is added
     _pre_hooks = _hooks = _tensor_hooks = None
     _custom = False  # True for autograd.Function nodes: the engine calls their _run_backward
+    _frees = False  # True: a backward always releases this node (torch's CopySlices), saved tensors or not
 
     def __init__(self, op, inputs, kw, out, edges, metas, versions):
         self.op, self.inputs, self.kw, self.out = op, inputs, kw, out
@@ -110,14 +126,109 @@ class Node:
         return call_directly(self, grads)
 
 
-class AccumulateGrad(Node):
+# torch's names for the saved inputs of some backward functions (``grad_fn._saved_<name>``); others call
+# input 0 ``self`` and, for two-input pointwise ops, input 1 ``other``
+_SAVED_NAMES = {
+    "PowBackward0": ("self", "exponent"), "PowBackward1": ("self", "exponent"), "PowBackward2": ("self", "exponent"),
+    "MmBackward0": ("self", "mat2"), "BmmBackward0": ("self", "mat2"), "DotBackward0": ("self", "tensor"),
+    "MvBackward0": ("self", "vec"), "AddmmBackward0": ("self", "mat1", "mat2"),
+    "AddcmulBackward0": ("self", "tensor1", "tensor2"), "AddcdivBackward0": ("self", "tensor1", "tensor2"),
+    "LerpBackward0": ("self", "end"), "LerpBackward1": ("self", "end", "weight"),
+}
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
+              "they have already been freed). Saved intermediate values of the graph are freed when you call "
+              ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+              "graph a second time or if you need to access saved tensors after calling backward.")
+_CLASSES = {}  # node name -> class
+
+
+def _saved_input(i, wrap):
+    """``_saved_<name>`` of input ``i``; ``wrap``: a Python number shows as a tensor (torch's wrapped scalar
+    operands, e.g. ``other`` in ``a * 2``), else as the number itself (``exponent`` in ``a.pow(2)``)."""
+    def get(self):
+        ins = self.inputs
+        if ins is None:
+            raise RuntimeError(_FREED_MSG)
+        v = ins[i] if i < len(ins) else None
+        if v is None:
+            return None
+        if hasattr(v, "_data"):
+            # kept only for its shape this call (its guard was off): torch did not save it
+            j = sum(1 for a in ins[:i] if hasattr(a, "_data"))
+            vers = self.versions[0]
+            return v if j < len(vers) and vers[j] is not None else None
+        if wrap and isinstance(v, (bool, int, float, complex)):
+            from .. import ops
+            return ops.tensor(v)
+        return v
+    return property(get)
+
+
+def _saved_result(self):
+    if self.inputs is None:
+        raise RuntimeError(_FREED_MSG)
+    from .engine import _wrap_out
+    return _wrap_out(self, True)
+
+
+def _saved_flags(spec, n):
+    """Which of ``n`` positional inputs a save spec (True/False/per-input tuple) can keep."""
+    if spec is True or spec is False:
+        return (spec,) * n
+    return tuple(s is not False and s is not None for s in spec)
+
+
+def node_class(op):
+    """The node class for ``op`` (one per torch node name, created on first use and cached on the op)."""
+    cls = getattr(op, "node_cls", None)
+    if cls is not None:
+        return cls
+    name = op.node_name
+    cls = _CLASSES.get(name)
+    if cls is None:
+        short = name.rsplit("::", 1)[-1]
+        # torch's node classes are built-ins: their repr is <class 'MulBackward0'>
+        cls = _CLASSES[name] = _NodeClass(short, (Node,), {"__slots__": (), "__qualname__": short,
+                                                           "__module__": "builtins"})
+    _add_saved_attrs(cls, op)
+    try:
+        op.node_cls = cls
+    except AttributeError:  # op classes without the slot: looked up by name each time
+        pass
+    return cls
+
+
+def _add_saved_attrs(cls, op):
+    spec = getattr(op, "save_in", False)
+    names = _SAVED_NAMES.get(op.node_name)
+    n = len(spec) if isinstance(spec, tuple) else _arity(op, 1)
+    if names is None:
+        names = ("self", "other") if n == 2 and getattr(op, "pointwise", False) else ("self",)
+    for i, (flag, nm) in enumerate(zip(_saved_flags(spec, n), names)):
+        if flag and getattr(op, "check", True) and not hasattr(cls, "_saved_" + nm):
+            setattr(cls, "_saved_" + nm, _saved_input(i, nm == "other"))
+    if getattr(op, "save_out", False) is not False and not hasattr(cls, "_saved_result"):
+        cls._saved_result = property(_saved_result)
+
+
+def _arity(op, default):
+    """How many positional inputs ``op``'s vjp ``(g, out, *inputs, needs=..., **kw)`` takes."""
+    code = getattr(getattr(op, "vjp", None), "__code__", None)
+    if code is None or code.co_flags & 0x04:  # no code, or *inputs
+        return default
+    names = code.co_varnames[2:code.co_argcount]
+    n = len(names) - len(getattr(op.vjp, "__defaults__", None) or ())
+    return max(0, n - ("needs" in names[:n]))
+
+
+class AccumulateGrad(Node, metaclass=_NodeClass):
     """The edge target for a leaf that requires grad: adds incoming gradients into ``variable.grad``."""
     __slots__ = ("variable",)
+    edges = ()  # class defaults (the slots of the same names are never set): making one sets one field
+    seq = -1
 
     def __init__(self, variable):
         self.variable = variable
-        self.edges = ()
-        self.seq = -1
 
     def name(self):
         return "torch::autograd::AccumulateGrad"

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .. import _memory_format as _MF
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..ops import nn_ops as _N
@@ -126,7 +127,7 @@ def gelu(input, approximate="none"):
     """x * Phi(x) (exact, or the tanh approximation)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return apply(_N.GELU, (input,), {"approximate": approximate})
+    return _N.gelu(input, approximate)
 
 
 def silu(input, inplace=False):
@@ -538,6 +539,8 @@ def _conv_nd(fname, n, input, weight, bias, stride, padding, dilation, groups):
     kw = {"stride": st, "pads": pads, "dil": dl, "groups": int(groups)}
     args = (x, weight) if bias is None else (x, weight, bias)
     y = apply(_N.CONV, args, kw)
+    if batched and y._device.type != "meta":
+        _MF.layout_like_(y, x, weight)  # channels-last out when the input or weight is, as in torch
     return y if batched else y.squeeze(0)
 
 
@@ -600,6 +603,8 @@ def _conv_t_nd(fname, n, input, weight, bias, stride, padding, output_padding, g
     kw = {"out_sp": out, "stride": st, "pads": tuple((p, p) for p in pd), "dil": dl, "groups": int(groups)}
     args = (x, weight) if bias is None else (x, weight, bias)
     y = apply(_N.CONV_T, args, kw)
+    if batched and y._device.type != "meta":
+        _MF.layout_like_(y, x, weight)
     return y if batched else y.squeeze(0)
 
 
@@ -840,6 +845,9 @@ def _max_pool(fname, n, input, kernel_size, stride, padding, dilation, ceil_mode
         raise _too_small(x, out, n)
     idx = apply(_N.MAXPOOL_IDX, (x,), {"k": k, "stride": st, "pad": pd, "dil": dl, "osz": out})
     vals = apply(_N.gather_op(f"MaxPool{n}DWithIndicesBackward0"), (x, idx), {})
+    if batched:  # torch lays both out like a channels-last input
+        _MF.layout_like_(vals, x)
+        _MF.layout_like_(idx, x)
     if not batched:
         vals, idx = vals.squeeze(0), idx.squeeze(0)
     return (vals, idx) if return_indices else vals
@@ -903,6 +911,8 @@ def _avg_pool(fname, n, input, kernel_size, stride, padding, ceil_mode, count_in
     pads = tuple((pd[i], max(0, (out[i] - 1) * st[i] + k[i] - sp[i] - pd[i])) for i in range(n))
     div = _N.avg_divisor(sp, k, st, pd, out, count_include_pad, divisor_override)
     y = apply(_N.avgpool_op(n), (x,), {"k": k, "stride": st, "pads": pads, "osz": out, "div": div})
+    if batched:  # torch keeps channels_last here, not channels_last_3d
+        _MF.layout_like_(y, x, fmt=_MF.contiguous_format if n == 3 else None)
     return y if batched else y.squeeze(0)
 
 
@@ -1000,6 +1010,8 @@ def _adaptive_avg(fname, n, input, output_size):
             maps.append((2 + i, idx, w, sp[i]))
     op = _N.sep_op(f"adaptive_avg_pool{n}d", f"AdaptiveAvgPool{n}DBackward0")
     y = apply(op, (x,), {"maps": tuple(maps)})
+    if batched:  # torch keeps channels_last; channels_last_3d only when it pools to one value (a mean)
+        _MF.layout_like_(y, x, fmt=_MF.contiguous_format if n == 3 and any(o != 1 for o in os_) else None)
     return y if batched else y.squeeze(0)
 
 
@@ -1027,6 +1039,10 @@ def _adaptive_max(fname, n, input, output_size, return_indices):
     maps = tuple(_N.adaptive_taps(sp[i], os_[i])[0] for i in range(n))
     idx = apply(_N.ADAMAX_IDX, (x,), {"maps": maps})
     vals = apply(_N.gather_op(f"AdaptiveMaxPool{n}DBackward0"), (x, idx), {})
+    if batched:  # channels_last is kept, channels_last_3d is not (as in torch)
+        fmt = _MF.contiguous_format if n == 3 else None
+        _MF.layout_like_(vals, x, fmt=fmt)
+        _MF.layout_like_(idx, x, fmt=fmt)
     if not batched:
         vals, idx = vals.squeeze(0), idx.squeeze(0)
     return (vals, idx) if return_indices else vals
@@ -1266,8 +1282,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{_tname(input)}'")
-    if any(t is not None and t.dtype is not input.dtype for t in (weight, bias, running_mean, running_var)):
-        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    _N.check_norm_dtypes(input, weight, bias, running_mean, running_var)
     nd = input.dim()
     axes = (0,) + tuple(range(2, nd))
     wshape = (1, C) + (1,) * (nd - 2)
@@ -1290,11 +1305,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         fixed = True
         if not meta:
             xp = input._device.backend.xp
-            rm = running_mean._data.astype(input.dtype.np).reshape(wshape)
-            rv = running_var._data.astype(input.dtype.np).reshape(wshape)
+            rm = running_mean._data.astype(_N.norm_compute_np(input.dtype)).reshape(wshape)
+            rv = running_var._data.astype(_N.norm_compute_np(input.dtype)).reshape(wshape)
             stats = (rm, 1 / xp.sqrt(rv + eps))
     kw = {"gshape": None, "axes": axes, "wshape": wshape, "eps": eps, "stats": stats, "fixed": fixed}
-    return apply(_N.BATCH_NORM, (input, weight, bias), kw)
+    return _MF.layout_like_(apply(_N.BATCH_NORM, (input, weight, bias), kw), input)
 
 
 def _arr_host(a):
@@ -1316,6 +1331,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                              f"{_size_str(size)}")
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{_tname(input)}'")
+    _N.check_norm_dtypes(input, weight, bias, running_mean, running_var)
     nd = input.dim()
     N, C = input.shape[0], input.shape[1]
     axes = tuple(range(2, nd))
@@ -1347,11 +1363,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         fixed = True
         if not meta:
             xp = input._device.backend.xp
-            rm = running_mean._data.astype(input.dtype.np).reshape(wshape)
-            rv = running_var._data.astype(input.dtype.np).reshape(wshape)
+            rm = running_mean._data.astype(_N.norm_compute_np(input.dtype)).reshape(wshape)
+            rv = running_var._data.astype(_N.norm_compute_np(input.dtype)).reshape(wshape)
             stats = (rm, 1 / xp.sqrt(rv + eps))
     kw = {"gshape": None, "axes": axes, "wshape": wshape, "eps": eps, "stats": stats, "fixed": fixed}
-    return apply(_N.INSTANCE_NORM, (input, weight, bias), kw)
+    return _MF.layout_like_(apply(_N.INSTANCE_NORM, (input, weight, bias), kw), fmt=_MF.contiguous_format)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -1373,11 +1389,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{_tname(input)}'")
+    _N.check_norm_dtypes(input, weight, bias)
     nd = input.dim()
     axes = tuple(range(nd - k, nd))
     kw = {"gshape": None, "axes": axes, "wshape": (1,) * (nd - k) + ns, "eps": eps,
           "stats": _N.norm_stats(input, None, axes, eps), "fixed": False}
-    return apply(_N.LAYER_NORM, (input, weight, bias), kw)
+    return _MF.layout_like_(apply(_N.LAYER_NORM, (input, weight, bias), kw), fmt=_MF.contiguous_format)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -1395,12 +1412,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                f"got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"GroupNormKernelImpl\" not implemented for '{_tname(input)}'")
+    _N.check_norm_dtypes(input, weight, bias)
     nd = input.dim()
     rest = input.numel() // max(N * num_groups, 1) if N * num_groups else 0
     gshape = (N, num_groups, rest)
     kw = {"gshape": gshape, "axes": (2,), "wshape": (1, C) + (1,) * (nd - 2), "eps": eps,
           "stats": _N.norm_stats(input, gshape, (2,), eps), "fixed": False}
-    return apply(_N.GROUP_NORM, (input, weight, bias), kw)
+    return _MF.layout_like_(apply(_N.GROUP_NORM, (input, weight, bias), kw), input)
+
+
+_RMS_WARNED = []
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -1417,8 +1438,17 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = _finfo_eps(input.dtype) if input.dtype.category == 2 else _finfo_eps(D.get_default_dtype())
     dims = list(range(input.dim() - k, input.dim()))
-    y = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt() if dims else input * (input.pow(2) + eps).rsqrt()
-    return y * weight if weight is not None else y
+    x = input.float() if input.dtype in (D.float16, D.bfloat16) else input  # torch accumulates in float32
+    y = x * (x.pow(2).mean(dims, keepdim=True) + eps).rsqrt() if dims else x * (x.pow(2) + eps).rsqrt()
+    if weight is not None:
+        if weight.dtype is not input.dtype and not _RMS_WARNED:
+            from ..ops.linalg import _CTYPE
+            _RMS_WARNED.append(True)  # torch warns once per process
+            warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+                          f"{_CTYPE.get(input.dtype.name)}, weight dtype = {_CTYPE.get(weight.dtype.name)}, Cannot "
+                          f"dispatch to fused implementation.", UserWarning, stacklevel=2)
+        y = y * weight
+    return y if y.dtype is input.dtype else y.to(input.dtype)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -1665,7 +1695,8 @@ def pad(input, pad, mode="constant", value=None):
             if input.shape[d] + lo + hi < 0:
                 raise RuntimeError("narrow(): length must be non-negative.")
             pads[d] = (lo, hi)
-        return apply(_N.PAD_CONST, (input,), {"pads": tuple(pads), "value": 0 if value is None else value})
+        return _MF.layout_like_(apply(_N.PAD_CONST, (input,), {"pads": tuple(pads), "value": 0 if value is None
+                                                                else value}), input)  # torch's channels-last rule
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
@@ -1702,7 +1733,8 @@ def pad(input, pad, mode="constant", value=None):
         maps.append((d, src.reshape(-1, 1).astype(np.int64), None, n_in))
     name = {"reflect": "Reflection", "replicate": "Replication", "circular": "CircularPad"}[mode]
     op = _N.sep_op(f"{mode}_pad{k}d", f"{name}{'' if mode == 'circular' else 'Pad'}{k}DBackward0")
-    return apply(op, (input,), {"maps": tuple(maps[::-1])})
+    return _MF.layout_like_(apply(op, (input,), {"maps": tuple(maps[::-1])}),  # channels-last but for circular
+                            input, fmt=_MF.contiguous_format if mode == "circular" else None)
 
 
 # ---------------------------------------------------------------- resampling
@@ -1906,7 +1938,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
              "lanczos": "UpsampleLanczos"}[mode]
     node = f"{label}{n}D{'Aa' if antialias else ''}Backward0"
     op = _N.sep_op(f"upsample_{mode}{n}d{'_aa' if antialias else ''}", node)
-    return apply(op, (input,), {"maps": tuple(maps)})
+    return _MF.layout_like_(apply(op, (input,), {"maps": tuple(maps)}), input)  # torch's channels-last rule
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -2145,6 +2177,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             key = key.repeat_interleave(hq // hk, -3)
             value = value.repeat_interleave(hq // hk, -3)
     _bshape(query.shape[:-2], key.shape[:-2])
+    if _fused_attention_ok(query, key, value, attn_mask, dropout_p):
+        return _N.sdpa_fused(query, key, value, attn_mask, sf, is_causal)
     w = query.matmul(key.transpose(-2, -1)) * sf
     mask = None
     if is_causal:
@@ -2164,6 +2198,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         p = dropout(p, dropout_p, True)
     return p.matmul(value)
+
+
+def _fused_attention_ok(q, k, v, mask, dropout_p):
+    """Where torch's CPU kernel is the fused (flash) one: 4-D q/k/v sharing (batch, heads), no dropout, no mask or
+    a 2-D/4-D one (boolean, or of the query's dtype and not requiring grad) that broadcasts to (batch, heads, L, S)."""
+    if dropout_p != 0.0 or not q.dim() == k.dim() == v.dim() == 4:
+        return False
+    if not (q.shape[:2] == k.shape[:2] == v.shape[:2] and q.shape[-1] == k.shape[-1] and k.shape[-2] == v.shape[-2]):
+        return False
+    if mask is None:
+        return True
+    full = tuple(q.shape[:-1]) + (k.shape[-2],)
+    if mask.dtype is not D.bool_ and mask.dtype is not q.dtype or mask.dim() not in (2, 4) or mask.requires_grad:
+        return False
+    try:
+        return np.broadcast_shapes(tuple(mask.shape), full) == full
+    except ValueError:
+        return False
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
@@ -2253,6 +2305,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if target.dtype.category != 1:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize()}")
     _no_grad_arg("nll_loss_forward", "weight", weight)
+    if weight is not None and weight.dtype is not input.dtype:  # torch does not promote the class weights
+        raise RuntimeError(f"expected scalar type {_type_name(input.dtype)} but found {_type_name(weight.dtype)}")
     return _N.nll_loss_op(input, target, weight, ignore_index, reduction)
 
 
@@ -2346,6 +2400,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"Found dtype {_type_name(target.dtype)} but expected {_type_name(input.dtype)}")
     _no_grad_arg("binary_cross_entropy", "weight", weight)
     if weight is not None:
+        if weight.dtype is not input.dtype:  # the weight never promotes the loss (torch multiplies in place)
+            weight = weight.to(input.dtype)
         weight = weight.expand(_bshape(target.shape, weight.shape))
     if input.numel() and input.device.type != "meta":
         x = input._data
@@ -2365,6 +2421,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({_size_str(input.shape)})")
     _no_grad_arg("binary_cross_entropy_with_logits", "weight", weight)
     _no_grad_arg("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    # torch builds the loss in place on a tensor of target's dtype: neither the input nor the weights promote it
+    dt = target.dtype
+    if dt is D.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if dt.category == 1 and input.dtype.category >= 2:
+        raise RuntimeError(f"result type {_type_name(D.promote_types(input.dtype, dt))} can't be cast to the "
+                           f"desired output type {_type_name(dt)}")
+    if dt.category >= 2:
+        if input.dtype is not dt and D.promote_types(input.dtype, dt) is not dt:
+            input = input.to(dt)
+        weight = weight.to(dt) if weight is not None and weight.dtype is not dt else weight
+        pos_weight = pos_weight.to(dt) if pos_weight is not None and pos_weight.dtype is not dt else pos_weight
     loss = apply(_N.BCE_LOGITS, (input, target, weight, pos_weight), {})
     return _reduce(loss, reduction)
 
@@ -2457,6 +2526,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _weight_size(input, weight)
     d = (input - target).abs()
     loss = _ops().where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    if loss.dtype is not input.dtype and input.dtype.category >= 2:
+        loss = loss.to(input.dtype)  # torch writes the loss into a tensor like the input
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -2467,8 +2538,11 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _no_grad_arg("soft_margin_loss", "target", target)
+    z = -input * target
+    if z.dtype is not input.dtype and input.dtype.category >= 2:
+        z = z.to(input.dtype)  # torch multiplies in place into -input
     with np.errstate(over="ignore"):
-        return _reduce((-input * target).exp().log1p(), reduction)
+        return _reduce(z.exp().log1p(), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

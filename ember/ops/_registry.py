@@ -3,6 +3,8 @@
 ``apply`` is the only hot path: promote dtypes, run the forward on the device's arrays, wrap the
 result, and build a graph node only when some input requires grad and grad mode is on.
 """
+from weakref import ref as _weakref
+
 import numpy as np
 
 from .. import _dtype as D
@@ -10,13 +12,15 @@ from .._storage import UntypedStorage, root_of
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
-from ..autograd.graph import Node, accumulate_node, edge_of
+from ..autograd.graph import AccumulateGrad, Node, edge_of, node_class, _seq
 
 _gm = grad_mode.state
 _ndarray = np.ndarray
 _NP2DT = D.NP2DT
 _result_type_of = D.result_type_of
 _make = Tensor._make
+_new = object.__new__
+_next_seq = _seq.__next__
 
 # ---------------------------------------------------------------- dtype rules
 # A rule maps the promoted dtype of the inputs to (compute dtype, output dtype); None = leave as is.
@@ -61,23 +65,37 @@ RULES = {"same": _same, "promote": _same, "float": _float, "compare": _compare, 
 
 
 class Op:
-    """One op: ``fwd(xp, *arrays, **kw)`` and ``vjp(g, out, *inputs, **kw)`` side by side."""
+    """One op: ``fwd(xp, *arrays, **kw)`` and ``vjp(g, out, *inputs, **kw)`` side by side.
+
+    ``save_in`` says which tensor inputs the vjp reads (they are kept, and a later in-place change to
+    them fails backward, as in torch): True (all), False (none: inputs arrive as None), or one entry
+    per positional input: True, False, None (passed for its shape only, never checked: torch keeps just
+    its sizes), or ``k`` / a tuple of ks -- checked only when input k (any of them) requires grad, i.e.
+    read only by the gradient formula of input k (torch saves those conditionally), or a callable
+    ``f(args) -> bool``. Non-tensor inputs (Python scalars) are always passed when ``save_in`` is not False.
+    ``save_out``: True, False, ``k`` / a tuple of ks or a callable in the same sense, for the output.
+    ``pointwise=True`` marks an elementwise op whose shape rule is not ``elementwise_shape``: on the meta
+    device its result takes the inputs' layout.
+    """
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
-                 "node_name", "ufunc", "int_ok", "check", "holo", "_rc", "__weakref__")
+                 "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "_rc", "__weakref__")
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
-                 needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False):
+                 needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None):
         self.name, self.fwd, self.vjp = name, fwd, vjp
         self.rule = RULES[rule] if isinstance(rule, str) else rule
         self.shape, self.view = shape, view
         self.save_in, self.save_out, self.needs = save_in, save_out, needs
         self.node_name = node or (_camel(name) + "Backward0")
+        self.node_cls = None  # the grad_fn class (named node_name), made on first use
         self.ufunc, self.int_ok = ufunc, int_ok
         # views keep their input only for its shape: a later in-place write must not invalidate them
         self.check = (not view) if check is None else check
         # holomorphic ops write their vjp as g * f'(z); for complex tensors torch's convention is
         # g * conj(f'(z)), which the engine gets as conj(vjp(conj(g))) -- nothing changes for real ones
         self.holo = holo
+        # elementwise: on the meta device the result takes the inputs' layout (elementwise_shape implies it)
+        self.pointwise = (shape is elementwise_shape) if pointwise is None else pointwise
         self._rc = {}
 
     def __call__(self, *args, **kw):
@@ -99,6 +117,17 @@ def _camel(name):
 OPS = {}
 
 
+def renamed(op, node):
+    """``op`` under another grad_fn name: torch names some overloads apart (PowBackward0 / PowBackward1,
+    SqueezeBackward0 / 1 / 2, ...) although forward and derivative are the same. Not registered in OPS."""
+    r = Op.__new__(Op)
+    for k in Op.__slots__:
+        if k != "__weakref__":
+            setattr(r, k, getattr(op, k))
+    r.node_name, r.node_cls, r._rc = node, None, {}
+    return r
+
+
 def defop(name, rule="same", fwd=None, vjp=None, **kw):
     """Register an op. Used directly (``defop("exp", "float", f, vjp=...)``) or as a decorator on fwd."""
     if fwd is None:
@@ -114,7 +143,10 @@ def defop(name, rule="same", fwd=None, vjp=None, **kw):
 
 def _broadcast_error(args):
     """torch's RuntimeError for shapes that do not broadcast, naming the first bad dimension."""
-    shapes = [a._data.shape for a in args if isinstance(a, Tensor)]
+    _shapes_error([a._data.shape for a in args if isinstance(a, Tensor)])
+
+
+def _shapes_error(shapes):
     for i in range(len(shapes)):
         for j in range(i + 1, len(shapes)):
             a, b = shapes[i], shapes[j]
@@ -126,8 +158,14 @@ def _broadcast_error(args):
 
 
 def elementwise_shape(*shapes, **kw):
-    """Shape rule of elementwise ops: the broadcast of the tensor inputs' shapes (scalars have none)."""
-    return np.broadcast_shapes(*[s for s in shapes if isinstance(s, tuple)])
+    """Shape rule of elementwise ops: the broadcast of the tensor inputs' shapes (scalars have none).
+    On the meta device their results also take the inputs' layout (strides), as torch's do."""
+    shapes = [s for s in shapes if isinstance(s, tuple)]
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        _shapes_error(shapes)
+        raise
 
 
 ZERO = None  # vjp=ZERO marks an op whose gradient is zero everywhere (floor, sign, ...)
@@ -147,7 +185,8 @@ def _device_mismatch(a, b):
 
 def _overflow_retry(op, xp, arrs, kw, compute):
     # NumPy refuses Python ints out of range for the array dtype; torch wraps them
-    fixed = [np.array(a).astype(compute.np) if type(a) is int else a for a in arrs]
+    # (wrapped to a Python int again: CuPy takes no NumPy scalars in place of Python numbers)
+    fixed = [np.array(a).astype(compute.np).item() if type(a) is int else a for a in arrs]
     return op.fwd(xp, *fixed, **kw)
 
 
@@ -257,7 +296,7 @@ def _run(op, args, kw, dev, common, rg):
             else:
                 arrs.append(a)
         try:
-            out_arr = op.fwd(be.xp, *arrs, **kw)
+            out_arr = op.fwd(be.xp, *arrs, **kw) if kw else op.fwd(be.xp, *arrs)
         except OverflowError:
             out_arr = _overflow_retry(op, be.xp, arrs, kw, compute)
         except ValueError:
@@ -285,8 +324,13 @@ def _run(op, args, kw, dev, common, rg):
                 if isinstance(a, Tensor) and a._storage._root is r:
                     out_arr = out_arr.copy()
                     break
-        out = _make(out_arr, dev, None, outdt)
-    if rg and _gm.enabled and out.dtype.category >= 2:
+        out = _new(Tensor)  # Tensor._make, inlined: this is the hot path
+        out._data = out_arr
+        out.dtype = outdt = outdt or _NP2DT[out_arr.dtype]
+        out._device = dev
+        out._rg = False
+        out.grad_fn = None
+    if rg and _gm.enabled and (outdt or out.dtype).category >= 2:
         if op.vjp is None:
             raise RuntimeError(f"the derivative for '{op.name}' is not implemented.")
         _attach(op, args, kw, out, out_arr)
@@ -296,20 +340,74 @@ def _run(op, args, kw, dev, common, rg):
 _NONES = [(None,) * n for n in range(16)]
 
 
+def _guard(k, args):
+    """Whether positional input ``k`` (an int, or any of a tuple of ints) requires grad; a callable
+    ``k(args)`` decides for itself (e.g. "input 1 is a tensor": pow keeps its result only then)."""
+    if type(k) is int:
+        a = args[k] if k < len(args) else None
+        return isinstance(a, Tensor) and a._rg
+    if type(k) is tuple:
+        return any(_guard(j, args) for j in k)
+    return k(args)
+
+
+def _select_saved(spec, args, check):
+    """What a per-input ``save_in`` spec keeps for this call, and the versions to check (None: unchecked).
+
+    An input whose guard is off this call stays available to the vjp (for its shape, or when the vjp
+    is not split per input) but is not checked: torch does not save it, so changing it is allowed."""
+    saved = args
+    versions = [] if check else ()
+    n = len(spec)
+    k = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            s = spec[k] if k < n else True
+            if s is False:
+                if saved is args:
+                    saved = list(args)
+                saved[k] = None
+            elif check:
+                if s is True:
+                    keep = True
+                elif type(s) is int:
+                    g = args[s] if s < len(args) else None
+                    keep = isinstance(g, Tensor) and g._rg
+                else:
+                    keep = s is not None and _guard(s, args)
+                if keep:
+                    st = a._stor
+                    versions.append((st if st is not None else a._storage)._version)
+                else:
+                    versions.append(None)
+        k += 1
+    return saved, versions
+
+
+def saves_input(op, k, args):
+    """Whether a node of ``op`` built on ``args`` keeps (and version-checks) tensor input ``k``."""
+    s = op.save_in
+    if s is True or s is False:
+        return s and op.check
+    s = s[k] if k < len(s) else True
+    return op.check and (s is True or (s is not False and s is not None and _guard(s, args)))
+
+
 def _attach(op, args, kw, out, out_arr):
     edges, metas = [], []
-    check = op.save_in and op.check
-    versions = [] if check else ()
     i = 0
     for a in args:
         if isinstance(a, Tensor):
             if a._rg:
                 fn = a.grad_fn
                 if fn is None:
-                    ref = a.__dict__.get("_accum")
+                    d = a.__dict__
+                    ref = d.get("_accum")
                     fn = ref() if ref is not None else None
-                    if fn is None:
-                        fn = accumulate_node(a)
+                    if fn is None:  # AccumulateGrad(a), without the call overhead
+                        fn = _new(AccumulateGrad)
+                        fn.variable = a
+                        d["_accum"] = _weakref(fn)
                     edges.append((fn, 0))
                 else:
                     b = a._base
@@ -319,18 +417,29 @@ def _attach(op, args, kw, out, out_arr):
             else:
                 edges.append(None)
             metas.append((a._data.shape, a.dtype, a._device, i))
-            if check:
-                versions.append(a._storage._version)
         i += 1
-    if op.save_in:
-        saved = args
+    sv = op.save_in
+    if sv is False:
+        saved, versions = _NONES[i] if i < 16 else (None,) * i, ()
+    elif sv is True:
+        saved, versions = args, ()
+        if op.check:
+            versions = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    st = a._stor
+                    versions.append((st if st is not None else a._storage)._version)
     else:
-        saved = _NONES[i] if i < 16 else (None,) * i
-    if op.save_out:
+        saved, versions = _select_saved(sv, args, op.check)
+    # Node.__init__, inlined: this is the hot path
+    node = _new(op.node_cls or node_class(op))
+    node.op, node.inputs, node.kw, node.edges, node.metas, node.seq = op, saved, kw, edges, metas, _next_seq()
+    so = op.save_out
+    if so is True or (so is not False and _guard(so, args)):
         st = out._storage
-        node = Node(op, saved, kw, out_arr, edges, metas, (versions, st, st._version))
+        node.out, node.versions = out_arr, (versions, st, st._version)
     else:
-        node = Node(op, saved, kw, None, edges, metas, (versions, None, 0))
+        node.out, node.versions = None, (versions, None, 0)
     out.grad_fn = node
     out._rg = True
     if _anomaly.enabled:
@@ -345,6 +454,8 @@ def _meta_forward(op, args, kw, compute, outdt, be):
         shapes = [a._data.shape if isinstance(a, Tensor) else a for a in args]
         shp = op.shape(*shapes, **kw)
         dt = outdt.np if outdt is not None else _meta_raw_dtype(op, args, kw)
+        if op.pointwise:
+            return _meta_pointwise(be, shp, dt, args)
         return be.empty(shp, dt)
     # meta arrays' values must never be read: run the forward on same-shaped zero-stride stand-ins
     arrs = [be.standin(a._data.astype(compute.np) if compute is not None and a._data.dtype != compute.np
@@ -353,7 +464,15 @@ def _meta_forward(op, args, kw, compute, outdt, be):
         r = np.asarray(op.fwd(np, *arrs, **kw))
     if outdt is not None and r.dtype != outdt.np:
         r = r.astype(outdt.np)
+    if op.pointwise:
+        return _meta_pointwise(be, r.shape, r.dtype, args)
     return be.empty(r.shape, r.dtype)
+
+
+def _meta_pointwise(be, shape, dt, args):
+    """An elementwise result takes its inputs' layout, as torch's TensorIterator gives it."""
+    layouts = [(a._data.shape, a.stride()) for a in args if isinstance(a, Tensor)]
+    return be.empty_strided(shape, dt, be.elementwise_strides(shape, layouts))
 
 
 def _meta_raw_dtype(op, args, kw):
@@ -413,10 +532,27 @@ def write_into(dst, res):
     dst._storage._version += 1
 
 
+_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
+# in-place ops that torch lets write into an expanded tensor (a scalar fill, masked/index fills, index_put_,
+# tril_/triu_): the others refuse, as their result would depend on the order elements are written in
+_OVERLAP_OK = frozenset(("fill", "zero_", "index_put", "masked_fill", "masked_fill_tensor", "index_fill",
+                         "index_fill_tensor", "tril", "triu"))
+
+
+def _check_no_overlap(op, t):
+    d = t._data
+    if 0 in d.strides and op.name not in _OVERLAP_OK and d.size > 1 and t._device.type != "meta":
+        for n, st in zip(d.shape, d.strides):
+            if st == 0 and n > 1:
+                raise RuntimeError(_OVERLAP_MSG)
+
+
 def apply_inplace(op, self, args, kw, _hooked=False):
     """``self.op_(*args)``: compute, write into self, and rewrite autograd history like torch."""
     if _inplace_hook is not None and not _hooked:
         return _inplace_hook(op, self, args, kw)
+    _check_no_overlap(op, self)
     if autocast_hook is not None:  # torch never autocasts in-place ops
         from ..amp.autocast_mode import suspend_autocast
         return suspend_autocast(apply_inplace, op, self, args, kw, _hooked=True)
@@ -442,11 +578,18 @@ def apply_inplace(op, self, args, kw, _hooked=False):
         write_into(self, res)
         return self
     src = self
-    if op.save_in and op.check:  # also when only another input requires grad: its vjp reads self's old value
+    args = (self,) + tuple(args)
+    if saves_input(op, 0, args):  # also when only another input requires grad: its vjp reads self's old value
         src = clone_for_inplace(self)  # the vjp must see the value before it is overwritten
-    res = apply(op, (src,) + tuple(args), kw)
+        args = (src,) + args[1:]
+    res = apply(op, args, kw)
     write_into(self, res)
     fn = res.grad_fn
+    if fn is not None and src is self and fn.inputs and fn.inputs[0] is self:
+        # kept for its shape only: an alias without history, or self -> node -> self would be a cycle
+        ins = list(fn.inputs)
+        ins[0] = _make(self._data, self._device, self._storage)
+        fn.inputs = ins
     if fn is not None and fn.out is not None and res.dtype is self.dtype:
         # the saved output now lives in self: a later in-place write to self must fail its backward, as in torch
         st = self._storage
@@ -467,7 +610,7 @@ def rebase_history(self, res):
     if self._base is None:
         self.grad_fn = res.grad_fn
         self._rg = True
-        if res._output_nr:
+        if res._output_nr or self._output_nr:  # e.g. output 1 of svd, now output 0 of MulBackward0
             self._output_nr = res._output_nr
         return
     # self is a view: the base's history becomes "base with the view region replaced by res"
@@ -481,6 +624,7 @@ def rebase_history(self, res):
     metas = [(old._data.shape, old.dtype, old._device, 0), (res._data.shape, res.dtype, res._device, 1)]
     node = Node(OPS["_view_scatter"], (None, None), {"chain": chain}, None, edges, metas,
                 ((), None, 0))
+    node._frees = True  # torch's CopySlices releases its wrapped function after a backward
     base.grad_fn, base._rg = node, True
     base.__dict__.pop("_output_nr", None)
     # the view's own history is now "this view of the new base"

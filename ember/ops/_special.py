@@ -498,3 +498,35 @@ def i0(xp, x):
 
 def i1(xp, x):
     return _bessel(xp, x, 1, "i1_cpu")
+
+
+# ---------------------------------------------------------------- the normal distribution's tail (GELU)
+# Phi(-|x|) = erfc(a) / 2 with a = |x| / sqrt(2), written as t * exp(P(t - 1/2) - x^2 / 2) in t = 1 / (1 + p a)
+# (the variable of Abramowitz & Stegun 7.1.26). P approximates log(erfc(a) / (2 t)) + a^2, smooth on t in (0, 1];
+# its coefficients come from an offline near-minimax fit (iteratively reweighted least squares at 3000 Chebyshev
+# points in t, a in [0, 10.5], targets from mpmath at 30 digits): max error 1.03e-8, i.e. under 0.2 ulp of a
+# float32 result. One exp, no branches: a few times cheaper than the float64-exact piecewise erf above, and
+# meant for results rounded to float32 or narrower.
+_TAIL_P = 0.3275911 / math.sqrt(2)
+_TAIL_C = (
+    -1.0430722955133782 - math.log(2), 1.6549642670669165, 0.8712357504082043, 0.21563143363702536,
+    -0.30291679988149744, -0.40553199550788094, -0.04912828614986344, 0.3769336500597258, 0.2401332740125038,
+    -0.34955539795892804,)
+
+
+def normal_tail(xp, x):
+    """Phi(-|x|) in float64 for a real float array ``x``: relative error below 2e-8 while |x| < 15 (beyond,
+    Phi(-|x|) < 4e-51 is below float32's range anyway and the error grows to 2e-5 at |x| = 37); NaN stays NaN."""
+    x = x.astype(np.float64, copy=False)
+    t = xp.abs(x)
+    t *= _TAIL_P
+    t += 1.0
+    xp.reciprocal(t, out=t)
+    s = t - 0.5
+    q = _horner(xp, _TAIL_C, s)
+    xp.multiply(x, x, out=s)
+    s *= 0.5
+    q -= s
+    xp.exp(q, out=q)
+    q *= t
+    return q

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._api import binary_forms
-from ._registry import OPS, apply, apply2, apply_inplace, defop, elementwise_shape, rapply2, write_out
+from ._registry import OPS, apply, apply2, apply_inplace, defop, elementwise_shape, rapply2, renamed, write_out
 
 
 def _tname(npdt):
@@ -44,8 +44,7 @@ def _zero_div_check(a, b):
 
 def _int_pow_check(xp, a, b):
     if getattr(a, "dtype", np.dtype(float)).kind in "iub" and not isinstance(b, float):
-        bb = b if not hasattr(b, "dtype") else b
-        if (np.asarray(bb) < 0).any() if not isinstance(bb, (int, bool)) else bb < 0:
+        if bool((b < 0).any()) if hasattr(b, "dtype") else b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
@@ -67,9 +66,9 @@ def _pow_vjp(g, out, a, b, needs):
     if needs[1]:
         if isinstance(a, Tensor):
             la = a.log() if a.dtype.category == 3 else a.log().masked_fill((a == 0) & (b >= 0), 0.0)
-            gb = g * (a ** b) * la
+            gb = g * out * la
         else:
-            gb = g * (a ** b) * (math.log(a) if a > 0 else (0.0 if a == 0 else float("nan")))
+            gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else float("nan")))
     return ga, gb
 
 
@@ -188,9 +187,9 @@ _TABLE = [
      {"save_in": False, "save_out": False, "needs": True, "ufunc": np.subtract}),
     ("mul", "promote", lambda xp, a, b: a * b,
      lambda g, out, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
-     {"save_out": False, "needs": True, "ufunc": np.multiply}),
+     {"save_in": (1, 0), "save_out": False, "needs": True, "ufunc": np.multiply}),
     ("div", "float", lambda xp, a, b: xp.true_divide(a, b), _div_vjp,
-     {"save_out": False, "needs": True, "ufunc": np.true_divide, "int_ok": False}),
+     {"save_in": (1, True), "save_out": False, "needs": True, "ufunc": np.true_divide, "int_ok": False}),
     ("div_floor", "promote", _floor_div, lambda g, out, a, b, needs: (g * 0 if needs[0] else None,
                                                                       g * 0 if needs[1] else None),
      {"needs": True, "node": "DivBackward1"}),
@@ -200,24 +199,24 @@ _TABLE = [
     ("remainder", "promote", _remainder,
      lambda g, out, a, b, needs: (g if needs[0] else None, -(g * (a / b).floor()) if needs[1] and
                                   _rem_grad_ok(a) else None),
-     {"needs": True, "save_out": False}),
+     {"needs": True, "save_in": (1, 1), "save_out": False}),
     ("fmod", "promote", _fmod,
      lambda g, out, a, b, needs: (g if needs[0] else None, -(g * (a / b).trunc()) if needs[1] else None),
-     {"needs": True, "save_out": False}),
-    ("pow", "promote", _pow_fwd, _pow_vjp, {"needs": True, "save_out": False}),
+     {"needs": True, "save_in": (1, 1), "save_out": False}),
+    ("pow", "promote", _pow_fwd, _pow_vjp, {"needs": True, "save_out": lambda args: isinstance(args[1], Tensor)}),
     ("atan2", "float", lambda xp, a, b: xp.arctan2(a, b),
      lambda g, out, a, b, needs: (g * b / (a * a + b * b) if needs[0] else None,
                                   -(g * a) / (a * a + b * b) if needs[1] else None),
      {"needs": True, "save_out": False}),
     ("hypot", "promote", _kernel("hypot_cpu", "biu")(lambda xp, a, b: xp.hypot(a, b)),
      lambda g, out, a, b, needs: (g * a / out if needs[0] else None, g * b / out if needs[1] else None),
-     {"needs": True}),
+     {"needs": True, "save_in": (0, 1)}),
     ("logaddexp", "promote", _kernel("logaddexp_cpu", "biu")(lambda xp, a, b: xp.logaddexp(a, b)),
-     lambda g, out, a, b, needs: (g * (a - out).exp() if needs[0] else None,
-                                  g * (b - out).exp() if needs[1] else None), {"needs": True}),
+     lambda g, out, a, b, needs: (g / ((b - a).exp() + 1) if needs[0] else None,
+                                  g / ((a - b).exp() + 1) if needs[1] else None), {"needs": True, "save_out": False}),
     ("logaddexp2", "promote", _kernel("logaddexp2_cpu", "biu")(lambda xp, a, b: xp.logaddexp2(a, b)),
-     lambda g, out, a, b, needs: (g * (a - out).exp2() if needs[0] else None,
-                                  g * (b - out).exp2() if needs[1] else None), {"needs": True}),
+     lambda g, out, a, b, needs: (g / ((b - a).exp2() + 1) if needs[0] else None,
+                                  g / ((a - b).exp2() + 1) if needs[1] else None), {"needs": True, "save_out": False}),
     ("maximum", "promote", lambda xp, a, b: xp.maximum(a, b), _minmax_vjp("max"),
      {"needs": True, "save_out": False}),
     ("minimum", "promote", lambda xp, a, b: xp.minimum(a, b), _minmax_vjp("min"),
@@ -226,7 +225,7 @@ _TABLE = [
     ("fmin", "promote", lambda xp, a, b: xp.fmin(a, b), _minmax_vjp("min"), {"needs": True, "save_out": False}),
     ("copysign", "float", lambda xp, a, b: xp.copysign(a, b),
      lambda g, out, a, b, needs: (g * out.sign() * a.sign() if needs[0] else None,
-                                  g * 0 if needs[1] else None), {"needs": True}),
+                                  g * 0 if needs[1] else None), {"needs": True, "save_in": (0, False)}),
     ("xlogy", "float", _xlogy,
      lambda g, out, a, b, needs: (g * b.log().masked_fill((a == 0) & (b <= 0), 0.0)
                                   if needs[0] and isinstance(b, Tensor) else
@@ -334,7 +333,7 @@ def float_power(input, exponent):
     dt = D.complex128 if cplx else D.float64
     a = input.to(dt) if isinstance(input, Tensor) else input
     b = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
-    return apply(OPS["pow"], (a, b), {})
+    return apply(_pow_op(a, b), (a, b), {})
 
 
 FUNCS["float_power"] = float_power
@@ -389,8 +388,30 @@ def _invert(self):
     return apply(OPS["bitwise_not"], (self,), {})
 
 
+# torch names pow's overloads apart: Tensor ** Scalar is PowBackward0, Tensor ** Tensor PowBackward1,
+# Scalar ** Tensor PowBackward2 (same derivative)
+_POW1, _POW2 = renamed(OPS["pow"], "PowBackward1"), renamed(OPS["pow"], "PowBackward2")
+
+
+def _pow_op(a, b):
+    if isinstance(b, Tensor):
+        return _POW1 if isinstance(a, Tensor) else _POW2
+    return OPS["pow"]
+
+
+def pow(input, exponent, *, out=None):
+    """``input ** exponent`` elementwise with broadcasting (either may be a Python number)."""
+    r = apply(_pow_op(input, exponent), (input, exponent), {})
+    return r if out is None else write_out(out, r)
+
+
+FUNCS["pow"] = pow
+Tensor.pow = lambda self, exponent: apply2(_pow_op(self, exponent), self, exponent)
+Tensor.pow_ = lambda self, exponent: apply_inplace(_pow_op(self, exponent), self, (exponent,), {})
+
+
 def _rpow(self, other):
-    return apply(OPS["pow"], (other, self), {})
+    return apply(_POW2, (other, self), {})
 
 
 def _inplace_op(op):
@@ -429,7 +450,7 @@ _T.__ifloordiv__ = _inplace_op(_DIV_MODES["floor"])
 _T.__mod__ = lambda self, other: apply2(OPS["remainder"], self, other)
 _T.__rmod__ = lambda self, other: rapply2(OPS["remainder"], other, self)
 _T.__imod__ = _inplace_op(OPS["remainder"])
-_T.__pow__ = lambda self, other: apply2(OPS["pow"], self, other)
+_T.__pow__ = lambda self, other: apply2(_POW1 if isinstance(other, Tensor) else OPS["pow"], self, other)
 _T.__rpow__ = _rpow
 _T.__ipow__ = _inplace_op(OPS["pow"])
 _T.__neg__ = _neg

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .. import _memory_format as MF
 from .._device import device as Device, to_device
 from .._size import Size
 from .._storage import UntypedStorage, root_of
@@ -266,7 +267,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dev = to_device(device) if device is not None else data._device
         return _finish(dev.backend.empty(data._data.shape, (dtype or data.dtype).np), dev, requires_grad)
     arr, dt = _to_host_array(data, dtype)
-    dev = to_device(device)
+    dev = to_device(device) if device is not None or not isinstance(data, Tensor) else data._device
     return _finish(_place(np.ascontiguousarray(arr) if arr.ndim else arr, dev), dev, requires_grad)
 
 
@@ -315,13 +316,21 @@ def _dtype_dev(dtype, device, default=None):
     return dt, to_device(device)
 
 
+_NO_FORMAT = object()
+
+
 def _fill_factory(name, fill):
     def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-          memory_format=None):
+          memory_format=_NO_FORMAT):
+        if memory_format is not _NO_FORMAT and fill is not None:  # only empty() takes a memory format
+            raise TypeError(f"{name}() got an unexpected keyword argument 'memory_format'")
         shape = _size_arg(size)
         dt, dev = _dtype_dev(dtype, device, out.dtype if out is not None else None)
         be = dev.backend
-        if be.is_meta:
+        fmt = MF.check(None if memory_format is _NO_FORMAT else memory_format, name)
+        if fmt is not None and fmt is not MF.contiguous_format:
+            arr = MF.alloc(be, shape, dt.np, MF.format_strides(shape, fmt))
+        elif be.is_meta:
             arr = be.empty(shape, dt.np)
         elif fill is None:
             arr = be.empty(shape, dt.np)
@@ -334,7 +343,7 @@ def _fill_factory(name, fill):
             from ._registry import write_out
             return write_out(out, t)
         return t
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = f"A new tensor of the given size, {'uninitialised' if fill is None else 'filled with ' + str(fill)}."
     return f
 
@@ -359,26 +368,32 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     return _finish(arr, dev, requires_grad)
 
 
+def _like_array(name, input, dtype, device, memory_format, fill=None):
+    """(array, device) for a new tensor shaped like ``input`` in ``memory_format`` (preserve by default)."""
+    fmt = MF.check(memory_format, name)
+    dt = D.to_dtype(dtype) if dtype is not None else input.dtype
+    dev = to_device(device) if device is not None else input._device
+    be = dev.backend
+    shape = input._data.shape
+    strides = MF.c_strides(shape) if fmt is None and MF.plainly_c(input._data) else \
+        MF.target_strides(shape, input.stride(), fmt)
+    if be.is_meta:
+        return MF.alloc(be, shape, dt.np, strides), dev
+    if strides == MF.c_strides(shape):
+        arr = (be.xp.empty if fill is None else be.xp.zeros if fill == 0 else be.xp.ones)(shape, dt.np)
+    else:
+        arr = MF.alloc(be, shape, dt.np, strides)
+        if fill is not None and arr.size:
+            arr[...] = fill
+    return arr, dev
+
+
 def _like(name, fill):
     def f(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
           pin_memory=False):
-        dt = D.to_dtype(dtype) if dtype is not None else input.dtype
-        dev = to_device(device) if device is not None else input._device
-        be = dev.backend
-        if be.is_meta or input._device.type == "meta":
-            arr = dev.backend.empty(input._data.shape, dt.np) if be.is_meta else \
-                be.xp.zeros(input._data.shape, dt.np)
-        elif dev is input._device and memory_format is None:
-            # NumPy's order='K' keeps the input's dimension order, as torch's preserve_format does
-            arr = (be.xp.empty_like if fill is None else be.xp.zeros_like if fill == 0 else be.xp.ones_like)(
-                input._data, dtype=dt.np)
-            if arr.strides and any(s == 0 for s in input._data.strides):
-                arr = np.ascontiguousarray(arr) if be.xp is np else be.xp.ascontiguousarray(arr)
-        else:
-            arr = (be.xp.empty if fill is None else be.xp.zeros if fill == 0 else be.xp.ones)(
-                input._data.shape, dt.np)
+        arr, dev = _like_array(name, input, dtype, device, memory_format, fill)
         return _finish(arr, dev, requires_grad)
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = f"A tensor shaped like ``input`` ({name})."
     return f
 
@@ -390,7 +405,8 @@ empty_like = _like("empty_like", None)
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    t = empty_like(input, dtype=dtype, device=device)
+    arr, dev = _like_array("full_like", input, dtype, device, memory_format)
+    t = _make(arr, dev)
     if t._device.type != "meta":
         t._data[...] = fill_value
     if requires_grad:
@@ -544,25 +560,81 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
 
 
 # ---------------------------------------------------------------- copies and casts
-_CLONE = defop("clone", "raw", lambda xp, x: x.copy(order="K") if not any(s == 0 for s in x.strides) or
-               x.size <= 1 else xp.ascontiguousarray(x),
-               lambda g, out, x: g, save_in=False, save_out=False)
-_CONTIG = defop("contiguous", "raw", lambda xp, x: xp.ascontiguousarray(x), lambda g, out, x: g,
+def _copy(xp, x, strides=None):
+    """A copy of ``x`` with the given element strides (None: torch's preserve_format; "C": C order)."""
+    if strides is None:
+        if MF.plainly_c(x):
+            return x.copy()
+        strides = MF.preserve_strides(x.shape, MF.array_strides(x))
+    if strides == "C" or strides == MF.c_strides(x.shape):
+        return x.copy(order="C")
+    out = MF.alloc_xp(xp, x.shape, x.dtype, strides)
+    out[...] = x
+    return out
+
+
+_CLONE = defop("clone", "raw", _copy, lambda g, out, x, strides=None: g, save_in=False, save_out=False)
+_CONTIG = defop("contiguous", "raw", _copy, lambda g, out, x, strides=None: g,
                 save_in=False, save_out=False, node="CloneBackward0")
-_TO_DTYPE = defop("_to_copy", "raw", lambda xp, x, npdt: x.astype(npdt),
-                  lambda g, out, x, npdt: g, save_in=False, save_out=False, node="ToCopyBackward0")
+def _astype(xp, x, npdt, strides=None):
+    # float -> unsigned: CPUs wrap negatives (-1.0 -> 255) as torch does; CUDA casts saturate at 0, so go
+    # through int64 there to give the same bytes on every device
+    if xp is not np and x.dtype.kind == "f" and np.dtype(npdt).kind == "u":
+        x = x.astype(np.int64)
+    if strides is None:
+        if MF.plainly_c(x):
+            return x.astype(npdt)
+        strides = MF.preserve_strides(x.shape, MF.array_strides(x))
+    r = x.astype(npdt, order="C" if strides == MF.c_strides(x.shape) else "K")
+    return r if MF.array_strides(r) == strides else _copy(xp, r, strides)
+
+
+_TO_DTYPE = defop("_to_copy", "raw", _astype,
+                  lambda g, out, x, npdt, strides=None: g, save_in=False, save_out=False, node="ToCopyBackward0")
+
+
+def _meta_layout(t, strides):
+    """Meta results come out C-ordered from the op runner: give them the strides a real copy has."""
+    if t._device.type == "meta" and t.stride() != strides:
+        t._data = MF.alloc(t._device.backend, t._data.shape, t._data.dtype, strides)
+    return t
+
+
+_NO_KW = {}
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory; gradient flows back to ``input``."""
-    return apply(_CLONE, (input,), {})
+    """A copy with its own memory (in ``memory_format``; preserve by default); gradient flows back."""
+    if memory_format is None or memory_format is MF.preserve_format:
+        out = apply(_CLONE, (input,), _NO_KW)  # the forward keeps the layout (torch's preserve_format)
+        if out._device.type == "meta":
+            _meta_layout(out, MF.preserve_strides(input._data.shape, input.stride()))
+        return out
+    strides = MF.format_strides(input._data.shape, MF.check(memory_format, "clone"))
+    return _meta_layout(apply(_CLONE, (input,), {"strides": strides}), strides)
 
 
-def contiguous(self, memory_format=None):
-    """Self if already C-contiguous, else a contiguous copy."""
-    if self.is_contiguous():
+_C_ORDER = {"strides": "C"}
+
+
+def contiguous(self, *args, memory_format=MF.contiguous_format):
+    """Self if already contiguous in ``memory_format`` (C order by default), else such a copy."""
+    if memory_format is MF.contiguous_format and not args:
+        return self if self.is_contiguous() else apply(_CONTIG, (self,), _C_ORDER)
+    if args:
+        raise TypeError(f"contiguous() takes 0 positional arguments but {len(args)} "
+                        f"{'was' if len(args) == 1 else 'were'} given")
+    fmt = MF.check(memory_format, "contiguous", False)
+    shape = self._data.shape
+    if fmt is MF.contiguous_format:
+        if self.is_contiguous():
+            return self
+    elif MF.is_contiguous_as(shape, self.stride(), fmt):
         return self
-    return apply(_CONTIG, (self,), {})
+    if fmt is MF.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    strides = MF.format_strides(shape, fmt)
+    return _meta_layout(apply(_CONTIG, (self,), {"strides": strides}), strides)
 
 
 _MOVE = defop("_move", "raw", lambda xp, x, arr, dst: arr, lambda g, out, x, arr, dst: g.to(x.device),
@@ -577,10 +649,12 @@ def _apply_move(op, t, arr, dev):
     return out
 
 
-def _move_fwd_apply(t, dev):
+def _move_fwd_apply(t, dev, strides=None):
     src_be, dst_be = t._device.backend, dev.backend
+    if strides is None:
+        strides = MF.preserve_strides(t._data.shape, t.stride())
     if dst_be.is_meta:
-        arr = dst_be.empty(t._data.shape, t._data.dtype)
+        arr = MF.alloc(dst_be, t._data.shape, t._data.dtype, strides)
     elif src_be.is_meta:
         # torch's Module.to() adds its to_empty() hint to this exact message
         raise NotImplementedError("Cannot copy out of meta tensor; no data!")
@@ -588,49 +662,110 @@ def _move_fwd_apply(t, dev):
         arr = dst_be.from_host(src_be.to_host(t._data))
         if arr is t._data:
             arr = arr.copy()
+        arr = MF.relayout(dst_be, arr, strides)  # host transfers may reorder memory
     return _apply_move(_MOVE, t, arr, dev)
 
 
+def _to_type_name(a):
+    if isinstance(a, Tensor):
+        return "Tensor"
+    if isinstance(a, (D.dtype, Device, MF.memory_format)):
+        return "torch." + type(a).__name__
+    return type(a).__name__
+
+
+def _to_signature_error(args, kwargs):
+    # torch lists memory_format first among the keywords
+    kws = sorted(kwargs.items(), key=lambda kv: kv[0] != "memory_format")
+    got = [_to_type_name(a) for a in args] + [f"{k}={_to_type_name(v)}" for k, v in kws]
+    got = ", ".join(got) if args else "".join(g + ", " for g in got)
+    fmt = "*, torch.memory_format memory_format = None)"
+    return TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     f" * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+                     f"bool copy = False, {fmt}\n"
+                     f" * (torch.dtype dtype, bool non_blocking = False, bool copy = False, {fmt}\n"
+                     f" * (Tensor tensor, bool non_blocking = False, bool copy = False, {fmt}\n")
+
+
 def _parse_to(args, kwargs):
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    """(dtype, device, copy, memory_format) from ``Tensor.to``'s overloads (also ``Module.to``'s)."""
+    dtype = device = fmt = None
+    copy = False
+    if kwargs:
+        fmt = kwargs.get("memory_format")
+        if fmt is not None and not isinstance(fmt, MF.memory_format):
+            raise _to_signature_error(args, kwargs)
+        rest = dict(kwargs)
+        dtype = rest.pop("dtype", None)
+        device = rest.pop("device", None)
+        copy = rest.pop("copy", False)
+        rest.pop("non_blocking", None)
+        rest.pop("memory_format", None)
+        if rest:
+            raise TypeError(f"to() received an invalid combination of arguments: unexpected {list(rest)}")
+    flags = 0  # positional (non_blocking, copy) after the dtype/device/tensor
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a._device
         elif isinstance(a, D.dtype) or a in (float, int, bool, complex):
             dtype = a
-        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
-            device = a
         elif isinstance(a, bool):
-            pass
-    if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments: unexpected {list(kwargs)}")
+            flags += 1
+            if flags == 2:
+                copy = a
+        elif isinstance(a, (str, Device, int)):
+            device = a
+        elif isinstance(a, MF.memory_format):  # keyword-only in torch
+            raise _to_signature_error(args, kwargs)
     return (D.to_dtype(dtype) if dtype is not None else None), (to_device(device) if device is not None else None), \
-        copy
+        copy, fmt
 
 
 def to(self, *args, **kwargs):
-    """Return self converted to another dtype and/or device (self itself when nothing changes)."""
-    dtype, device, copy = _parse_to(args, dict(kwargs))
+    """Return self converted to another dtype, device and/or memory format (self itself when nothing changes)."""
+    dtype, device, copy, fmt = _parse_to(args, kwargs)
+    return _to(self, dtype, device, copy, fmt)
+
+
+def _to(self, dtype, device, copy=False, fmt=None):
     t = self
     if device is not None and device.type == "cuda" and device.index is None:
         device = Device("cuda", 0)
-    if dtype is not None and dtype is not t.dtype:
-        t = apply(_TO_DTYPE, (t,), {"npdt": dtype.np}) if t._device.type != "meta" else \
-            _make(t._device.backend.empty(t._data.shape, dtype.np), t._device)
-    if device is not None and device != t._device:
-        t = _move_fwd_apply(t, device)
-    if copy and t is self:
-        t = clone(self)
+    if dtype is t.dtype:
+        dtype = None
+    if device is not None and device == t._device:
+        device = None
+    shape = t._data.shape
+    if fmt is MF.preserve_format:
+        fmt = None
+    if dtype is None and device is None and not copy:
+        # a format change aliases only when the strides already suggest that format, as in torch
+        if fmt is None or MF.suggest(shape, t.stride()) is fmt:
+            return t
+    # None: the forwards keep the layout themselves (preserve_format), cheaply for C-ordered arrays
+    strides = None if fmt is None else MF.format_strides(shape, fmt)
+    meta = t._device.type == "meta"
+    if meta and strides is None:
+        strides = MF.preserve_strides(shape, t.stride())
+    if dtype is not None:
+        if meta:
+            t = _make(MF.alloc(t._device.backend, shape, dtype.np, strides), t._device)
+        else:
+            kw = {"npdt": dtype.np} if strides is None else {"npdt": dtype.np, "strides": strides}
+            t = apply(_TO_DTYPE, (t,), kw)
+    if device is not None:
+        t = _move_fwd_apply(t, device, strides)
+    if t is self:  # copy=True or a new memory format: a same-dtype copy
+        t = apply(_TO_DTYPE, (t,), {"npdt": t.dtype.np, "strides": strides})
+        if meta:
+            _meta_layout(t, strides)
     return t
 
 
-def _cast(dt):
-    def f(self, memory_format=None):
-        return to(self, dtype=dt)
+def _cast(dt, name):
+    def f(self, *, memory_format=MF.preserve_format):
+        return _to(self, dt, None, False, MF.check(memory_format, name, False))
+    f.__name__ = f.__qualname__ = name
     return f
 
 
@@ -658,16 +793,17 @@ def type_as(self, other):
     return to(self, dtype=other.dtype)
 
 
-def cpu(self, memory_format=None):
-    return to(self, device="cpu")
+def cpu(self, memory_format=MF.preserve_format):
+    return _to(self, None, to_device("cpu"), False, MF.check(memory_format, "cpu", False))
 
 
-def cuda(self, device=None, non_blocking=False, memory_format=None):
+def cuda(self, device=None, non_blocking=False, memory_format=MF.preserve_format):
+    fmt = MF.check(memory_format, "cuda", False)
     if device is None:
         device = "cuda"  # the current CUDA device
     elif isinstance(device, int) and not isinstance(device, bool):
         device = Device(device)  # a bare index: torch's error when there is no accelerator
-    return to(self, device=device)
+    return _to(self, None, to_device(device), False, fmt)
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -677,6 +813,7 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 def _new_factory(fn):
     def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         return fn(*size, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+    f.__name__ = f.__qualname__ = "new_" + fn.__name__
     return f
 
 
@@ -687,7 +824,7 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 
 
 _T = Tensor
-_T.clone = lambda self, *, memory_format=None: clone(self)
+_T.clone = lambda self, *, memory_format=None: clone(self, memory_format=memory_format)
 _T.contiguous = contiguous
 _T.to = to
 _T.type = type_
@@ -702,7 +839,7 @@ _T.new_full = new_full
 for _n, _dt in [("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
                 ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
                 ("bool", D.bool_), ("cfloat", D.complex64), ("cdouble", D.complex128)]:
-    setattr(_T, _n, _cast(_dt))
+    setattr(_T, _n, _cast(_dt, _n))
 
 FUNCS = dict(tensor=tensor, as_tensor=as_tensor, asarray=asarray, from_numpy=from_numpy, zeros=zeros, ones=ones,
              empty=empty, full=full, zeros_like=zeros_like, ones_like=ones_like, empty_like=empty_like,

@@ -503,7 +503,7 @@ def _index_vjp(g, out, x, *idx, spec, shape):
     return (gx,) + (None,) * len(idx)
 
 
-_INDEX = defop("index", "raw", _index_fwd, _index_vjp, save_out=False, check=False, node="IndexBackward0",
+_INDEX = defop("index", "raw", _index_fwd, _index_vjp, save_out=False, save_in=(None,), node="IndexBackward0",
                shape=lambda xs, *ishapes, spec, shape: _index_shape(xs, spec, ishapes))
 
 
@@ -527,7 +527,7 @@ def _index_put_vjp(g, out, x, v, *idx, needs, spec, accumulate):
 
 _INDEX_PUT = defop("index_put", "raw", lambda xp, x, v, *idx, spec, accumulate:
                    _index_put_write(xp, x.copy(), v, *idx, spec=spec, accumulate=accumulate),
-                   _index_put_vjp, save_out=False, check=False, needs=True, node="IndexPutBackward0",
+                   _index_put_vjp, save_out=False, save_in=(None, None), needs=True, node="IndexPutBackward0",
                    shape=lambda xs, *rest, spec, accumulate: xs)
 
 
@@ -699,6 +699,7 @@ def fill_(self, value):
     value = _fill_value(self, value)
     check_inplace(self)
     if isinstance(value, Tensor):
+        _check_overlap(self)  # torch lets only a Python-number fill write over an expanded tensor
         if _no_track(self, value):
             val = value.to(self.dtype).item() if value.dtype is not self.dtype else value.item()
             return _fast_write(self, lambda xp, dst: dst.fill(val) if dst.ndim else dst.__setitem__((), val))
@@ -824,7 +825,7 @@ def _gather_vjp(g, out, x, idx, dim, shape):
 
 
 _GATHER = defop("gather", "raw", lambda xp, x, idx, dim, shape: _gather_fwd(xp, x, idx, dim), _gather_vjp,
-                save_out=False, check=False, shape=lambda xs, ishape, dim, shape: ishape)
+                save_out=False, shape=lambda xs, ishape, dim, shape: ishape)
 
 
 def _sub(src, ishape):
@@ -871,10 +872,11 @@ def _pad_to(t, shape):
 
 _SCATTER = defop("scatter", "raw", lambda xp, x, idx, src, dim, reduce:
                  _scatter_write(xp, x.copy(), idx, src, dim, reduce), _scatter_src_vjp, save_out=False,
-                 needs=True, check=False, node="ScatterBackward0", shape=lambda xs, i, s, dim, reduce: xs)
+                 needs=True, save_in=(None, True, None), node="ScatterBackward0",
+                 shape=lambda xs, i, s, dim, reduce: xs)
 _SCATTER_VAL = defop("scatter_value", "raw", lambda xp, x, idx, dim, value, reduce:
                      _scatter_write(xp, x.copy(), idx, None, dim, reduce, value), _scatter_val_vjp, save_out=False,
-                     check=False, node="ScatterBackward1", shape=lambda xs, i, dim, value, reduce: xs)
+                     save_in=(None, True), node="ScatterBackward1", shape=lambda xs, i, dim, value, reduce: xs)
 
 
 def _scatter_add_vjp(g, out, x, idx, src, needs, dim):
@@ -884,7 +886,7 @@ def _scatter_add_vjp(g, out, x, idx, src, needs, dim):
 
 _SCATTER_ADD = defop("scatter_add", "raw", lambda xp, x, idx, src, dim:
                      _scatter_write(xp, x.copy(), idx, src, dim, "add"), _scatter_add_vjp, save_out=False,
-                     needs=True, check=False, shape=lambda xs, i, s, dim: xs)
+                     needs=True, save_in=(None, 2, None), shape=lambda xs, i, s, dim: xs)
 
 
 def _check_scatter(name, self, dim, index, src=None):
@@ -964,9 +966,14 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     return r if out is None else write_out(out, r)
 
 
-def _inplace_op(op, self, args, kw, write):
-    """In-place form: write straight into self when autograd is not involved, else apply_inplace."""
+def _inplace_op(op, self, args, kw, write, overlap_ok=False):
+    """In-place form: write straight into self when autograd is not involved, else apply_inplace.
+
+    Like torch, only the fills (masked_fill_, index_fill_) may write over an expanded tensor.
+    """
     check_inplace(self)
+    if not overlap_ok:
+        _check_overlap(self)
     if _no_track(self, *args):
         dev = self._device
         return _fast_write(self, lambda xp, dst, *arrs: write(xp, dst, *arrs, **kw),
@@ -1107,7 +1114,7 @@ def _others(v, P, Z):
 
 _SCATTER_REDUCE = defop("scatter_reduce", "raw", lambda xp, x, idx, src, dim, reduce, include_self:
                         _scatter_reduce_write(xp, x.copy(), idx, src, dim, reduce, include_self),
-                        _scatter_reduce_vjp, needs=True, check=False, node="ScatterReduceBackward0",
+                        _scatter_reduce_vjp, needs=True, save_in=True, node="ScatterReduceBackward0",
                         shape=lambda xs, i, s, dim, reduce, include_self: xs)
 
 
@@ -1153,7 +1160,7 @@ def _index_select_vjp(g, out, x, idx, dim, shape):
     return apply(_INDEX_ADD, (g.new_zeros(shape), idx.reshape(-1), g), {"dim": dim, "alpha": 1}), None
 
 
-_INDEX_SELECT = defop("index_select", "raw", _index_select_fwd, _index_select_vjp, save_out=False, check=False,
+_INDEX_SELECT = defop("index_select", "raw", _index_select_fwd, _index_select_vjp, save_out=False, save_in=(None, True),
                       shape=lambda xs, ish, dim, shape: xs[:dim] + ((int(np.prod(ish)),) if xs else ()) +
                       xs[dim + 1:])
 
@@ -1210,7 +1217,7 @@ def _index_add_vjp(g, out, x, idx, src, needs, dim, alpha):
 
 _INDEX_ADD = defop("index_add", "raw", lambda xp, x, idx, src, dim, alpha:
                    _index_add_write(xp, x.copy(), idx, src, dim, alpha), _index_add_vjp, save_out=False,
-                   needs=True, check=False, shape=lambda xs, i, s, dim, alpha: xs)
+                   needs=True, save_in=(None, 2, 2), shape=lambda xs, i, s, dim, alpha: xs)
 
 
 def _check_index_src(name, self, dim, index, source, allowed, dtype_msg, bounds_exc, bounds_prefix, neg_ok):
@@ -1300,7 +1307,8 @@ def _index_copy_vjp(g, out, x, idx, src, needs, dim):
 
 
 _INDEX_COPY = defop("index_copy", "raw", lambda xp, x, idx, src, dim: _index_copy_write(xp, x.copy(), idx, src, dim),
-                    _index_copy_vjp, save_out=False, needs=True, check=False, shape=lambda xs, i, s, dim: xs)
+                    _index_copy_vjp, save_out=False, needs=True, save_in=(None, True, 2),
+                    shape=lambda xs, i, s, dim: xs)
 
 
 def _index_copy_args(name, self, dim, index, source):
@@ -1335,7 +1343,7 @@ def _index_fill_t_write(xp, out, idx, v, dim):
 _INDEX_FILL = defop("index_fill", "raw", lambda xp, x, idx, dim, value:
                     _index_fill_write(xp, x.copy(), idx, dim, value),
                     lambda g, out, x, idx, dim, value: (index_fill(g, dim, idx, 0), None),
-                    save_out=False, check=False, node="IndexFillBackward0", shape=lambda xs, i, dim, value: xs)
+                    save_out=False, save_in=(None, True), node="IndexFillBackward0", shape=lambda xs, i, dim, value: xs)
 
 
 def _index_fill_t_vjp(g, out, x, idx, v, needs, dim):
@@ -1346,7 +1354,8 @@ def _index_fill_t_vjp(g, out, x, idx, v, needs, dim):
 
 _INDEX_FILL_T = defop("index_fill_tensor", "raw", lambda xp, x, idx, v, dim:
                       _index_fill_t_write(xp, x.copy(), idx, v, dim), _index_fill_t_vjp, save_out=False,
-                      needs=True, check=False, node="IndexFillBackward1", shape=lambda xs, i, vs, dim: xs)
+                      needs=True, save_in=(None, True, None), node="IndexFillBackward1",
+                      shape=lambda xs, i, vs, dim: xs)
 
 
 def _index_fill_args(self, dim, index, value):
@@ -1377,7 +1386,8 @@ def index_fill(input, dim, index, value):
 def index_fill_(self, dim, index, value):
     """In-place ``index_fill``."""
     op, args, kw = _index_fill_args(self, dim, index, value)
-    return _inplace_op(op, self, args, kw, _index_fill_write if op is _INDEX_FILL else _index_fill_t_write)
+    return _inplace_op(op, self, args, kw, _index_fill_write if op is _INDEX_FILL else _index_fill_t_write,
+                       overlap_ok=True)
 
 
 # ---------------------------------------------------------------- masked_fill / masked_select / masked_scatter
@@ -1392,11 +1402,11 @@ def _masked_fill_t_vjp(g, out, x, mask, v, needs):
 
 
 _MASKED_FILL = defop("masked_fill", "raw", lambda xp, x, mask, value: xp.where(mask, value, x).astype(x.dtype, copy=False),
-                     _masked_fill_vjp, save_out=False, check=False, node="MaskedFillBackward0",
+                     _masked_fill_vjp, save_out=False, save_in=(None, True), node="MaskedFillBackward0",
                      shape=lambda xs, ms, value: _bshape(xs, ms))
 _MASKED_FILL_T = defop("masked_fill_tensor", "raw", lambda xp, x, mask, v:
                        xp.where(mask, v.astype(x.dtype), x).astype(x.dtype, copy=False), _masked_fill_t_vjp,
-                       save_out=False, needs=True, check=False, node="MaskedFillBackward1",
+                       save_out=False, needs=True, save_in=(None, True, None), node="MaskedFillBackward1",
                        shape=lambda xs, ms, vs: _bshape(xs, ms))
 
 
@@ -1457,8 +1467,9 @@ def masked_fill_(self, mask, value):
             raise RuntimeError(f"output with shape {_shape_str(self.shape)} doesn't match the broadcast shape "
                                f"{_shape_str(bs)}")
     if op is _MASKED_FILL:
-        return _inplace_op(op, self, args, kw, _masked_fill_write)
-    return _inplace_op(op, self, args, kw, lambda xp, o, m, v: _masked_fill_write(xp, o, m, v.astype(o.dtype)))
+        return _inplace_op(op, self, args, kw, _masked_fill_write, overlap_ok=True)
+    return _inplace_op(op, self, args, kw, lambda xp, o, m, v: _masked_fill_write(xp, o, m, v.astype(o.dtype)),
+                       overlap_ok=True)
 
 
 def _masked_select_fwd(xp, x, mask, shape):
@@ -1469,7 +1480,7 @@ def _masked_select_vjp(g, out, x, mask, shape):
     return apply(_MASKED_SCATTER, (g.new_zeros(shape), mask, g), {"shape": shape}), None
 
 
-_MASKED_SELECT = defop("masked_select", "raw", _masked_select_fwd, _masked_select_vjp, save_out=False, check=False)
+_MASKED_SELECT = defop("masked_select", "raw", _masked_select_fwd, _masked_select_vjp, save_out=False)
 
 
 def _bcast_or_raise(a, b):
@@ -1515,7 +1526,7 @@ def _masked_scatter_vjp(g, out, x, mask, src, needs, shape):
 
 
 _MASKED_SCATTER = defop("masked_scatter", "raw", _masked_scatter_fwd, _masked_scatter_vjp, save_out=False,
-                        needs=True, check=False, shape=lambda xs, ms, ss, shape: shape)
+                        needs=True, save_in=(None, True, None), shape=lambda xs, ms, ss, shape: shape)
 
 
 def _masked_scatter_args(self, mask, source, inplace):
@@ -1576,7 +1587,7 @@ def _take_vjp(g, out, x, idx, shape):
     return apply(_PUT, (g.new_zeros(shape), idx, g), {"accumulate": True}), None
 
 
-_TAKE = defop("take", "raw", lambda xp, x, idx, shape: x.reshape(-1)[idx], _take_vjp, save_out=False, check=False,
+_TAKE = defop("take", "raw", lambda xp, x, idx, shape: x.reshape(-1)[idx], _take_vjp, save_out=False,
               shape=lambda xs, ish, shape: ish)
 
 
@@ -1604,7 +1615,7 @@ def _put_vjp(g, out, x, idx, src, needs, accumulate):
 
 
 _PUT = defop("put", "raw", lambda xp, x, idx, src, accumulate: _put_write(xp, x.copy(), idx, src, accumulate),
-             _put_vjp, save_out=False, needs=True, check=False, shape=lambda xs, i, s, accumulate: xs)
+             _put_vjp, save_out=False, needs=True, save_in=(None, True, 2), shape=lambda xs, i, s, accumulate: xs)
 
 
 def _check_flat_index(self, index, name):
@@ -1682,7 +1693,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
             js[dim] = indices._data.shape[dim]
         x = input if tuple(xs) == input._data.shape else input.expand(xs)
         j = indices if tuple(js) == indices._data.shape else indices.expand(js)
-        r = gather(x, dim, j)
+        r = gather(x, dim, j.clone())  # torch gathers with a copy of the indices: changing them later is fine
     return r if out is None else write_out(out, r)
 
 

@@ -292,7 +292,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {n * r} but got {output_size}")
     shp = x._data.shape
     y = x.unsqueeze(dim + 1)
-    y = y.expand(shp[:dim + 1] + (r,) + shp[dim + 1:]).clone()
+    y = y.expand(shp[:dim + 1] + (r,) + shp[dim + 1:]).contiguous()  # clone() would keep a transposed layout
     return y.view(shp[:dim] + (n * r,) + shp[dim + 1:])
 
 

@@ -1,6 +1,6 @@
 """Matrix products: matmul/@, mm, bmm, mv, dot. BLAS does the work (NumPy's matmul)."""
 from .._tensor import Tensor
-from ._registry import apply, defop, write_out
+from ._registry import apply, defop, renamed, write_out
 from .reduce import sum_to
 
 
@@ -93,7 +93,7 @@ def _matmul_shape(sa, sb):
     return tuple(np.broadcast_shapes(sa[:-2], sb[:-2])) + (sa[-2], sb[-1])
 
 
-_MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_out=False, holo=True,
+_MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True,
                 shape=_matmul_shape,
                 node="MmBackward0")
 
@@ -109,7 +109,7 @@ def _mm_fwd(xp, a, b):
     return xp.matmul(a, b)
 
 
-_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_out=False, holo=True,
+_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True,
             shape=lambda sa, sb: (sa[0], sb[1]))
 
 
@@ -125,7 +125,7 @@ def _bmm_fwd(xp, a, b):
     return xp.matmul(a, b)
 
 
-_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_out=False, holo=True,
+_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True,
              shape=lambda sa, sb: (sa[0], sa[1], sb[2]))
 
 
@@ -142,7 +142,7 @@ def _mv_fwd(xp, a, v):
 _MV = defop("mv", "promote", _mv_fwd,
             lambda g, out, a, v, needs: (g.unsqueeze(1) * v if needs[0] else None,
                                          a.mT @ g if needs[1] else None),
-            needs=True, save_out=False, shape=lambda sa, sv: (sa[0],), holo=True)
+            needs=True, save_in=(1, 0), save_out=False, shape=lambda sa, sv: (sa[0],), holo=True)
 
 
 def _dot_fwd(xp, a, b):
@@ -166,21 +166,72 @@ def _tn(npdt):
 
 _DOT = defop("dot", "raw", _dot_fwd,
              lambda g, out, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
-             needs=True, save_out=False, shape=lambda sa, sb: (), holo=True)
+             needs=True, save_in=(1, 0), save_out=False, shape=lambda sa, sb: (), holo=True)
+
+
+# C++ type names, as torch's mm prints them in its dtype-mismatch error
+_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+          "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+          "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _check_same_dtype(name, a, b):
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is not b.dtype:
-        from ._registry import _type_name
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != "
-                           f"{b.dtype.name}" if name == "mm" else
-                           f"expected scalar type {_type_name(a.dtype)} but found {_type_name(b.dtype)}")
+    """torch's error for operands of different dtypes; ``name`` is the kernel the call reaches (for matmul it
+    depends on the operands' ranks, as torch dispatches it to dot, mv, mm or bmm)."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.dtype is b.dtype:
+        return
+    from ._registry import _type_name
+    if name == "matmul":
+        if a.dim() == 0 or b.dim() == 0:
+            return  # the forward's rank error comes first
+        name = "bmm" if b.dim() >= 3 else "mm" if b.dim() == 2 else "dot" if a.dim() == 1 else "mv"
+    da, db = a.dtype, b.dtype
+    if name == "mm":
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CTYPE.get(da.name, da.name)} != "
+                           f"{_CTYPE.get(db.name, db.name)}")
+    if name == "dot":
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_type_name(da)} and "
+                           f"{_type_name(db)}")
+    if name == "mv":
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_type_name(db)}, "
+                           f"{_type_name(da)}, and {_type_name(db)}")
+    raise RuntimeError(f"expected scalar type {_type_name(da)} but found {_type_name(db)}")
+
+
+def check_linear_dtypes(input, weight, bias=None):
+    """torch's error for F.linear on operands of different dtypes: with a bias it is addmm's (bias, input,
+    weight.T), without one mm's."""
+    if bias is None:
+        _check_same_dtype("mm", input, weight)
+        return
+    from ._registry import _type_name
+    for a, b, names in ((bias, weight, "self and mat2"), (input, weight, "mat1 and mat2")):
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is not b.dtype:
+            raise RuntimeError(f"{names} must have the same dtype, but got {_type_name(a.dtype)} and "
+                               f"{_type_name(b.dtype)}")
+
+
+# torch's matmul dispatches on the operands' dims, so its grad_fn is named after the kernel it picked
+_MATMUL_NODES = {(1, 1): renamed(_MATMUL, "DotBackward0"), (2, 1): renamed(_MATMUL, "MvBackward0"),
+                 (1, 2): renamed(_MATMUL, "SqueezeBackward4"), (2, 2): _MATMUL}
+
+
+def _matmul_op(a, b):
+    na, nb = a._data.ndim, b._data.ndim
+    op = _MATMUL_NODES.get((na, nb))
+    if op is None:
+        op = _MATMUL_FOLDED if na >= 3 else _MATMUL_EXPANDED
+    return op
+
+
+_MATMUL_FOLDED = renamed(_MATMUL, "UnsafeViewBackward0")  # batch dims folded into one mm
+_MATMUL_EXPANDED = renamed(_MATMUL, "CloneBackward0")  # a 1-D/2-D left operand expanded over the batch
 
 
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/torch broadcasting over batch dims (1-D operands are vectors)."""
-    _check_same_dtype("mm", input, other)
-    r = apply(_MATMUL, (input, other), {})
+    _check_same_dtype("matmul", input, other)
+    r = apply(_matmul_op(input, other), (input, other), {})
     return r if out is None else write_out(out, r)
 
 
@@ -217,8 +268,6 @@ Tensor.mm = lambda self, mat2: mm(self, mat2)
 Tensor.bmm = lambda self, mat2: bmm(self, mat2)
 Tensor.mv = lambda self, vec: mv(self, vec)
 Tensor.dot = lambda self, other: dot(self, other)
-Tensor.inner = lambda self, other: dot(self, other) if self.dim() == 1 and other.dim() == 1 else \
-    matmul(self, other.mT if other.dim() > 1 else other)
 Tensor.sum_to_size = lambda self, *size: sum_to(self, size[0] if len(size) == 1 and isinstance(size[0], (tuple, list))
                                                 else size)
 

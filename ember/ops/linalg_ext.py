@@ -137,6 +137,34 @@ def _need_tensor(name, x, arg="A"):
 def _check_float(name, A):
     if A.dtype.category < 2:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_tn(A.dtype)}")
+    if A.dtype is D.bfloat16 or A.dtype is D.float16:
+        _check_low(name, A)
+
+
+# torch's CPU build has no float16/bfloat16 LAPACK kernels: the kernel named in each op's error, and whether an
+# empty input (which never reaches the kernel) gets through
+_LOW_KERNEL = {"linalg.det": ("lu_cpu", True), "linalg.solve": ("lu_cpu", True), "lu": ("lu_cpu", True),
+               "linalg.lu_solve": ("linalg.lu_solve_cpu", True), "linalg.cholesky": ("cholesky_cpu", True),
+               "linalg.eigh": ("linalg_eigh_cpu", True), "linalg.svd": ("linalg_svd_cpu", True),
+               "cdist": ("cdist", True), "linalg.solve_triangular": ("triangular_solve_cpu", False),
+               "linalg.eig": ("linalg_eig_out_cpu", False), "linalg.qr": ("geqrf_cpu", False),
+               "cholesky_solve": ("cholesky_solve_cpu", False), "cholesky_inverse": ("cholesky_inverse_out_cpu", False),
+               "torch.linalg.householder_product": ("orgqr_cpu", False), "linalg.lstsq": ("linalg_lstsq_cpu", False)}
+_LOW_ALIAS = {"linalg.eigvalsh": "linalg.eigh", "linalg.svdvals": "linalg.svd", "torch.linalg.lu_factor_ex": "lu",
+              "torch.linalg.lu_factor": "lu", "linalg.lu": "lu"}
+_LOW_PRECISION = ("linalg.inv", "linalg.slogdet", "logdet", "linalg.matrix_norm:svd")  # matrix_norm: 2, -2, nuc
+
+
+def _check_low(name, A):
+    """torch's error for a float16/bfloat16 input to a LAPACK-backed op (nothing for ops that take them)."""
+    name = _LOW_ALIAS.get(name, name)
+    if name in _LOW_PRECISION:
+        raise RuntimeError(f"{name.split(':')[0]}: Low precision dtypes not supported. Got {_tn(A.dtype)}")
+    if name in ("torch.linalg.matrix_rank", "torch.linalg.lstsq"):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    hit = _LOW_KERNEL.get(name)
+    if hit is not None and not (hit[1] and A.numel() == 0):
+        raise NotImplementedError(f"\"{hit[0]}\" not implemented for '{_tn(A.dtype)}'")
 
 
 def _check_matrix(name, A, what="A"):
@@ -418,6 +446,23 @@ def _expand_err(inp_shape, shape):
                                f"{list(inp_shape)}")
 
 
+# float16/bfloat16 products are computed in float32 and rounded once at the end: torch's CPU kernels accumulate
+# in float32, and NumPy (ml_dtypes) has no bfloat16 matmul/einsum of its own
+_LOW = (D.float16.np, D.bfloat16.np)
+
+
+def _wide(*arrs):
+    """(arrays in float32 if the first is float16/bfloat16, the dtype to round the result to or None)."""
+    dt = arrs[0].dtype
+    if dt not in _LOW:
+        return arrs, None
+    return tuple(a.astype(np.float32) for a in arrs), dt
+
+
+def _narrow(r, dt):
+    return r if dt is None else r.astype(dt)
+
+
 def _axpby(xp, inp, prod, beta, alpha):
     dt = prod.dtype
     beta, alpha = _scal(beta, dt), _scal(alpha, dt)
@@ -436,7 +481,8 @@ def _addmm_fwd(xp, inp, m1, m2, beta, alpha):
     shape = (m1.shape[0], m2.shape[1])
     if not _expand_check(inp.shape, shape):
         _expand_err(inp.shape, shape)
-    return _axpby(xp, inp, xp.matmul(m1, m2), beta, alpha)
+    (inp, m1, m2), low = _wide(inp, m1, m2)
+    return _narrow(_axpby(xp, inp, xp.matmul(m1, m2), beta, alpha), low)
 
 
 def _conj_s(v):
@@ -454,7 +500,7 @@ def _addmm_vjp(g, out, inp, m1, m2, needs, beta, alpha):
     return gi, g1, g2
 
 
-_ADDMM = defop("addmm", "raw", _addmm_fwd, _addmm_vjp, needs=True, save_out=False,
+_ADDMM = defop("addmm", "raw", _addmm_fwd, _addmm_vjp, needs=True, save_in=(False, 2, 1), save_out=False,
                shape=lambda si, s1, s2, beta, alpha: (s1[0], s2[1]))
 
 
@@ -491,7 +537,8 @@ def _addmv_fwd(xp, inp, mat, vec, beta, alpha):
     if not _expand_check(inp.shape, (mat.shape[0],)):
         raise RuntimeError(f"size mismatch, got input ({inp.shape[0] if inp.ndim else 1}), mat "
                            f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
-    return _axpby(xp, inp, xp.matmul(mat, vec), beta, alpha)
+    (inp, mat, vec), low = _wide(inp, mat, vec)
+    return _narrow(_axpby(xp, inp, xp.matmul(mat, vec), beta, alpha), low)
 
 
 def _addmv_vjp(g, out, inp, mat, vec, needs, beta, alpha):
@@ -505,7 +552,7 @@ def _addmv_vjp(g, out, inp, mat, vec, needs, beta, alpha):
     return gi, gm, gv
 
 
-_ADDMV = defop("addmv", "raw", _addmv_fwd, _addmv_vjp, needs=True, save_out=False,
+_ADDMV = defop("addmv", "raw", _addmv_fwd, _addmv_vjp, needs=True, save_in=(False, 2, 1), save_out=False,
                shape=lambda si, sm, sv, beta, alpha: (sm[0],))
 
 
@@ -553,12 +600,13 @@ def _baddbmm_fwd(xp, inp, b1, b2, beta, alpha, reduce):
         if b1.shape[0] != b2.shape[0] or b1.shape[2] != b2.shape[1]:
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b1.shape[0]}, "
                                f"{b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+    (inp, b1, b2), low = _wide(inp, b1, b2)
     prod = xp.matmul(b1, b2)
     if reduce:
         prod = prod.sum(axis=0, dtype=prod.dtype)
     if not _expand_check(inp.shape, prod.shape):
         _expand_err(inp.shape, prod.shape)
-    return _axpby(xp, inp, prod, beta, alpha)
+    return _narrow(_axpby(xp, inp, prod, beta, alpha), low)
 
 
 def _baddbmm_vjp(g, out, inp, b1, b2, needs, beta, alpha, reduce):
@@ -573,14 +621,27 @@ def _baddbmm_vjp(g, out, inp, b1, b2, needs, beta, alpha, reduce):
     return gi, g1, g2
 
 
-_BADDBMM = defop("baddbmm", "raw", _baddbmm_fwd, _baddbmm_vjp, needs=True, save_out=False,
+_BADDBMM = defop("baddbmm", "raw", _baddbmm_fwd, _baddbmm_vjp, needs=True, save_in=(False, 2, 1), save_out=False,
                  shape=lambda si, s1, s2, beta, alpha, reduce: ((s1[1], s2[2]) if reduce else (s1[0], s1[1], s2[2])))
-_ADDBMM = defop("addbmm", "raw", _baddbmm_fwd, _baddbmm_vjp, needs=True, save_out=False,
+_ADDBMM = defop("addbmm", "raw", _baddbmm_fwd, _baddbmm_vjp, needs=True, save_in=(False, 2, 1), save_out=False,
                 shape=lambda si, s1, s2, beta, alpha, reduce: ((s1[1], s2[2]) if reduce else (s1[0], s1[1], s2[2])))
 
 
-def _bdt_check(input, b1, b2):
-    _same_dtype3(input, b1, b2, ("self", "batch1", "batch2"))
+def _bdt_check(input, b1, b2, inplace=False):
+    """baddbmm's dtype errors, as torch words them."""
+    if input.dtype is not b1.dtype or input.dtype is not b2.dtype:
+        ct = lambda t: _CTYPE.get(t.dtype.name, t.dtype.name)  # noqa: E731
+        if input.dtype is not b1.dtype:
+            raise RuntimeError(f"Input dtypes must be the same, got: input {ct(input)}, batch1: {ct(b1)}, "
+                               f"batch2: {ct(b2)}")
+        if inplace:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {ct(input)} and output tensor dtype {ct(b2)} "
+                               f"should match")
+        raise RuntimeError(f"expected scalar type {_tn(b1.dtype)} but found {_tn(b2.dtype)}")
+
+
+def _addbmm_check(input, b1, b2):
+    _same_dtype3(input, b1, b2)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
@@ -592,7 +653,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b])."""
-    _bdt_check(input, batch1, batch2)
+    _addbmm_check(input, batch1, batch2)
     r = apply(_ADDBMM, (input, batch1, batch2), {"beta": beta, "alpha": alpha, "reduce": True})
     return r if out is None else write_out(out, r)
 
@@ -620,7 +681,7 @@ def _vdot_fwd(xp, a, b):
 
 _VDOT = defop("vdot", "raw", _vdot_fwd,
               lambda g, out, a, b, needs: (_cj(g) * b if needs[0] else None, g * a if needs[1] else None),
-              needs=True, save_out=False, shape=lambda sa, sb: ())
+              needs=True, save_in=(1, 0), save_out=False, shape=lambda sa, sb: ())
 
 
 def vdot(input, other, *, out=None):
@@ -654,7 +715,8 @@ def _trace_fwd(xp, x):
 
 
 _TRACE = defop("trace", "raw", _trace_fwd,
-               lambda g, out, x: g * _eye(x.shape[0], g, x.shape[1]), save_out=False, shape=lambda s: ())
+               lambda g, out, x: g * _eye(x.shape[0], g, x.shape[1]), save_in=(None,), save_out=False,
+               shape=lambda s: ())
 
 
 def trace(input):
@@ -682,7 +744,7 @@ def _cross_fwd(xp, a, b, dim):
 _CROSS = defop("linalg_cross", "raw", _cross_fwd,
                lambda g, out, a, b, needs, dim: (apply(_CROSS, (_cj(b), g), {"dim": dim}) if needs[0] else None,
                                                  apply(_CROSS, (g, _cj(a)), {"dim": dim}) if needs[1] else None),
-               needs=True, save_out=False)
+               needs=True, save_in=(1, 0), save_out=False)
 
 
 def _cross(name, input, other, dim):
@@ -927,6 +989,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports floating-point dtypes, X2 got: {_tn(x2.dtype)}")
     if x1.dtype is not x2.dtype:
         raise RuntimeError(f"expected scalar type {_tn(x1.dtype)} but found {_tn(x2.dtype)}")
+    if x1.dtype is D.bfloat16 or x1.dtype is D.float16:
+        _check_low("cdist", x1 if x1.numel() == 0 else x2)
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
@@ -964,10 +1028,12 @@ def _einsum_vjp(g, out, *inputs, eq, needs):
 
 
 def _einsum_fwd(xp, *arrs, eq):
-    return xp.einsum(eq, *arrs, optimize=len(arrs) > 2)
+    arrs, low = _wide(*arrs)
+    return _narrow(xp.einsum(eq, *arrs, optimize=len(arrs) > 2), low)
 
 
-_EINSUM = defop("einsum", "raw", _einsum_fwd, _einsum_vjp, needs=True, save_out=False, node="BmmBackward0")
+_EINSUM = defop("einsum", "raw", _einsum_fwd, _einsum_vjp, needs=True, save_in=(1, 0), save_out=False,
+                node="BmmBackward0")
 
 
 def _sublist_eq(args):
@@ -1420,7 +1486,7 @@ def _st_vjp(g, out, A, B, needs, upper, left, unit):
     return gA, (gB if needs[1] else None)
 
 
-_SOLVE_TRI = defop("linalg_solve_triangular", "raw", _st_fwd, _st_vjp, needs=True,
+_SOLVE_TRI = defop("linalg_solve_triangular", "raw", _st_fwd, _st_vjp, needs=True, save_in=(True, False),
                    shape=lambda sa, sb, upper, left, unit: (tuple(np.broadcast_shapes(sa[:-2], sb[:-2])) +
                                                             tuple(sb[-2:])))
 
@@ -1554,12 +1620,14 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     if B.dtype is not L.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_tn(B.dtype)} and A of "
                            f"type {_tn(L.dtype)} instead.")
+    _check_float("cholesky_solve", L)
     x = apply(_CHOL_SOLVE, (B, L), {"upper": bool(upper)})
     return x if out is None else write_out(out, x)
 
 
 def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of A from its Cholesky factor."""
+    _check_float("cholesky_inverse", L)
     n = L.shape[-1]
     eye = _eye(n, L).expand(L.shape)
     r = cholesky_solve(eye, L, upper)
@@ -1666,6 +1734,8 @@ _EIG = _MultiOp("linalg_eig", _eig_fwd, _eig_vjp, save_in=False)
 def _check_eig_dtype(A):
     if A.dtype.category < 2:
         raise RuntimeError(f"Unknown Complex ScalarType for {_tn(A.dtype)}")
+    if A.dtype is D.bfloat16 or A.dtype is D.float16:
+        _check_low("linalg.eig", A)
 
 
 def eig(A, *, out=None):
@@ -1949,7 +2019,7 @@ _PINV = defop("linalg_pinv", "raw", _pinv_fwd,
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """Moore-Penrose pseudo-inverse via the SVD (or eigh when ``hermitian``)."""
-    if A.dim() < 2 or A.dtype.category < 2:
+    if A.dim() < 2 or A.dtype.category < 2 or A.dtype is D.bfloat16 or A.dtype is D.float16:
         raise RuntimeError(f"linalg.pinv({_tn(A.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
                            f"dimensions of float, double, cfloat or cdouble types")
     if rcond is not None:
@@ -1981,9 +2051,14 @@ _RANK = defop("linalg_matrix_rank", "raw", _rank_fwd, shape=lambda s, atol, rtol
 def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """Number of singular values above max(atol, rtol * largest)."""
     _check_matrix("torch.linalg.matrix_rank", A, "input")
-    _check_float("torch.linalg.matrix_rank", A)
     if tol is not None:
         atol, rtol = tol, 0.0
+    if A.dtype.category < 2 or A.dtype is D.bfloat16 or A.dtype is D.float16:
+        if rtol is None:  # torch's default rtol reads the eps of float or double only
+            raise RuntimeError("This function doesn't handle types other than float and double")
+        if hermitian or A.dtype.category == 2:
+            _check_low("linalg.eigh" if hermitian else "linalg.svd", A)
+        _check_float("linalg.svd", A)
     r = apply(_RANK, (A,), {"atol": _tol_arg(atol), "rtol": _tol_arg(rtol), "herm": bool(hermitian)})
     return r if out is None else write_out(out, r)
 
@@ -2059,6 +2134,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solution of A X = B: (solution, residuals, rank, singular_values) as torch on CPU."""
     if A.dim() < 2:
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if A.dtype.category < 2 or A.dtype is D.bfloat16 or A.dtype is D.float16:
+        if rcond is None:  # torch's default rcond reads the eps of float or double only
+            raise RuntimeError("This function doesn't handle types other than float and double")
+        _check_low("linalg.lstsq", A)
     _check_float("torch.linalg.lstsq", A)
     if A.dtype is not B.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
@@ -2297,6 +2376,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 
 
 def _svd_norm(A, d0, d1, keepdim, how):
+    if A.dtype is D.bfloat16 or A.dtype is D.float16:
+        _check_low("linalg.matrix_norm:svd", A)
     nd = A.dim()
     B = A.movedim((d0, d1), (nd - 2, nd - 1))
     if B.numel() == 0:
@@ -2360,6 +2441,8 @@ def cond(A, p=None, *, out=None):
     if m != n:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are {m} by {n} "
                            f"matrices")
+    if p == "nuc" and (A.dtype is D.bfloat16 or A.dtype is D.float16):
+        _check_low("linalg.svd", A)  # torch's nuclear-norm condition number starts from an SVD
     Ai, info = inv_ex(A)
     r = matrix_norm(A, p) * matrix_norm(Ai, p)
     bad = info != 0
@@ -2381,7 +2464,7 @@ def _vecdot_fwd(xp, x, y, dim):
 _VECDOT = defop("linalg_vecdot", "raw", _vecdot_fwd,
                 lambda g, out, x, y, needs, dim: (_cj(g).unsqueeze(dim) * y if needs[0] else None,
                                                   g.unsqueeze(dim) * x if needs[1] else None),
-                needs=True, save_out=False, node="SumBackward1")
+                needs=True, save_in=(1, 0), save_out=False, node="SumBackward1")
 
 
 def vecdot(x, y, *, dim=-1, out=None):
@@ -2461,10 +2544,15 @@ def householder_product(A, tau, *, out=None):
 
 def vander(x, *, N=None):
     """Vandermonde matrix: columns x^0, x^1, ..., x^(N-1) (N defaults to x.shape[-1])."""
+    if x.dtype is D.bool_ or x.dtype is D.bfloat16 or x.dtype is D.float16:
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{_tn(x.dtype)}")
     n = N if N is not None else (x.shape[-1] if x.dim() else 1)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    return x.unsqueeze(-1) ** _ops().arange(n, dtype=x.dtype if x.dtype.category else D.int64, device=x.device)
+    if x.dtype.category == 1:
+        x = x.to(D.int64)  # torch's integer Vandermonde matrices are int64
+    return x.unsqueeze(-1) ** _ops().arange(n, dtype=x.dtype, device=x.device)
 
 
 # ================================================================ lu_factor, lu, lu_solve, lu_unpack
@@ -2584,6 +2672,8 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         eqn = "AX = B" if left else "XA = B"
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation {eqn} ({n}x{n} and "
                            f"{rows}x{cols})")
+    if LU.dtype is D.bfloat16 or LU.dtype is D.float16:
+        _check_low("linalg.lu_solve", LU)
     L = _tril(LU, -1) + _eye(n, LU)
     U = _triu(LU)
     P = _perm_matrix(pivots, LU)
@@ -2744,9 +2834,9 @@ def _install():
     T.addmv = lambda self, mat, vec, *, beta=1, alpha=1: addmv(self, mat, vec, beta=beta, alpha=alpha)
     T.addmv_ = _inplace(_ADDMV, _check_addmv)
     T.baddbmm = lambda self, b1, b2, *, beta=1, alpha=1: baddbmm(self, b1, b2, beta=beta, alpha=alpha)
-    T.baddbmm_ = _inplace(_BADDBMM, _bdt_check)
+    T.baddbmm_ = _inplace(_BADDBMM, lambda a, b, c: _bdt_check(a, b, c, True))
     T.addbmm = lambda self, b1, b2, *, beta=1, alpha=1: addbmm(self, b1, b2, beta=beta, alpha=alpha)
-    T.addbmm_ = _inplace(_ADDBMM, _bdt_check)
+    T.addbmm_ = _inplace(_ADDBMM, _addbmm_check)
     T.outer = lambda self, vec2: outer(self, vec2)
     T.ger = lambda self, vec2: outer(self, vec2)
     T.vdot = lambda self, other: vdot(self, other)

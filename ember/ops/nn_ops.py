@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype as _D
 from .._tensor import Tensor as _T
 from ..autograd import grad_mode
 from ._registry import _type_name, apply, defop
@@ -88,14 +89,24 @@ def _linear_fwd(xp, x, w, b=None):
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{x.shape[-1]} and "
                            f"{w.shape[1] if w.ndim == 2 else w.shape[0]}x{w.shape[0] if w.ndim == 2 else 1})")
-    out = xp.matmul(x, w.T)
+    if x.ndim > 2 and w.ndim == 2:
+        # one (rows x K) @ (K x O) gemm: NumPy would run one small gemm per leading index otherwise
+        lead = x.shape[:-1]
+        out = xp.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(lead + (w.shape[0],))
+    else:
+        out = xp.matmul(x, w.T)
     if b is not None:
         out += b
     return out
 
 
 def _linear_vjp(g, out, x, w, b=None, needs=(True, True, True)):
-    gx = g @ w if needs[0] else None
+    gx = None
+    if needs[0]:
+        if g.dim() > 2 and w.dim() == 2:  # one gemm over all leading dims (see _linear_fwd)
+            gx = (g.reshape(-1, g.shape[-1]) @ w).reshape(tuple(g.shape[:-1]) + (w.shape[1],))
+        else:
+            gx = g @ w
     gw = gb = None
     if needs[1]:
         g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
@@ -112,6 +123,10 @@ LINEAR = defop("linear", "promote", _linear_fwd, _linear_vjp, needs=True, save_o
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` as one op."""
+    if isinstance(input, _T) and isinstance(weight, _T) and (
+            input.dtype is not weight.dtype or (isinstance(bias, _T) and bias.dtype is not weight.dtype)):
+        from .linalg import check_linear_dtypes
+        check_linear_dtypes(input, weight, bias)
     if bias is None:
         return apply(LINEAR, (input, weight), {})
     return apply(LINEAR, (input, weight, bias), {})
@@ -137,10 +152,46 @@ def _log_softmax_fwd(xp, x, dim):
     return s
 
 
+def _softmax_bwd_fwd(xp, g, out, *, dim):
+    """out * (g - sum(g * out)): the softmax gradient in three passes."""
+    r = g * out
+    s = r.sum(dim, keepdims=True)
+    xp.subtract(g, s, out=r)
+    r *= out
+    return r
+
+
+def _softmax_bwd_vjp(u, res, g, out, needs=(), *, dim):
+    # y = o (g - sum(g o)): linear in g with the same form; d/do = u (g - sum(g o)) - g sum(u o)
+    dg = apply(SOFTMAX_BWD, (u, out), {"dim": dim}) if needs[0] else None
+    do = u * (g - (g * out).sum(dim, keepdim=True)) - g * (u * out).sum(dim, keepdim=True) if needs[1] else None
+    return dg, do
+
+
+def _log_softmax_bwd_fwd(xp, g, out, *, dim):
+    """g - exp(out) * sum(g)."""
+    r = xp.exp(out)
+    r *= g.sum(dim, keepdims=True)
+    xp.subtract(g, r, out=r)
+    return r
+
+
+def _log_softmax_bwd_vjp(u, res, g, out, needs=(), *, dim):
+    e = out.exp() if needs[0] or needs[1] else None
+    dg = u - (u * e).sum(dim, keepdim=True) if needs[0] else None
+    do = -(u * e) * g.sum(dim, keepdim=True) if needs[1] else None
+    return dg, do
+
+
+SOFTMAX_BWD = defop("softmax_backward_data", "promote", _softmax_bwd_fwd, _softmax_bwd_vjp, needs=True,
+                    save_out=False, node="SoftmaxBackwardDataBackward0", shape=lambda sg, so, **kw: tuple(sg))
+LOG_SOFTMAX_BWD = defop("log_softmax_backward_data", "promote", _log_softmax_bwd_fwd, _log_softmax_bwd_vjp,
+                        needs=True, save_out=False, node="LogSoftmaxBackwardDataBackward0",
+                        shape=lambda sg, so, **kw: tuple(sg))
 SOFTMAX = defop("softmax", "float", _softmax_fwd,
-                lambda g, out, x, dim: out * (g - (g * out).sum(dim, keepdim=True)), save_in=False)
+                lambda g, out, x, dim: apply(SOFTMAX_BWD, (g, out), {"dim": dim}), save_in=False)
 LOG_SOFTMAX = defop("log_softmax", "float", _log_softmax_fwd,
-                    lambda g, out, x, dim: g - out.exp() * g.sum(dim, keepdim=True), save_in=False)
+                    lambda g, out, x, dim: apply(LOG_SOFTMAX_BWD, (g, out), {"dim": dim}), save_in=False)
 
 
 def _legacy_softmax_dim(name, ndim):
@@ -333,25 +384,81 @@ def _conv_bwd_in_fwd(xp, g, w, *, in_sp, stride, pads, dil, groups):
     out, k = tuple(g.shape[2:]), tuple(w.shape[2:])
     G, Cg = groups, w.shape[1]
     L, K = _prod(out), _prod(k)
+    if all(s == 1 for s in stride) and g.size and w.size:
+        span = [d * (kk - 1) for d, kk in zip(dil, k)]
+        wide = (out[-1] + span[-1]) / out[-1] if out and out[-1] else 1
+        if O * _prod(in_sp) <= G * Cg * L * wide and all(lo <= s_ and hi <= s_ for (lo, hi), s_ in zip(pads, span)):
+            # stride 1: the input gradient is a plain convolution of g with the flipped kernel (channels swapped
+            # per group), padded by (k - 1) * dil - pad: im2col and one batched gemm, no scatter-add
+            wf = w.reshape((G, O // G, Cg) + k).swapaxes(1, 2)
+            wf = wf[(Ellipsis,) + (slice(None, None, -1),) * len(k)].reshape((G * Cg, O // G) + k)
+            fp = tuple((s_ - lo, s_ - hi) for (lo, hi), s_ in zip(pads, span))
+            return _conv_fwd(xp, g, xp.ascontiguousarray(wf), stride=stride, pads=fp, dil=dil, groups=G,
+                             out_sp=tuple(in_sp))
+        if len(k) == 2:
+            return _conv_bwd_in_s1(xp, g, w, in_sp, pads, dil, G)
     wm = w.reshape(G, O // G, Cg * K).transpose(0, 2, 1)
     cols = xp.matmul(wm, g.reshape(N, G, O // G, L)).reshape((N, G * Cg) + k + out)
     padded = tuple(in_sp[i] + pads[i][0] + pads[i][1] for i in range(len(k)))
     return _crop(xp, _col2im(xp, cols, padded, out, k, stride, dil), pads, in_sp)
 
 
+def _conv_bwd_in_s1(xp, g, w, in_sp, pads, dil, G):
+    """2-D, stride 1: col2im where each kernel offset adds one contiguous run. The gradient rows are widened to
+    the padded width with zeros, so on the flattened padded plane offset (a, b) is a plain shift by
+    a * dil * Wp + b * dil (the widened columns carry zeros into the slack). Channels lead (C, N, plane), so the
+    columns come from one gemm per group."""
+    N, O, oh, ow = g.shape
+    Cg, kh, kw = w.shape[1:]
+    Hp, Wp = in_sp[0] + pads[0][0] + pads[0][1], in_sp[1] + pads[1][0] + pads[1][1]
+    ge = xp.zeros((O, N, oh, Wp), g.dtype)
+    ge[..., :ow] = g.transpose(1, 0, 2, 3)
+    wm = w.reshape(G, O // G, Cg * kh * kw).transpose(0, 2, 1)
+    cols = xp.matmul(wm, ge.reshape(G, O // G, N * oh * Wp)).reshape(G * Cg, kh * kw, N, oh * Wp)
+    buf = xp.zeros((G * Cg, N, Hp * Wp + (kw - 1) * dil[1]), cols.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            off = a * dil[0] * Wp + b * dil[1]
+            buf[:, :, off:off + oh * Wp] += cols[:, a * kw + b]
+    buf = buf[:, :, :Hp * Wp].reshape(G * Cg, N, Hp, Wp)
+    return xp.ascontiguousarray(buf[:, :, pads[0][0]:pads[0][0] + in_sp[0],
+                                    pads[1][0]:pads[1][0] + in_sp[1]].transpose(1, 0, 2, 3))
+
+
+def _conv_bwd_w_s1(xp, g, x, k, pads, dil):
+    """2-D, stride 1, one group: the weight gradient without im2col. With the gradient rows widened to the padded
+    width (zeros), kernel offset (a, b) reads the flattened padded input at a plain shift, so its slice of the
+    gradient is a batched gemm straight on a view of the input."""
+    N, O, oh, ow = g.shape
+    C, (kh, kw) = x.shape[1], k
+    Hp, Wp = x.shape[2] + pads[0][0] + pads[0][1], x.shape[3] + pads[1][0] + pads[1][1]
+    flat = xp.zeros((N, C, Hp * Wp + (kw - 1) * dil[1]), x.dtype)
+    flat[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)[:, :, pads[0][0]:pads[0][0] + x.shape[2],
+                                               pads[1][0]:pads[1][0] + x.shape[3]] = x
+    ge = xp.zeros((N, O, oh, Wp), g.dtype)
+    ge[..., :ow] = g
+    ge = ge.reshape(N, O, oh * Wp)
+    gw = xp.empty((O, C, kh, kw), xp.result_type(g.dtype, x.dtype))
+    for a in range(kh):
+        for b in range(kw):
+            off = a * dil[0] * Wp + b * dil[1]
+            gw[:, :, a, b] = xp.matmul(ge, flat[:, :, off:off + oh * Wp].transpose(0, 2, 1)).sum(0)
+    return gw
+
+
 def _conv_bwd_w_fwd(xp, g, x, *, k, stride, pads, dil, groups):
     N, O = g.shape[:2]
     out = tuple(g.shape[2:])
     C, G = x.shape[1], groups
+    if len(k) == 2 and G == 1 and C >= 16 and all(s_ == 1 for s_ in stride) and g.size:
+        return _conv_bwd_w_s1(xp, g, x, k, pads, dil)
     L, K = _prod(out), _prod(k)
     cols = _im2col(xp, _padded(xp, x, pads), out, k, stride, dil)
-    gm = g.reshape(N, G, O // G, L)
+    # (C K x L) @ (L x O) per image, then transposed: BLAS runs this orientation ~20% faster than (O x L) @ (L x C K)
+    gt = xp.ascontiguousarray(g.reshape(N, G, O // G, L).swapaxes(2, 3))
     cm = cols.reshape(N, G, (C // G) * K, L)
-    if N == 1:
-        gw = xp.matmul(gm[0], cm[0].transpose(0, 2, 1))
-    else:
-        gw = xp.matmul(gm, cm.transpose(0, 1, 3, 2)).sum(0)
-    return gw.reshape((O, C // G) + tuple(k))
+    gw = xp.matmul(cm[0], gt[0]) if N == 1 else xp.matmul(cm, gt).sum(0)
+    return xp.ascontiguousarray(gw.swapaxes(1, 2)).reshape((O, C // G) + tuple(k))
 
 
 def _conv_t_fwd(xp, x, w, b=None, *, out_sp, stride, pads, dil, groups):
@@ -465,6 +572,10 @@ def _maxpool_idx_fwd(xp, x, *, k, stride, pad, dil, osz):
     out = osz
     n = len(k)
     sp = x.shape[2:]
+    if tuple(stride) == tuple(k) and not any(pad) and all(d == 1 for d in dil) and \
+            all(o * kk <= s_ for o, kk, s_ in zip(out, k, sp)) and x.size and \
+            not (x.dtype.kind == "f" and bool(xp.isnan(x).any())):
+        return _maxpool_tiled(xp, x, k, out)
     pads = [(pad[i], max(0, (out[i] - 1) * stride[i] + (k[i] - 1) * dil[i] + 1 - sp[i] - pad[i])) for i in range(n)]
     low = _lowest(x.dtype)
     V = _padded(xp, x, pads, low)
@@ -522,6 +633,39 @@ def _maxpool_idx_fwd(xp, x, *, k, stride, pad, dil, osz):
         f = (picks[i].astype(np.int64) * dil[i] + xp.asarray(start)) * _prod(sp[i + 1:])
         flat = f if flat is None else flat + f
     return flat
+
+
+def _maxpool_tiled(xp, x, k, out):
+    """``_maxpool_idx_fwd`` for non-overlapping windows (stride = kernel, no padding or dilation, no NaN): the
+    input cropped to whole windows and viewed as (N, C, o1, k1, o2, k2, ...); each window offset is one strided
+    view, visited in row-major order so ties keep the first."""
+    n = len(k)
+    sp = x.shape[2:]
+    crop = x[(slice(None), slice(None)) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
+    V = crop.reshape(x.shape[:2] + tuple(v for o, kk in zip(out, k) for v in (o, kk)))
+    offs = list(itertools.product(*[range(kk) for kk in k]))
+
+    def at(a):
+        return V[(slice(None), slice(None)) + tuple(v for ai in a for v in (slice(None), ai))]
+    best = at(offs[0]).copy()
+    for a in offs[1:]:
+        xp.maximum(best, at(a), out=best)
+    arg = xp.zeros(best.shape, np.int64)
+    found = None
+    for a in offs:
+        eq = at(a) == best
+        if found is None:
+            found = eq
+        else:
+            eq &= ~found
+            found |= eq
+        off = sum(ai * _prod(sp[i + 1:]) for i, ai in enumerate(a))
+        if off:
+            arg += eq * off
+    for i in range(n):  # each window's top-left corner, flattened within the plane
+        arg += xp.asarray((np.arange(out[i], dtype=np.int64) * (k[i] * _prod(sp[i + 1:]))).reshape(
+            _bcast_shape(out[i], n + 2, 2 + i)))
+    return arg
 
 
 def _max_step_nan(xp, V, picks, sls, start, d, k, bs, low, jdt, i):
@@ -914,6 +1058,7 @@ def _sum_prod(xp, a, b, axes, keep):
 
 def _moments(xp, xg, axes, eps):
     """(mean, 1 / sqrt(biased variance + eps), biased variance) over ``axes``, dims kept."""
+    xg = _wide(xg)
     shp = tuple(1 if i in axes else n for i, n in enumerate(xg.shape))
     if xg.size == 0:
         z = xp.zeros(shp, xg.dtype)
@@ -934,6 +1079,8 @@ def norm_stats(x, gshape, axes, eps):
 
 
 def _norm_fwd(xp, x, w=None, b=None, *, gshape, axes, wshape, eps, stats, fixed):
+    odt = x.dtype
+    x, w, b = _wide(x), _wide(w), _wide(b)
     xg = x.reshape(gshape) if gshape is not None else x
     if stats is None:
         mean, invstd, _ = _moments(xp, xg, axes, eps)
@@ -947,7 +1094,7 @@ def _norm_fwd(xp, x, w=None, b=None, *, gshape, axes, wshape, eps, stats, fixed)
         y *= w.reshape(wshape)
     if b is not None:
         y += b.reshape(wshape)
-    return y
+    return y.astype(odt, copy=False)
 
 
 def _waxes(wshape, nd):
@@ -960,7 +1107,7 @@ def _norm_vjp(g, out, x, w=None, b=None, needs=(), *, gshape, axes, wshape, eps,
     if not _gm.enabled:
         # no graph to build: fused array code, few temporaries
         xp = _xp(x)
-        X, G = x._data, g._data
+        X, G = _wide(x._data), _wide(g._data)
         xg = X.reshape(gshape) if gshape is not None else X
         if stats is None:
             mean, invstd, _ = _moments(xp, xg, axes, eps)
@@ -970,7 +1117,7 @@ def _norm_vjp(g, out, x, w=None, b=None, needs=(), *, gshape, axes, wshape, eps,
         xhat *= invstd
         gx = gw = gb = None
         if needs[0]:
-            gxh = G * w._data.reshape(wshape) if w is not None else G.astype(X.dtype, copy=True)
+            gxh = G * _wide(w._data).reshape(wshape) if w is not None else G.astype(X.dtype, copy=True)
             gxh = gxh.reshape(xhat.shape)
             if fixed:
                 gxh *= invstd
@@ -1013,8 +1160,40 @@ def _norm_vjp(g, out, x, w=None, b=None, needs=(), *, gshape, axes, wshape, eps,
     return gx, gw, gb
 
 
+def _wide(a):
+    """float16/bfloat16 arrays in float32: torch's CPU norm kernels accumulate in float32 (and NumPy's einsum
+    refuses bfloat16); the forward rounds its result back to the input's dtype."""
+    return a.astype(np.float32) if a is not None and a.dtype in _LOW_NP else a
+
+
+_LOW_NP = (np.dtype(np.float16), _D.bfloat16.np)
+
+
+def norm_compute_np(dtype):
+    """The NumPy dtype a norm computes in for an input of ember ``dtype``."""
+    return np.dtype(np.float32) if dtype.np in _LOW_NP else dtype.np
+
+
+def check_norm_dtypes(input, *params):
+    """torch's CPU rule for a norm's parameters (weight, bias[, running_mean, running_var]): all of the input's
+    dtype, or all float32 with a float16/bfloat16 input (the result keeps the input's dtype)."""
+    ps = [p for p in params if p is not None]
+    if not ps or all(p.dtype is input.dtype for p in ps):
+        return
+    if ps[0].dtype is not input.dtype:
+        if any(p.dtype is not _D.float32 for p in ps):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype.np not in _LOW_NP:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    bad = next(p for p in ps if p.dtype is not input.dtype)
+    raise RuntimeError(f"expected scalar type {_type_name(input.dtype)} but found {_type_name(bad.dtype)}")
+
+
 def _norm_op(name, node):
-    return defop(name, "promote", _norm_fwd, _norm_vjp, needs=True, save_out=False, node=node,
+    # "raw": the parameters may be float32 under a float16/bfloat16 input (see check_norm_dtypes); the
+    # forward computes in float32 then and returns the input's dtype
+    return defop(name, "raw", _norm_fwd, _norm_vjp, needs=True, save_out=False, node=node,
                  shape=lambda sx, sw=None, sb=None, **kw: tuple(sx))
 
 
@@ -1038,7 +1217,15 @@ def _embed_bwd_fwd(xp, g, idx, *, num, padding_idx, scale):
         gi = gi / cnt[ii][:, None].astype(g.dtype)
     if xp is np:
         r = np.zeros((num, Dm), dtype=g.dtype)
-        np.add.at(r, ii, gi)
+        if ii.size and g.dtype in (np.float32, np.float64):
+            # rows grouped by index (a stable sort keeps each index's rows in order, so the sums are those of
+            # np.add.at) and summed per group: ~20x faster than np.add.at's per-row scatter
+            order = np.argsort(ii, kind="stable")
+            si = ii[order]
+            starts = np.flatnonzero(np.concatenate(([True], si[1:] != si[:-1])))
+            r[si[starts]] = np.add.reduceat(gi[order], starts, axis=0)
+        else:
+            np.add.at(r, ii, gi)
     else:
         flat = ii[:, None] * Dm + xp.arange(Dm, dtype=np.int64)[None, :]
         r = _bincount(xp, flat, gi, num * Dm).astype(g.dtype, copy=False).reshape(num, Dm)
@@ -1086,21 +1273,140 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_PI = math.sqrt(2 / math.pi)
 
 
-def _gelu_fwd(xp, x, *, approximate):
+def _gelu_fwd(xp, x, *, approximate, stash=None):
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 at -inf gives NaN silently, as in torch
+        return _gelu_fwd_arr(xp, x, approximate, stash)
+
+
+def _gelu_fwd_arr(xp, x, approximate, stash):
+    if x.ndim == 0:  # NumPy's in-place ufuncs need arrays, not the scalars 0-d arithmetic gives
+        return _gelu_fwd_arr(xp, x.reshape(1), approximate, stash).reshape(())
+    if approximate == "tanh":
+        xw = x.astype(np.float32) if x.dtype.itemsize < 4 else x  # float16/bfloat16: in float32, rounded once
+        u = xw * xw
+        u *= 0.044715
+        u += 1
+        u *= xw
+        u *= _SQRT_2_PI
+        xp.tanh(u, out=u)
+        u += 1
+        u *= xw
+        u *= 0.5
+        return u.astype(x.dtype, copy=False)
     from . import _special as S
-    if approximate == "tanh":
-        return 0.5 * x * (1 + xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x)))
-    return 0.5 * x * (1 + S.erf(xp, x * _SQRT1_2))
+    if x.dtype == np.float64:
+        return 0.5 * x * (1 + S.erf(xp, x * _SQRT1_2))
+    # float32 and narrower: x * Phi(x) from the normal tail q = Phi(-|x|), computed in float64 and rounded once
+    # in blocks that stay in cache: the float64 pipeline makes ~30 passes over its temporaries
+    xf = x.reshape(-1)
+    n = xf.size
+    out = xp.empty(n, x.dtype)
+    keep = xp.empty(n, np.float32) if stash is not None else None
+
+    def block(i, j):
+        x64 = xf[i:j].astype(np.float64)
+        cdf = _gelu_cdf(xp, x64, S.normal_tail(xp, x64))
+        if keep is not None:  # Phi(x) for the backward (float32 at least: a float16 one would spoil the gradient)
+            keep[i:j] = cdf
+        cdf *= x64
+        out[i:j] = cdf
+    run_blocks(xp, n, 32768, block)
+    if keep is not None:
+        stash.append(keep.reshape(x.shape))
+    return out.reshape(x.shape)
 
 
-def _gelu_vjp(g, out, x, *, approximate):
+def run_blocks(xp, n, size, fn):
+    """``fn(i, j)`` over [0, n) in blocks of ``size`` elements on the CPU, small enough that a kernel of many
+    passes keeps its temporaries in cache (one call on other devices)."""
+    if xp is not np or n <= size:
+        fn(0, n)
+        return
+    for i in range(0, n, size):
+        fn(i, min(i + size, n))
+
+
+def _gelu_cdf(xp, x, q):
+    """Phi(x) in place of q = Phi(-|x|): q where x <= 0, 1 - q where x > 0 (x * Phi(x) keeps the sign of
+    zero and gives inf at inf, NaN at -inf, as x * Phi(x) does)."""
+    r = q * -2.0
+    r += 1.0
+    r *= x > 0
+    q += r
+    return q
+
+
+def _gelu_vjp(g, out, x, *, approximate, stash=None):
+    cdf = stash.pop() if stash else None  # the backward runs once; a retained graph's next run recomputes it
+    return apply(GELU_BWD, (g, x), {"approximate": approximate, "cdf": cdf})
+
+
+def _gelu_bwd_fwd(xp, g, x, *, approximate, cdf=None):
+    """g * gelu'(x) on arrays."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _gelu_bwd_arr(xp, g, x, approximate, cdf)
+
+
+def _gelu_bwd_arr(xp, g, x, approximate, cdf):
+    if x.ndim == 0:
+        return _gelu_bwd_arr(xp, g.reshape(1) if g.ndim == 0 else g, x.reshape(1), approximate,
+                             cdf).reshape(np.broadcast_shapes(g.shape, x.shape))
+    wide = x.dtype.itemsize < 4  # float16/bfloat16: torch computes in float32 and rounds once
+    xw = x.astype(np.float32) if wide else x
     if approximate == "tanh":
-        x2 = x * x
-        t = (_SQRT_2_PI * (x + 0.044715 * x2 * x)).tanh()
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x2))
-    cdf = 0.5 * (1 + (x * _SQRT1_2).erf())
-    pdf = (-0.5 * x * x).exp() * _INV_SQRT_2PI
-    return g * (cdf + x * pdf)
+        x2 = xw * xw
+        u = x2 * 0.044715
+        u += 1
+        u *= xw
+        u *= _SQRT_2_PI
+        t = xp.tanh(u, out=u)
+        # 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+        x2 *= 3 * 0.044715
+        x2 += 1
+        x2 *= xw
+        x2 *= 0.5 * _SQRT_2_PI
+        d = t * t
+        xp.subtract(1, d, out=d)
+        d *= x2
+        t += 1
+        t *= 0.5
+        d += t
+        d = d * g
+        return d.astype(x.dtype) if wide else d
+    if cdf is None:
+        from . import _special as S
+        if x.dtype == np.float64:
+            cdf = S.erf(xp, x * _SQRT1_2)
+            cdf += 1
+            cdf *= 0.5
+        else:
+            cdf = _gelu_cdf(xp, xw, S.normal_tail(xp, xw)).astype(xw.dtype)
+    # gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    d = xw * xw
+    d *= -0.5
+    xp.exp(d, out=d)
+    d *= xw
+    d *= _INV_SQRT_2PI
+    d += cdf
+    d = d * g
+    return d.astype(x.dtype) if wide else d
+
+
+def _gelu_bwd_vjp(gg, out, g, x, needs=(), *, approximate, cdf=None):
+    dg = apply(GELU_BWD, (gg, x), {"approximate": approximate}) if needs[0] else None
+    dx = None
+    if needs[1]:
+        if approximate == "tanh":
+            # u = k (x + c x^3), t = tanh(u): gelu''(x) = (1 - t^2) (u' - x t u'^2 + 3 c k x^2)
+            k, c = _SQRT_2_PI, 0.044715
+            x2 = x * x
+            t = (k * (x + c * x2 * x)).tanh()
+            du = k * (1 + 3 * c * x2)
+            sec = 1 - t * t
+            dx = gg * g * (sec * (du - x * t * du * du + 3 * k * c * x2))
+        else:
+            dx = gg * g * ((-0.5 * x * x).exp() * (_INV_SQRT_2PI * (2 - x * x)))
+    return dg, dx
 
 
 def _sigmoid(xp, x):
@@ -1214,7 +1520,19 @@ def _prelu_vjp(g, out, x, w, needs=(), *, wshape):
     return gx, gw
 
 
-GELU = _act("gelu", _gelu_fwd, _gelu_vjp, "GeluKernelImpl", save_out=False)
+GELU = _act("gelu", _gelu_fwd, _gelu_vjp, "GeluKernelImpl", save_out=False, shape=lambda s, **kw: tuple(s))
+GELU_BWD = defop("gelu_backward", "promote", _gelu_bwd_fwd, _gelu_bwd_vjp, needs=True, save_out=False,
+                 node="GeluBackwardBackward0", shape=lambda sg, sx, **kw: tuple(np.broadcast_shapes(sg, sx)))
+
+
+def gelu(input, approximate):
+    """GELU; with a graph to build, the float32 forward keeps Phi(x) for the backward (saves recomputing it)."""
+    kw = {"approximate": approximate}
+    if approximate == "none" and isinstance(input, _T) and input._rg and _gm.enabled:
+        kw["stash"] = []
+    return apply(GELU, (input,), kw)
+
+
 SILU = _act("silu", lambda xp, x: x * _sigmoid(xp, x), _silu_vjp, "silu_cpu", save_out=False)
 MISH = _act("mish", _mish_fwd, _mish_vjp, "mish_cpu", save_out=False)
 SOFTPLUS = _act("softplus", _softplus_fwd, _softplus_vjp, "softplus_cpu", save_out=False)
@@ -1635,6 +1953,212 @@ GRID_BWD_G = defop("grid_sampler_backward_grid", "promote", _grid_bwd_grid_fwd,
                    _no_double("grid_sampler_2d_backward"), save_out=False,
                    shape=lambda s, sx, sg, **kw: tuple(sg))
 
+
+
+# ================================================================ fused attention: softmax(q k^T * scale + mask) v
+def _layout_like(xp, ref, shape, dtype):
+    """An empty array of ``shape`` whose memory order follows ``ref``'s (torch's empty_like strides)."""
+    perm = sorted(range(ref.ndim), key=lambda i: -ref.strides[i])
+    buf = xp.empty(tuple(shape[i] for i in perm), dtype)
+    return buf.transpose(tuple(np.argsort(perm)))
+
+
+def _attn_compute_dtype(dt):
+    return np.dtype(np.float32) if dt.itemsize < 4 else dt  # float16/bfloat16 accumulate in float32
+
+
+def _attn_probs(xp, q, k, mask, scale, causal):
+    """softmax(q k^T * scale + mask) over the last dim; rows with every key masked out are zeros."""
+    s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+    s *= scale
+    if mask is not None:
+        if mask.dtype == np.bool_:
+            s = xp.where(mask, s, -np.inf)
+        elif np.broadcast_shapes(s.shape, mask.shape) == s.shape:
+            s += mask
+        else:
+            s = s + mask
+    if causal:
+        L, S = s.shape[-2:]
+        s += xp.triu(xp.full((L, S), -np.inf, dtype=s.dtype), 1)
+    masked = causal or mask is not None
+    top = s.max() if s.size else None
+    if top is not None and top <= _EXP_SAFE[s.dtype.itemsize]:
+        # no score can overflow exp: skip the per-row max shift (a slow short-axis reduction), unless a row sums
+        # to (nearly) nothing -- fully masked, or far below the largest score -- then redo it with the shift
+        e = xp.exp(s)
+        z = e.sum(-1, keepdims=True)
+        if z.min() > _SUM_SAFE[s.dtype.itemsize]:
+            e /= z
+            return e
+    m = s.max(-1, keepdims=True)
+    if masked:
+        m = xp.where(m == -np.inf, 0, m)
+    s -= m
+    xp.exp(s, out=s)
+    z = s.sum(-1, keepdims=True)
+    if masked:
+        z = xp.where(z == 0, 1, z)
+    s /= z
+    return s
+
+
+# scores up to this exp without the shift, with room for sums over any realistic number of keys (float32: e^60
+# times 3e12 keys is still finite), and a row sum above the second bound keeps every term that matters normal
+_EXP_SAFE = {2: 10.0, 4: 60.0, 8: 600.0}
+_SUM_SAFE = {2: 1e-3, 4: 1e-30, 8: 1e-300}
+
+
+def _sdpa_fwd(xp, q, k, v, mask=None, *, scale, causal, stash=None):
+    cd = _attn_compute_dtype(q.dtype)
+    q_, k_, v_ = q.astype(cd, copy=False), k.astype(cd, copy=False), v.astype(cd, copy=False)
+    if mask is not None and mask.dtype != np.bool_:
+        mask = mask.astype(cd, copy=False)
+    with np.errstate(invalid="ignore"):
+        p = _attn_probs(xp, q_, k_, mask, scale, causal)
+    if stash is not None:
+        stash.append(p)
+    out = xp.matmul(p, v_)
+    if not q.flags.c_contiguous:  # the result takes the query's memory order, as torch's kernel gives it
+        o = _layout_like(xp, q, out.shape, q.dtype)
+        o[...] = out
+        return o
+    return out.astype(q.dtype, copy=False)
+
+
+def _sdpa_vjp(g, out, q, k, v, mask=None, needs=(), *, scale, causal, stash=None):
+    p = stash.pop() if stash else None  # the probabilities from the forward (one backward; a rerun recomputes)
+    nm = len(needs) > 3 and needs[3]
+    if not _gm.enabled:
+        # no graph to build: the gradient on arrays, few temporaries
+        xp = _xp(q)
+        cd = _attn_compute_dtype(q._data.dtype)
+        Q, K, V = (t._data.astype(cd, copy=False) for t in (q, k, v))
+        G = g._data.astype(cd, copy=False)
+        if p is None:
+            M = None if mask is None else mask._data if mask._data.dtype == np.bool_ else mask._data.astype(cd)
+            with np.errstate(invalid="ignore"):
+                p = _attn_probs(xp, Q, K, M, scale, causal)
+        dv = xp.matmul(xp.swapaxes(p, -1, -2), G) if needs[2] else None
+        ds = xp.matmul(G, xp.swapaxes(V, -1, -2))
+        t = (ds * p).sum(-1, keepdims=True)
+        ds -= t
+        ds *= p
+        dm = ds.copy() if nm else None
+        ds *= scale
+        dq = xp.matmul(ds, K) if needs[0] else None
+        dk = xp.matmul(xp.swapaxes(ds, -1, -2), Q) if needs[1] else None
+        odt = q._data.dtype
+        return tuple(None if a is None else _wrap(a.astype(odt, copy=False), q) for a in (dq, dk, dv)) + (
+            None if dm is None else _wrap(dm.astype(mask._data.dtype, copy=False), q),)
+    # building a graph (create_graph): the same formulas in ember ops, so they differentiate again
+    w = q.matmul(k.transpose(-2, -1)) * scale
+    dead = None
+    if mask is not None:
+        w = w.masked_fill(mask.logical_not(), -math.inf) if mask.dtype.category == 0 else w + mask
+    if causal:
+        L, S = w.shape[-2:]
+        w = w.masked_fill(_const(np.triu(np.ones((L, S), dtype=bool), 1), q), -math.inf)
+    pt = w.softmax(-1)
+    if mask is not None or causal:
+        dead = w.isneginf().all(-1, keepdim=True)
+        pt = pt.masked_fill(dead, 0.0)
+    dv = pt.transpose(-2, -1).matmul(g) if needs[2] else None
+    dp = g.matmul(v.transpose(-2, -1))
+    ds = pt * (dp - (dp * pt).sum(-1, keepdim=True))
+    dm = ds if nm else None
+    dq = ds.matmul(k) * scale if needs[0] else None
+    dk = ds.transpose(-2, -1).matmul(q) * scale if needs[1] else None
+    return dq, dk, dv, dm
+
+
+def _sdpa_shape(sq, sk, sv, sm=None, **kw):
+    return tuple(sq[:-1]) + (sv[-1],)
+
+
+SDPA = defop("scaled_dot_product_attention", "raw", _sdpa_fwd, _sdpa_vjp, needs=True, save_out=False,
+             node="ScaledDotProductFlashAttentionForCpuBackward0", shape=_sdpa_shape)
+
+
+def sdpa_fused(query, key, value, mask, scale, causal):
+    """The attention as one graph node (4-D inputs, no dropout): forward and gradient without the
+    intermediate (batch, heads, L, S) tensors of the composite form; the probabilities are kept for backward."""
+    args = (query, key, value) if mask is None else (query, key, value, mask)
+    kw = {"scale": scale, "causal": causal}
+    if _gm.enabled and any(isinstance(a, _T) and a._rg for a in args):
+        kw["stash"] = []
+    return apply(SDPA, args, kw)
+
+
+def _qkv_views(a, heads):
+    """(L, N, 3E) packed projections -> q, k, v as (N, heads, L, E / heads) views."""
+    L, N, E3 = a.shape
+    v5 = a.reshape(L, N, 3, heads, E3 // 3 // heads)
+    return tuple(v5[:, :, i].transpose(1, 2, 0, 3) for i in range(3))
+
+
+def _mha_packed_fwd(xp, qkv, mask=None, *, heads, scale, causal, stash=None):
+    cd = _attn_compute_dtype(qkv.dtype)
+    q, k, v = _qkv_views(qkv.astype(cd, copy=False), heads)
+    if mask is not None and mask.dtype != np.bool_:
+        mask = mask.astype(cd, copy=False)
+    with np.errstate(invalid="ignore"):
+        p = _attn_probs(xp, q, k, mask, scale, causal)
+    if stash is not None:
+        stash.append(p)
+    L, N, E3 = qkv.shape
+    out = xp.empty((L, N, heads, E3 // 3 // heads), qkv.dtype)
+    out.transpose(1, 2, 0, 3)[...] = xp.matmul(p, v)
+    return out.reshape(L, N, E3 // 3)
+
+
+def _mha_packed_vjp(g, out, qkv, mask=None, needs=(), *, heads, scale, causal, stash=None):
+    p = stash.pop() if stash else None
+    L, N, E3 = qkv.shape
+    hd = E3 // 3 // heads
+    if not _gm.enabled:
+        xp = _xp(qkv)
+        A = qkv._data
+        cd = _attn_compute_dtype(A.dtype)
+        Q, K, V = _qkv_views(A.astype(cd, copy=False), heads)
+        G = g._data.astype(cd, copy=False).reshape(L, N, heads, hd).transpose(1, 2, 0, 3)
+        if p is None:
+            M = None if mask is None else mask._data if mask._data.dtype == np.bool_ else mask._data.astype(cd)
+            with np.errstate(invalid="ignore"):
+                p = _attn_probs(xp, Q, K, M, scale, causal)
+        d = xp.empty((L, N, 3, heads, hd), A.dtype)  # the three gradients written straight into the packed layout
+        dq, dk, dv = (d[:, :, i].transpose(1, 2, 0, 3) for i in range(3))
+        dv[...] = xp.matmul(xp.swapaxes(p, -1, -2), G)
+        ds = xp.matmul(G, xp.swapaxes(V, -1, -2))
+        t = (ds * p).sum(-1, keepdims=True)
+        ds -= t
+        ds *= p
+        dm = ds.copy() if len(needs) > 1 and needs[1] else None
+        ds *= scale
+        dq[...] = xp.matmul(ds, K)
+        dk[...] = xp.matmul(xp.swapaxes(ds, -1, -2), Q)
+        return _wrap(d.reshape(L, N, E3), qkv), (None if dm is None else _wrap(dm.astype(mask._data.dtype), qkv))
+    q, k, v = (qkv.reshape(L, N, 3, heads, hd).select(2, i).permute(1, 2, 0, 3) for i in range(3))
+    dq, dk, dv, dm = _sdpa_vjp(g.reshape(L, N, heads, hd).permute(1, 2, 0, 3), None, q, k, v, mask,
+                               (True, True, True, len(needs) > 1 and needs[1]), scale=scale, causal=causal)
+    from .. import ops
+    d = ops.stack([t.permute(2, 0, 1, 3) for t in (dq, dk, dv)], 2)
+    return d.reshape(L, N, E3), dm
+
+
+MHA_PACKED = defop("mha_packed_attention", "raw", _mha_packed_fwd, _mha_packed_vjp, needs=True, save_out=False,
+                   node="ScaledDotProductFlashAttentionForCpuBackward0",
+                   shape=lambda s, sm=None, **kw: tuple(s[:-1]) + (s[-1] // 3,))
+
+
+def mha_packed(qkv, mask, heads, scale, causal):
+    """Self-attention straight from the packed (L, N, 3E) in-projection: softmax(q k^T * scale + mask) v for
+    every head, returned as (L, N, E) for the out-projection; its gradient comes back packed the same way."""
+    args = (qkv,) if mask is None else (qkv, mask)
+    kw = {"heads": heads, "scale": scale, "causal": causal}
+    if _gm.enabled and any(isinstance(a, _T) and a._rg for a in args):
+        kw["stash"] = []
+    return apply(MHA_PACKED, args, kw)
 
 
 # ================================================================ torch.* aliases of functional forms

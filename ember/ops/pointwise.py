@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from . import _special as S
-from ._registry import _promotion_key, _type_name, apply, apply_inplace, defop, write_out
+from ._registry import _promotion_key, _type_name, apply, apply_inplace, defop, elementwise_shape, write_out
 
 _PI = math.pi
 
@@ -40,10 +40,6 @@ def broadcast_shapes(*shapes):
 
 def _shape(a):
     return a._data.shape if isinstance(a, Tensor) else ()
-
-
-def _bshape(*shapes, **kw):
-    return broadcast_shapes(*(s if isinstance(s, tuple) else () for s in shapes))
 
 
 _CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
@@ -112,7 +108,8 @@ def _where_vjp(g, out, c, a, b, needs, npdt):
     return None, ga, gb
 
 
-_WHERE = defop("where", "raw", _where_fwd, _where_vjp, needs=True, save_out=False, check=False)
+_WHERE = defop("where", "raw", _where_fwd, _where_vjp, needs=True, save_in=(True, False, False), save_out=False,
+               pointwise=True)
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -184,7 +181,7 @@ def _clamp_vjp(g, out, x, lo, hi, needs):
 
 def _clamp_op(name, node):
     return defop(name, "promote", _clamp_fwd, _clamp_vjp, needs=True, save_out=False, node=node,
-                 shape=lambda x, lo, hi: _bshape(x, lo, hi))
+                 shape=elementwise_shape)
 
 
 _CLAMP = {("both", False): _clamp_op("clamp", "ClampBackward1"),
@@ -259,10 +256,12 @@ def _lerp_vjp(g, out, a, b, w, needs):
             g * (b - a) if needs[2] else None)
 
 
-_LERP_S = defop("lerp", "raw", _lerp_fwd, _lerp_vjp, needs=True, save_out=False, node="LerpBackward0",
-                shape=lambda a, b, w: _bshape(a, b, w))
-_LERP_T = defop("lerp_tensor", "raw", _lerp_fwd, _lerp_vjp, needs=True, save_out=False, node="LerpBackward1",
-                shape=lambda a, b, w: _bshape(a, b, w))
+_LERP_S = defop("lerp", "raw", _lerp_fwd, _lerp_vjp, needs=True, save_in=(False, False), save_out=False,
+                node="LerpBackward0",
+                shape=elementwise_shape)
+_LERP_T = defop("lerp_tensor", "raw", _lerp_fwd, _lerp_vjp, needs=True, save_in=(2, 2, True), save_out=False,
+                node="LerpBackward1",
+                shape=elementwise_shape)
 
 
 def _lerp_args(input, end, weight):
@@ -324,10 +323,11 @@ def _addcdiv_vjp(g, out, a, t1, t2, needs, value):
             -(g * value) * t1 / (t2 * t2) if needs[2] else None)
 
 
-_ADDCMUL = defop("addcmul", "promote", _addcmul_fwd, _addcmul_vjp, needs=True, save_out=False,
-                 shape=lambda a, b, c, value: _bshape(a, b, c))
-_ADDCDIV = defop("addcdiv", "promote", _addcdiv_fwd, _addcdiv_vjp, needs=True, save_out=False,
-                 shape=lambda a, b, c, value: _bshape(a, b, c))
+_ADDCMUL = defop("addcmul", "promote", _addcmul_fwd, _addcmul_vjp, needs=True, save_in=(False, 2, 1), save_out=False,
+                 shape=elementwise_shape)
+_ADDCDIV = defop("addcdiv", "promote", _addcdiv_fwd, _addcdiv_vjp, needs=True, save_in=(False, 2, True),
+                 save_out=False,
+                 shape=elementwise_shape)
 
 
 def _addc_args(name, input, tensor1, tensor2, value):
@@ -382,7 +382,7 @@ def _nan_to_num_fwd(xp, x, nan, posinf, neginf):
 
 
 _NAN_TO_NUM = defop("nan_to_num", "same", _nan_to_num_fwd,
-                    lambda g, out, x, nan, posinf, neginf: g * x.isfinite(), save_out=False)
+                    lambda g, out, x, nan, posinf, neginf: g * x.isfinite(), save_out=False, pointwise=True)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -413,9 +413,9 @@ def _round_fwd(xp, x, decimals):
 
 
 _ROUND = defop("round", "same", _round_fwd, lambda g, out, x, decimals: _zeros_like(g), save_in=False,
-               save_out=False)
+               save_out=False, pointwise=True)
 _ROUND_D = defop("round_decimals", "same", _round_fwd, lambda g, out, x, decimals: _zeros_like(g),
-                 save_in=False, save_out=False, node="RoundBackward1")
+                 save_in=False, save_out=False, node="RoundBackward1", pointwise=True)
 
 
 def round(input, *, decimals=None, out=None):
@@ -498,7 +498,7 @@ def _no_derivative(name):
 
 
 _HEAVISIDE = defop("heaviside", "raw", _heaviside_fwd, _no_derivative("heaviside"), save_in=False,
-                   save_out=False, node="NotImplemented", shape=lambda a, b: _bshape(a, b))
+                   save_out=False, node="NotImplemented", shape=elementwise_shape)
 
 
 def _heaviside_args(input, values):
@@ -537,7 +537,7 @@ def _sinc_vjp(g, out, x):
     return g * where(z, 0.0, d)
 
 
-_SINC = defop("sinc", "float", _sinc_fwd, _sinc_vjp, save_out=False)
+_SINC = defop("sinc", "float", _sinc_fwd, _sinc_vjp, save_out=False, pointwise=True)
 
 
 def _no_complex(name):
@@ -549,9 +549,9 @@ def _no_complex(name):
 
 
 _DEG2RAD = defop("deg2rad", "float", _no_complex("deg2rad"), lambda g, out, x: g * (_PI / 180),
-                 save_in=False, save_out=False, node="Deg2RadBackward0")
+                 save_in=False, save_out=False, node="Deg2RadBackward0", pointwise=True)
 _RAD2DEG = defop("rad2deg", "float", _no_complex("rad2deg"), lambda g, out, x: g * (180 / _PI),
-                 save_in=False, save_out=False, node="Rad2DegBackward0")
+                 save_in=False, save_out=False, node="Rad2DegBackward0", pointwise=True)
 
 
 def positive(input):
@@ -566,7 +566,8 @@ def _pg_vjp(g, out, x, n):
     return g * apply(_POLYGAMMA, (x,), {"n": n + 1})
 
 
-_POLYGAMMA = defop("polygamma", "float", lambda xp, x, n: S.polygamma(xp, n, x), _pg_vjp, save_out=False)
+_POLYGAMMA = defop("polygamma", "float", lambda xp, x, n: S.polygamma(xp, n, x), _pg_vjp, save_out=False,
+                   pointwise=True)
 
 
 def _pg_n(n):
@@ -596,7 +597,7 @@ def _mvlgamma_vjp(g, out, x, p):
     return g * d
 
 
-_MVLGAMMA = defop("mvlgamma", "float", _mvlgamma_fwd, _mvlgamma_vjp, save_out=False)
+_MVLGAMMA = defop("mvlgamma", "float", _mvlgamma_fwd, _mvlgamma_vjp, save_out=False, pointwise=True)
 
 
 def _mv_p(p):
@@ -618,9 +619,9 @@ def _i1_vjp(g, out, x):
     return g * where(x == 0, 0.5, d)
 
 
-_I1 = defop("special_i1", "float", lambda xp, x: S.i1(xp, x), _i1_vjp)
+_I1 = defop("special_i1", "float", lambda xp, x: S.i1(xp, x), _i1_vjp, pointwise=True)
 _I0 = defop("i0", "float", lambda xp, x: S.i0(xp, x), lambda g, out, x: g * apply(_I1, (x,), {}),
-            save_out=False)
+            save_out=False, pointwise=True)
 
 
 def i0(input, *, out=None):

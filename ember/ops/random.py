@@ -917,16 +917,15 @@ def _randperm_values(g, n):
     return np.array(perm, dtype=np.int64)
 
 
-def _like_args(input, dtype, device):
-    from .. import ops
-    dt = D.to_dtype(dtype) if dtype is not None else input.dtype
-    return ops.empty_like(input, dtype=dt, device=device)
+def _like_args(input, dtype, device, memory_format=None, name="empty_like"):
+    from .creation import _like_array, _make
+    return _make(*_like_array(name, input, dtype, device, memory_format))
 
 
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     """Samples from U[0, 1) shaped like ``input`` (its memory layout kept)."""
-    t = _like_args(input, dtype, device)
+    t = _like_args(input, dtype, device, memory_format, "rand_like")
     if _real_dt(t.dtype) not in _FLOATS:
         raise _not_impl("check_uniform_bounds", t.dtype)
     return _finish(uniform_(t, 0.0, 1.0, generator=generator), requires_grad)
@@ -935,7 +934,7 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, re
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     """Samples from N(0, 1) shaped like ``input`` (its memory layout kept)."""
-    t = _like_args(input, dtype, device)
+    t = _like_args(input, dtype, device, memory_format, "randn_like")
     if _real_dt(t.dtype) not in _FLOATS:
         raise _not_impl("normal_kernel_cpu", t.dtype)
     return _finish(normal_(t, 0.0, 1.0, generator=generator), requires_grad)
@@ -956,7 +955,7 @@ def randint_like(input, *args, generator=None, dtype=None, layout=None, device=N
         raise TypeError(f"randint_like() got an unexpected keyword argument '{next(iter(kw))}'")
     high = _as_int_arg(high, "randint_like", "high", 2)
     low = 0 if low is None else _as_int_arg(low, "randint_like", "low", 2)
-    t = _like_args(input, dtype, device)
+    t = _like_args(input, dtype, device, memory_format, "randint_like")
     random_(t, low, high, generator=generator)
     return _finish(t, requires_grad)
 

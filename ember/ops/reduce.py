@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
-from ._registry import apply, defop, write_out
+from ._registry import apply, defop, renamed, write_out
 
 
 def _dims(dim, ndim):
@@ -162,8 +162,11 @@ def _exclusive_prod(x, dim):
     return left * right
 
 
-_PROD = defop("prod", "raw", _prod_fwd, _prod_vjp, save_out=False,
+_PROD = defop("prod", "raw", _prod_fwd, _prod_vjp, save_out=True,
               shape=lambda s, dim, keepdim, npdt: _reduced_shape(s, None if dim is None else (dim,), keepdim))
+
+
+_PROD_DIM = renamed(_PROD, "ProdBackward1")  # torch's name for prod(dim)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -172,7 +175,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if not input._data.ndim:
         d = None  # dim 0 / -1 of a 0-d tensor is the whole tensor
     dt = _sum_out_dtype(input, dtype)
-    r = apply(_PROD, (input,), {"dim": d, "keepdim": keepdim if d is not None else False, "npdt": dt.np})
+    r = apply(_PROD if d is None else _PROD_DIM, (input,), {"dim": d, "keepdim": keepdim if d is not None else False, "npdt": dt.np})
     return r if out is None else write_out(out, r)
 
 
@@ -184,7 +187,7 @@ def _var_fwd(xp, x, dims, correction, keepdim, nd):
         with np.errstate(all="ignore"):
             m = xp.mean(x, axis=dims, keepdims=True) if n else xp.zeros(_reduced_shape(x.shape, dims, True), x.dtype)
             s = xp.sum(xp.abs(x - m) ** 2, axis=dims, keepdims=keepdim)
-            return (s / max(n - ddof, 0)).astype(x.dtype.char if x.dtype.kind != "c" else x.real.dtype)
+            return (s / max(n - ddof, 0)).astype(x.dtype if x.dtype.kind != "c" else x.real.dtype)
     return xp.var(x, axis=dims, ddof=ddof, keepdims=keepdim)
 
 
@@ -293,7 +296,7 @@ def _arg_fwd(which):
         if x.ndim == 0:
             return xp.zeros((), np.int64)
         fn = xp.argmax if which == "argmax" else xp.argmin
-        if x.dtype.kind == "f" and xp.isnan(x).any():
+        if x.dtype.kind in "fV" and xp.isnan(x).any():  # V: bfloat16
             # torch treats NaN as the extreme value: the first NaN wins
             r = fn(xp.where(xp.isnan(x), np.inf if which == "argmax" else -np.inf, x), axis=dim, keepdims=keepdim)
             nanpos = xp.argmax(xp.isnan(x), axis=dim, keepdims=keepdim)
@@ -348,6 +351,10 @@ def return_type(name, fields=("values", "indices")):
 max_rt, min_rt = return_type("max"), return_type("min")
 
 
+# max()/min() over everything: amax's derivative (ties share evenly) under torch's names
+_ALL_NODE = {"max": renamed(_AMAX, "MaxBackward1"), "min": renamed(_AMIN, "MinBackward1")}
+
+
 def _minmax(which, amaxfn, argfn, rt, binary):
     def f(input, dim=None, keepdim=False, *, out=None):
         if isinstance(dim, Tensor):
@@ -356,7 +363,8 @@ def _minmax(which, amaxfn, argfn, rt, binary):
             if input._data.size == 0:
                 raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    f"Specify the reduction dim with the 'dim' argument.")
-            return amaxfn(input)
+            return apply(_ALL_NODE[which], (input,), {"dims": tuple(range(input._data.ndim)), "keepdim": False,
+                                                   "nd": input._data.ndim})
         if not isinstance(dim, (int, np.integer)):
             raise TypeError(f"{which}() received an invalid combination of arguments - got (Tensor, "
                             f"{type(dim).__name__}), but expected one of:\n * (Tensor input, *, Tensor out = None)\n"

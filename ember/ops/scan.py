@@ -139,7 +139,8 @@ def _take_shape(x, idx, dim, keepdim=True):
 
 
 def _selector(name, node):
-    return defop(name, "raw", _take_fwd, _take_vjp, save_out=False, node=node, shape=_take_shape)
+    return defop(name, "raw", _take_fwd, _take_vjp, node=node, shape=_take_shape, save_out=False,
+                 save_in=(None, True) if node[:-9] in ("Median", "Nanmedian", "Mode", "Quantile") else True)
 
 
 _TAKE = _selector("_take_along", "GatherBackward0")

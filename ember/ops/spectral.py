@@ -72,7 +72,7 @@ def _fit_fwd(xp, x, axes, sizes):
 
 _FIT = defop("fft_fit", "raw", _fit_fwd,
              lambda g, out, x, axes, sizes: _fit(g, axes, [x.shape[a] for a in axes]),
-             save_out=False, node="ConstantPadNdBackward0")
+             save_in=(None,), save_out=False, node="ConstantPadNdBackward0")
 
 
 def _fit(t, axes, sizes):
@@ -95,7 +95,7 @@ def _c2c_vjp(g, out, x, sizes, axes, norm, forward, npdt):
     return _fit(adj, axes, [x.shape[a] for a in axes])
 
 
-_C2C = defop("fft_c2c", "raw", _c2c_fwd, _c2c_vjp, save_out=False, node="FftC2CBackward0",
+_C2C = defop("fft_c2c", "raw", _c2c_fwd, _c2c_vjp, save_in=(None,), save_out=False, node="FftC2CBackward0",
              shape=lambda s, sizes, axes, norm, forward, npdt: _sized(s, axes, sizes))
 
 
@@ -154,7 +154,7 @@ def _c2r_vjp(g, out, x, sizes, axes, norm, npdt):
     return _fit(half * wt, axes, [x.shape[a] for a in axes])
 
 
-_C2R = defop("fft_c2r", "raw", _c2r_fwd, _c2r_vjp, save_out=False, node="FftC2RBackward0",
+_C2R = defop("fft_c2r", "raw", _c2r_fwd, _c2r_vjp, save_in=(None,), save_out=False, node="FftC2RBackward0",
              shape=lambda s, sizes, axes, norm, npdt: _sized(s, axes, sizes))
 
 

@@ -12,6 +12,24 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
 
 
+def _sgn_vjp(g, out, x):
+    """sgn(z) = z/|z|: for complex z the part of g along the unit circle, over |z| (0 at z = 0); real: 0."""
+    if not x.is_complex():
+        return g.new_zeros(g.shape)
+    a = x.abs()
+    r = (g - out * (out.conj() * g).real) / a
+    return r.masked_fill(a == 0, 0)
+
+
+def _angle_vjp(g, out, x):
+    """angle(z) = atan2(y, x): g * i z / |z|^2 for complex z (0 at z = 0); a real input's angle is flat."""
+    if not x.is_complex():
+        return g.new_zeros(x.shape)
+    a2 = x.real * x.real + x.imag * x.imag
+    r = g * (x * 1j) / a2
+    return r.masked_fill(a2 == 0, 0)
+
+
 def _sgn_real(x):
     return x.sign()
 
@@ -40,7 +58,7 @@ def _sign(xp, x):
     if x.dtype.kind == "b":
         return x.copy()
     r = xp.sign(x)
-    return xp.where(xp.isnan(x), 0, r).astype(x.dtype) if x.dtype.kind == "f" else r
+    return xp.where(xp.isnan(x), 0, r).astype(x.dtype) if x.dtype.kind in "fV" else r  # V: bfloat16
 
 
 def _relu(xp, x):
@@ -63,7 +81,8 @@ def _square_rule(c):
 
 
 def _rounding(name):
-    return _kernel(name + "_vml_cpu", "b", lambda xp, x: getattr(xp, name)(x) if x.dtype.kind in "fc" else x.copy())
+    # kind "V" is ml_dtypes' bfloat16
+    return _kernel(name + "_vml_cpu", "b", lambda xp, x: getattr(xp, name)(x) if x.dtype.kind in "fcV" else x.copy())
 
 
 # name, dtype rule, forward, vjp, extra options
@@ -74,7 +93,8 @@ _TABLE = [
     ("log", "float", lambda xp, x: xp.log(x), lambda g, out, x: g / x, {"save_out": False}),
     ("log2", "float", lambda xp, x: xp.log2(x), lambda g, out, x: g / (x * _LN2), {"save_out": False}),
     ("log10", "float", lambda xp, x: xp.log10(x), lambda g, out, x: g / (x * _LN10), {"save_out": False}),
-    ("log1p", "float", lambda xp, x: xp.log1p(x), lambda g, out, x: g / (x + 1), {"save_out": False}),
+    ("log1p", "float", lambda xp, x: xp.log1p(x), lambda g, out, x: g / (x + 1),
+     {"save_out": False, "node": "Log1PBackward0"}),
     ("sqrt", "float", lambda xp, x: xp.sqrt(x), lambda g, out, x: g / (2 * out), {"save_in": False}),
     ("rsqrt", "float", lambda xp, x: 1 / xp.sqrt(x), lambda g, out, x: g * (-0.5) * out * out * out,
      {"save_in": False}),
@@ -102,26 +122,28 @@ _TABLE = [
     ("erfc", "float", lambda xp, x: S.erfc(xp, x), lambda g, out, x: -(g * _2_SQRTPI * (-(x * x)).exp()),
      {"save_out": False}),
     ("erfinv", "float", lambda xp, x: S.erfinv(xp, x),
-     lambda g, out, x: g * (math.sqrt(math.pi) / 2) * (out * out).exp(), {"save_in": False}),
+     lambda g, out, x: g * (math.sqrt(math.pi) / 2) * (x.erfinv() ** 2).exp(), {"save_out": False}),
     ("lgamma", "float", lambda xp, x: S.lgamma(xp, x), lambda g, out, x: g * x.digamma(), {"save_out": False}),
     ("digamma", "float", lambda xp, x: S.digamma(xp, x), lambda g, out, x: g * x.polygamma_1(),
      {"save_out": False}),
     ("polygamma_1", "float", lambda xp, x: S.trigamma(xp, x), None, {}),
     ("reciprocal", "float", lambda xp, x: 1 / x, lambda g, out, x: -(g * out * out), {"save_in": False}),
     ("neg", "same", _neg, lambda g, out, x: -g, {"save_in": False, "save_out": False}),
-    ("square", _square_rule, lambda xp, x: x * x, lambda g, out, x: g * 2 * x, {"save_out": False}),
+    ("square", _square_rule, lambda xp, x: x * x, lambda g, out, x: g * 2 * x,
+     {"save_out": False, "node": "PowBackward0"}),  # torch's square is pow(x, 2)
     ("abs", "real", _kernel("abs_cpu", "b", lambda xp, x: xp.abs(x)), lambda g, out, x: g * x.sgn(),
      {"save_out": False}),
-    ("sign", "same", _sign, ZERO, {}),
-    ("sgn", "same", lambda xp, x: S.sgn(xp, x) if x.dtype.kind == "c" else _sign(xp, x), ZERO, {}),
-    ("floor", "same", _rounding("floor"), ZERO, {}),
-    ("ceil", "same", _rounding("ceil"), ZERO, {}),
-    ("trunc", "same", _rounding("trunc"), ZERO, {}),
+    ("sign", "same", _sign, ZERO, {"save_in": False, "save_out": False}),
+    ("sgn", "same", lambda xp, x: S.sgn(xp, x) if x.dtype.kind == "c" else _sign(xp, x), _sgn_vjp, {}),
+    ("floor", "same", _rounding("floor"), ZERO, {"save_in": False, "save_out": False}),
+    ("ceil", "same", _rounding("ceil"), ZERO, {"save_in": False, "save_out": False}),
+    ("trunc", "same", _rounding("trunc"), ZERO, {"save_in": False, "save_out": False}),
     ("frac", "same", _kernel("frac_cpu", "biu", lambda xp, x: x - xp.trunc(x)), lambda g, out, x: g,
      {"save_in": False, "save_out": False}),
     ("relu", "same", _relu, lambda g, out, x: g * (out > 0), {"save_in": False}),
     ("angle", "float_real", lambda xp, x: xp.angle(x) if x.dtype.kind == "c" else
-     xp.where(x < 0, math.pi, 0.0).astype(x.dtype) * (x == x) + xp.where(x != x, x, 0), ZERO, {}),
+     xp.where(x < 0, math.pi, 0.0).astype(x.dtype) * (x == x) + xp.where(x != x, x, 0), _angle_vjp,
+     {"save_out": False}),
     ("signbit", "bool", lambda xp, x: xp.signbit(x), None, {}),
     ("isnan", "bool", lambda xp, x: xp.isnan(x), None, {}),
     ("isinf", "bool", lambda xp, x: xp.isinf(x), None, {}),

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._size import Size
 from .._tensor import Tensor, contiguous_strides, wrap_dim
-from ._registry import OPS, apply, defop, replay_views_raw
+from ._registry import OPS, apply, defop, renamed, replay_views_raw
 
 
 def _shape_arg(shape):
@@ -327,13 +327,21 @@ def transpose(self, dim0, dim1):
     return apply(_TRANSPOSE, (self,), {"dim0": d0, "dim1": d1})
 
 
+# torch names overloads apart: t() is TBackward0, squeeze(dim) SqueezeBackward1, squeeze(dims) SqueezeBackward2
+_T_OP = renamed(_TRANSPOSE, "TBackward0")
+_SQUEEZE_DIM, _SQUEEZE_DIMS = renamed(_SQUEEZE, "SqueezeBackward1"), renamed(_SQUEEZE, "SqueezeBackward2")
+
+
+_T_ALIAS = renamed(_ALIAS, "TBackward0")
+
+
 def t(self):
     """Transpose a tensor of at most 2 dims."""
     if self._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
     if self._data.ndim < 2:
-        return apply(_ALIAS, (self,), {})
-    return transpose(self, 0, 1)
+        return apply(_T_ALIAS, (self,), {})
+    return apply(_T_OP, (self,), {"dim0": 0, "dim1": 1})
 
 
 def _zero_d(name, hint):
@@ -411,7 +419,8 @@ def squeeze(self, dim=None):
         ds = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = tuple(sorted({wrap_dim(d, nd) for d in ds if nd > 0}))
         dims = tuple(d for d in dims if shp[d] == 1)
-    return apply(_SQUEEZE, (self,), {"dims": dims})
+    op = _SQUEEZE if dim is None else _SQUEEZE_DIM if isinstance(dim, int) else _SQUEEZE_DIMS
+    return apply(op, (self,), {"dims": dims})
 
 
 def unsqueeze(self, dim):
@@ -545,10 +554,8 @@ def mT(self):
 
 def _T_prop(self):
     nd = self._data.ndim
-    if nd == 2:
-        return transpose(self, 0, 1)
-    if nd < 2:
-        return apply(_ALIAS, (self,), {})
+    if nd <= 2:
+        return permute(self, tuple(range(nd - 1, -1, -1)))
     import warnings
     warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
                   "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "

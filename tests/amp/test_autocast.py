@@ -25,6 +25,18 @@ def _idx(lib):
     return lib.tensor([1, 0, 2, 1])
 
 
+def _conv_out(L, d):
+    return L.nn.functional.conv2d(mk(L, (2, 3, 5, 5), d, 0), mk(L, (4, 3, 3, 3), d, 1), padding=1)
+
+
+def _mha(L, d):
+    """nn.functional.multi_head_attention_forward with a float mask (torch adds it in one baddbmm)."""
+    q = mk(L, (4, 2, 8), d, 0)
+    return L.nn.functional.multi_head_attention_forward(
+        q, q, q, 8, 2, mk(L, (24, 8), d, 1), mk(L, (24,), d, 2), None, None, False, 0.0, mk(L, (8, 8), d, 3),
+        mk(L, (8,), d, 4), training=False, attn_mask=mk(L, (4, 4), d, 5))
+
+
 # name -> program(lib, dt): every floating input in dtype ``dt`` (mixed-dtype programs say so)
 CASES = {
     # lower precision
@@ -54,7 +66,38 @@ CASES = {
     "multi_dot": lambda L, d: L.linalg.multi_dot([mk(L, (3, 4), d, 0), mk(L, (4, 5), d, 1), mk(L, (5, 2), d, 2)]),
     "sdpa": lambda L, d: L.nn.functional.scaled_dot_product_attention(mk(L, (2, 3, 4), d, 0), mk(L, (2, 5, 4), d, 1),
                                                                       mk(L, (2, 5, 4), d, 2)),
+    "tensordot_2d": lambda L, d: L.tensordot(mk(L, (3, 4), d, 0), mk(L, (4, 5), d, 1), dims=([1], [0])),
+    "inner_2d_1d": lambda L, d: L.inner(mk(L, (3, 4), d, 0), mk(L, (4,), d, 1)),
+    "mha_weights": lambda L, d: _mha(L, d)[1],
+    "mha_output": lambda L, d: _mha(L, d)[0],
+    # a bfloat16 activation into a norm with float32 parameters: computed in float32, kept in the input's dtype
+    "layer_norm_after_linear": lambda L, d: L.nn.functional.layer_norm(
+        L.nn.functional.linear(mk(L, (3, 4), d, 0), mk(L, (5, 4), d, 1)), (5,), mk(L, (5,), d, 2), mk(L, (5,), d, 3)),
+    "group_norm_after_conv": lambda L, d: L.nn.functional.group_norm(_conv_out(L, d), 2, mk(L, (4,), d, 2),
+                                                                     mk(L, (4,), d, 3)),
+    "batch_norm_after_conv": lambda L, d: L.nn.functional.batch_norm(_conv_out(L, d), mk(L, (4,), d, 4),
+                                                                     mk(L, (4,), d, 5).abs(), mk(L, (4,), d, 2),
+                                                                     mk(L, (4,), d, 3), training=True),
+    "batch_norm_eval_after_conv": lambda L, d: L.nn.functional.batch_norm(
+        _conv_out(L, d), mk(L, (4,), d, 4), mk(L, (4,), d, 5).abs() + 0.5, training=False),
+    "instance_norm_after_conv": lambda L, d: L.nn.functional.instance_norm(_conv_out(L, d), weight=mk(L, (4,), d, 2)),
+    "rms_norm_after_linear": lambda L, d: L.nn.functional.rms_norm(
+        L.nn.functional.linear(mk(L, (3, 4), d, 0), mk(L, (5, 4), d, 1)), (5,), mk(L, (5,), d, 2)),
     # not listed on the CPU: run in their input dtype
+    "addmv": lambda L, d: L.addmv(mk(L, (3,), d, 2), mk(L, (3, 4), d, 0), mk(L, (4,), d, 1)),
+    "addr": lambda L, d: L.addr(mk(L, (3, 4), d, 2), mk(L, (3,), d, 0), mk(L, (4,), d, 1)),
+    "tensordot_dot": lambda L, d: L.tensordot(mk(L, (2, 3), d, 0), mk(L, (2, 3), d, 1), dims=2),
+    "tensordot_row_col": lambda L, d: L.tensordot(mk(L, (1, 4), d, 0), mk(L, (4, 1), d, 1), dims=1),
+    "inner_1d": lambda L, d: L.inner(mk(L, (4,), d, 0), mk(L, (4,), d, 1)),
+    "inner_0d": lambda L, d: mk(L, (), d, 0).inner(mk(L, (4,), d, 1)),
+    "lu_solve_right": lambda L, d: L.linalg.lu_solve(*L.linalg.lu_factor(mk(L, (3, 3), d, 0, "spd")),
+                                                     mk(L, (2, 3), d, 1), left=False),
+    "group_norm": lambda L, d: L.nn.functional.group_norm(mk(L, (2, 4, 3), d, 0), 2, mk(L, (4,), d, 1)),
+    "batch_norm": lambda L, d: L.nn.functional.batch_norm(mk(L, (3, 4), d, 0), None, None, mk(L, (4,), d, 1),
+                                                          training=True),
+    "rms_norm": lambda L, d: L.nn.functional.rms_norm(mk(L, (3, 4), d, 0), (4,), mk(L, (4,), d, 1)),
+    "einsum_three": lambda L, d: L.einsum("ij,jk,kl->il", mk(L, (2, 3), d, 0), mk(L, (3, 4), d, 1),
+                                          mk(L, (4, 2), d, 2)),
     "mv": lambda L, d: L.mv(mk(L, (3, 4), d, 0), mk(L, (4,), d, 1)),
     "dot": lambda L, d: L.dot(mk(L, (4,), d, 0), mk(L, (4,), d, 1)),
     "outer": lambda L, d: L.outer(mk(L, (3,), d, 0), mk(L, (4,), d, 1)),
@@ -127,17 +170,6 @@ CASES = {
     "addmm_inplace": lambda L, d: mk(L, (3, 5), d, 2).addmm_(mk(L, (3, 4), d, 0), mk(L, (4, 5), d, 1)),
 }
 
-# ember's own bfloat16 kernels (outside autocast) that differ from torch; autocast exposes them for float32 input
-_CORE_BF16 = {"baddbmm", "addmm", "addbmm", "einsum_mm", "einsum_rowdot", "einsum_mul", "einsum_outer", "bilinear",
-              "layer_norm", "addmm_inplace"}
-
-
-def _known_core_gap(name, ac, d):
-    if name == "linear_bf16_input" and d == "float64":
-        return True  # ember's linear promotes mixed dtypes where torch's mm refuses them
-    return name in _CORE_BF16 and "bfloat16" in (ac, d)
-
-
 def _to_np(t, lib):
     if t.dtype in (lib.complex64, lib.complex128):
         return t.detach().to(lib.complex128).numpy()
@@ -158,17 +190,8 @@ PARAMS = [(n, ac, d) for n in CASES for ac in ("bfloat16", "float16") for d in (
 
 @pytest.mark.parametrize("name,ac,d", PARAMS, ids=[f"{n}-{a}-{d}" for n, a, d in PARAMS])
 def test_conformance(name, ac, d):
-    """Same result dtype as torch under autocast; values within the lower precision's rounding."""
-    if not _known_core_gap(name, ac, d):
-        _conform(name, ac, d)
-        return
-    try:
-        _conform(name, ac, d)
-    except (Exception, pytest.fail.Exception):
-        pytest.xfail("ember's bfloat16 kernel for this op (outside autocast) differs from torch")
-
-
-def _conform(name, ac, d):
+    """Same result dtype as torch under autocast (or the same error); values within the lower precision's
+    rounding."""
     prog = CASES[name]
     try:
         want = _run(torch, prog, ac, d)
@@ -237,6 +260,8 @@ def test_unsupported_dtype_and_missing_cuda_disable_with_warning():
             assert not lib.is_autocast_enabled("cpu")
             assert lib.mm(lib.ones(2, 2), lib.ones(2, 2)).dtype == lib.float32
         assert str(lib.get_autocast_dtype("cpu")) == "torch.bfloat16"
+        if lib.cuda.is_available():
+            continue  # a GPU machine: CUDA autocast is on
         with pytest.warns(UserWarning, match="CUDA is not available or torch_xla is imported. Disabling autocast."):
             c = lib.autocast("cuda")
         assert c._enabled is False
@@ -466,7 +491,7 @@ def test_deprecated_cuda_amp_spellings():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 a = lib.cuda.amp.autocast()
-        assert a.device == "cuda" and not a._enabled
+        assert a.device == "cuda" and a._enabled is lib.cuda.is_available()
 
 
 # ---------------------------------------------------------------- recurrent layers
@@ -485,6 +510,12 @@ def _flat_dtypes(r):
     return out
 
 
+def _bf(L, t):
+    return t.to(L.bfloat16)
+
+
+# torch's CPU LSTM is one lower-precision oneDNN op (all outputs in the region's dtype); its cells, GRU and RNN
+# are composites: lowered matmuls, then state updates by ordinary type promotion with the previous state
 RNN_CASES = {
     "lstm_proj": lambda L, x: L.nn.LSTM(8, 4, batch_first=True, proj_size=2)(x),
     "gru": lambda L, x: L.nn.GRU(8, 4, batch_first=True)(x),
@@ -492,25 +523,65 @@ RNN_CASES = {
     "gru_cell": lambda L, x: L.nn.GRUCell(8, 4)(x[:, 0]),
     "lstm_packed": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(
         L.nn.utils.rnn.pack_padded_sequence(x, [5, 3], batch_first=True)),
-    # torch: one lower-precision oneDNN op / lowered cell matmuls; ember's step ops return float32 for
-    # bfloat16 inputs (a kernel gap outside autocast), so only "runs" is checked for these
     "lstm": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(x),
+    "lstm_2layer_bidir": lambda L, x: L.nn.LSTM(8, 4, num_layers=2, bidirectional=True)(x),
     "lstm_after_linear": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(L.nn.Linear(8, 8)(x)),
+    "lstm_empty_batch": lambda L, x: L.nn.LSTM(8, 4)(x[:, :0]),
+    "lstm_h0_bf16": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(x, (_bf(L, L.randn(1, 2, 4)),) * 2),
     "rnn": lambda L, x: L.nn.RNN(8, 4, batch_first=True)(x),
+    "rnn_relu": lambda L, x: L.nn.RNN(8, 4, batch_first=True, nonlinearity="relu")(x),
     "rnn_cell": lambda L, x: L.nn.RNNCell(8, 4)(x[:, 0]),
+    "rnn_cell_h": lambda L, x: L.nn.RNNCell(8, 4)(x[:, 0], L.randn(2, 4)),
+    "gru_h0_bf16": lambda L, x: L.nn.GRU(8, 4, batch_first=True)(x, _bf(L, L.randn(1, 2, 4))),
+    # a bfloat16 input: the layer's dtype check is off under autocast and the zero state takes the input's dtype
+    "rnn_bf16_input": lambda L, x: L.nn.RNN(8, 4, batch_first=True)(_bf(L, x)),
+    "gru_bf16_input": lambda L, x: L.nn.GRU(8, 4, batch_first=True)(_bf(L, x)),
+    "lstm_bf16_input": lambda L, x: L.nn.LSTM(8, 4, batch_first=True)(_bf(L, x)),
+    "lstm_cell_bf16_input": lambda L, x: L.nn.LSTMCell(8, 4)(_bf(L, x[:, 0])),
+    "gru_cell_bf16_input": lambda L, x: L.nn.GRUCell(8, 4)(_bf(L, x[:, 0])),
+    "rnn_cell_bf16_input": lambda L, x: L.nn.RNNCell(8, 4)(_bf(L, x[:, 0])),
 }
-_RNN_CORE_GAP = {"lstm", "lstm_after_linear", "rnn", "rnn_cell"}
+# torch's oneDNN LSTM has no float16 kernel on this CPU (an error there, a hardware limit, not a rule)
+_ONEDNN_F16 = {"lstm", "lstm_2layer_bidir", "lstm_h0_bf16", "lstm_bf16_input"}
 
 
+@pytest.mark.parametrize("ac", ["bfloat16", "float16"])
 @pytest.mark.parametrize("name", list(RNN_CASES))
-def test_recurrent_layers(name):
+def test_recurrent_layers(name, ac):
+    if ac == "float16" and name in _ONEDNN_F16:
+        pytest.skip("torch's oneDNN LSTM refuses float16 on this CPU")
     res = []
     for lib in (torch, ember):
         lib.manual_seed(0)
         x = mk(lib, (2, 5, 8), "float32", 5)
-        with lib.autocast("cpu"):
-            res.append(_flat_dtypes(RNN_CASES[name](lib, x)))
-    assert len(res[0]) == len(res[1])
-    if name in _RNN_CORE_GAP and res[1] != res[0]:
-        pytest.xfail("ember's recurrent step ops compute bfloat16 inputs in float32")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with lib.autocast("cpu", dtype=getattr(lib, ac)):
+                res.append(_flat_dtypes(RNN_CASES[name](lib, x)))
     assert res[1] == res[0]
+
+
+def test_recurrent_layer_values_and_grads():
+    """An LSTM and a GRU under autocast: outputs and parameter gradients close to torch's (same weights)."""
+    r = np.random.default_rng(6)
+    x = r.standard_normal((2, 5, 8)).astype(np.float32)
+    res = {}
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        mods = [lib.nn.LSTM(8, 4, batch_first=True), lib.nn.GRU(8, 4, batch_first=True)]
+        if lib is ember:
+            for m, tm in zip(mods, res["torch"][1]):
+                m.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+        outs = []
+        for m in mods:
+            with lib.autocast("cpu"):
+                y, _ = m(lib.tensor(x))
+            y.float().square().sum().backward()
+            outs.append((str(y.dtype), y.detach().float().numpy(),
+                         [p.grad.numpy() for p in m.parameters()]))
+        res[lib.__name__] = (outs, mods)
+    for (tdt, ty, tg), (edt, ey, eg) in zip(res["torch"][0], res["ember"][0]):
+        assert edt == tdt
+        np.testing.assert_allclose(ey, ty, rtol=5e-2, atol=3e-2)
+        for a, b in zip(eg, tg):
+            np.testing.assert_allclose(a, b, rtol=1e-1, atol=5e-2)

@@ -513,3 +513,27 @@ KW_CASES = ["torch.gather(x, axis=1, index=L([[0], [1], [2]]))", "torch.index_se
 @pytest.mark.parametrize("expr", KW_CASES)
 def test_keyword_spellings(expr):
     C(expr)
+
+
+_EXPANDED_WRITES = ["x.index_add_(0, M.tensor([0]), M.ones(1, 3))", "x.scatter_(0, M.tensor([[0, 1, 2]]), M.ones(1, 3))",
+                    "x.scatter_(0, M.tensor([[0, 1, 2]]), 2.)", "x.scatter_add_(0, M.tensor([[0, 1, 2]]), M.ones(1, 3))",
+                    "x.scatter_reduce_(0, M.tensor([[0, 1, 2]]), M.ones(1, 3), 'sum')",
+                    "x.index_copy_(0, M.tensor([0]), M.ones(1, 3))", "x.put_(M.tensor([0]), M.ones(1))",
+                    "x.masked_scatter_(M.ones(3, 3, dtype=M.bool), M.ones(9))", "x.fill_(M.tensor(1.))", "x.fill_(2.)",
+                    "x.masked_fill_(M.ones(3, 3, dtype=M.bool), 1.)", "x.index_fill_(0, M.tensor([0]), 1.)",
+                    "x.masked_fill_(M.ones(3, 3, dtype=M.bool), M.tensor(1.))"]
+
+
+@pytest.mark.parametrize("stmt", _EXPANDED_WRITES)
+def test_inplace_write_into_expanded_tensor_like_torch(stmt, torch_oracle):
+    """Writes into an expanded tensor raise torch's overlap error, except the fills torch allows."""
+    def outcome(M):
+        x = M.zeros(1, 3).expand(3, 3)  # noqa: F841 (used by eval)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                eval(stmt)
+        except RuntimeError as e:
+            return str(e)
+        return None
+    assert outcome(ember) == outcome(torch_oracle)

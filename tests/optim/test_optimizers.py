@@ -294,16 +294,11 @@ def test_step_hooks_and_closure(name):
     assert p.grad_fn is None and p.is_leaf
 
 
-# ember's engine checks the version of every saved input, also ones the backward never reads (e.g. ``x`` in
-# ``x / 2``), so these raise where torch does not; see the report (core bug, not the optimizers')
-_ENGINE_SAVES_TOO_MUCH = pytest.mark.xfail(reason="engine version-checks unneeded saved inputs", strict=True)
 DIFF_CASES = [("Adamax", dict(weight_decay=0.1)), ("RMSprop", dict(weight_decay=0.1)),
               ("RMSprop", dict(centered=True, momentum=0.9)), ("Adagrad", dict(weight_decay=0.1, lr_decay=0.1)),
               ("Adadelta", dict(weight_decay=0.1)), ("ASGD", dict(weight_decay=0.1)), ("Rprop", {}),
-              pytest.param("NAdam", dict(weight_decay=0.1), marks=_ENGINE_SAVES_TOO_MUCH),
-              pytest.param("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1),
-                           marks=_ENGINE_SAVES_TOO_MUCH),
-              pytest.param("RAdam", dict(weight_decay=0.1), marks=_ENGINE_SAVES_TOO_MUCH)]
+              ("NAdam", dict(weight_decay=0.1)), ("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
+              ("RAdam", dict(weight_decay=0.1))]
 
 
 @pytest.mark.parametrize("name,kw", DIFF_CASES)

@@ -4,6 +4,7 @@ import warnings
 
 from ... import _dtype as D
 from ... import ops
+from ...ops import nn_ops as _N
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -489,6 +490,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
         E = query.shape[-1]
+        if query is key and key is value and not need_weights and (dropout_p == 0.0 or not training) and \
+                bias_k is None and bias_v is None and not add_zero_attn and static_k is None and static_v is None \
+                and key_padding_mask is None and (attn_mask is None or (
+                    attn_mask.dim() == 2 and tuple(attn_mask.shape) == (tgt_len, src_len) and
+                    (attn_mask.dtype is query.dtype or attn_mask.dtype is D.bool_) and not attn_mask.requires_grad)):
+            # self-attention without weights: one node from the packed projection to the heads' outputs (the
+            # gradient comes back packed, no per-head views to scatter)
+            qkv = F.linear(query, in_proj_weight, in_proj_bias)
+            out = _N.mha_packed(qkv, attn_mask, num_heads, 1.0 / math.sqrt(head_dim), is_causal and attn_mask is None)
+            out = F.linear(out.reshape(tgt_len * bsz, embed_dim), out_proj_weight, out_proj_bias)
+            out = out.view(tgt_len, bsz, -1)
+            return (out if is_batched else out.squeeze(1)), None
         if query is key and key is value:
             q, k, v = F.linear(query, in_proj_weight, in_proj_bias).unflatten(-1, (3, E)).unbind(-2)
         elif key is value:
@@ -579,13 +592,26 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     if not training:
         dropout_p = 0.0
+    if not need_weights:
+        # torch's route without weights: one scaled_dot_product_attention on (bsz, heads, L, head_dim) views
+        q4 = q.view(bsz, num_heads, tgt_len, head_dim)
+        k4 = k.view(bsz, num_heads, src_len, head_dim)
+        v4 = v.view(bsz, num_heads, src_len, head_dim)
+        if attn_mask is not None:
+            attn_mask = attn_mask.unsqueeze(0) if attn_mask.size(0) == 1 and attn_mask.dim() == 3 else \
+                attn_mask.view(bsz, num_heads, -1, src_len)
+        out = F.scaled_dot_product_attention(q4, k4, v4, attn_mask, dropout_p, is_causal and attn_mask is None)
+        out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+        out = F.linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+        return (out if is_batched else out.squeeze(1)), None
     if is_causal and attn_mask is None:
         # need_weights=False with only the causal hint: mask the upper triangle
         attn_mask = ops.triu(ops.full((tgt_len, src_len), float("-inf"), dtype=q.dtype, device=q.device), 1)
         attn_mask = attn_mask.unsqueeze(0)
-    scores = ops.bmm(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
-    if attn_mask is not None:
-        scores = scores + attn_mask
+    q_scaled = q * math.sqrt(1.0 / float(head_dim))
+    # one baddbmm with the mask, as torch: under autocast the float mask is lowered with the product
+    scores = ops.bmm(q_scaled, k.transpose(-2, -1)) if attn_mask is None else \
+        ops.baddbmm(attn_mask, q_scaled, k.transpose(-2, -1))
     weights = F.softmax(scores, dim=-1)
     if dropout_p > 0.0:
         weights = F.dropout(weights, p=dropout_p)

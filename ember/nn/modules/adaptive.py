@@ -80,6 +80,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                 head_index = head_index.masked_fill(mask, self.shortlist_size + i - 1)
                 rel = target[mask] - bounds[i]
                 cluster_logprob = F.log_softmax(self.tail[i - 1](input.index_select(0, rows)), dim=1)
+                if cluster_logprob.dtype is not input.dtype:  # under autocast: torch copies it into input's dtype
+                    from ...ops._registry import _type_name
+                    raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got "
+                                       f"(self) {_type_name(input.dtype)} and (source) "
+                                       f"{_type_name(cluster_logprob.dtype)}")
                 tails.append((rows, cluster_logprob.gather(1, rel.unsqueeze(1)).squeeze(1)))
         if used != batch_size:
             raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "

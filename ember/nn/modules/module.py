@@ -403,16 +403,19 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move/cast parameters and buffers (floating ones only for a dtype), in place; returns self."""
-        from ...ops.creation import _parse_to
-        dtype, device, _ = _parse_to(args, dict(kwargs))
+        from ...ops.creation import _parse_to, _to
+        dtype, device, _, fmt = _parse_to(args, kwargs)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
 
         def convert(t):
-            if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                return t.to(device=device, dtype=dtype)
-            return t.to(device=device) if device is not None else t
+            dt = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else None
+            # a memory format applies to the 4-D and 5-D tensors only (conv weights), as in torch
+            f = fmt if fmt is not None and t.dim() in (4, 5) else None
+            if is_lazy(t):  # placeholders allow only their own conversion methods
+                return t.to(device=device, dtype=dt)
+            return _to(t, dt, device, False, f)
         return self._apply(convert)
 
     def to_empty(self, *, device, recurse=True):

@@ -9,7 +9,7 @@ import numbers
 import warnings
 import weakref
 
-from ... import ops
+from ... import _dtype as D, ops
 from ...ops import rnn_ops as R
 from .. import functional as F
 from .. import init
@@ -168,7 +168,7 @@ class RNNBase(Module):
 
     def check_input(self, input, batch_sizes):
         w0 = self._flat_weights[0]
-        if input.dtype != w0.dtype:
+        if input.dtype != w0.dtype and not _any_autocast():
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({w0.dtype}). Convert "
                              f"input: input.to({w0.dtype}), or convert model: model.to({input.dtype})")
         expected = 2 if batch_sizes is not None else 3
@@ -274,6 +274,12 @@ class RNNBase(Module):
             for d in range(D):
                 idx = layer * D + d
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(idx)
+                if self.mode == "LSTM" and w_hr is None and bs is None and _layer_kernel(layer_input, w_ih):
+                    o, h, c = R.lstm_layer(layer_input, w_ih, w_hh, b_ih, b_hh, h0[idx], c0[idx], d == 1)
+                    outs.append(o)
+                    hs.append(h)
+                    cs.append(c)
+                    continue
                 xw = F.linear(layer_input, w_ih, b_ih)
                 steps = R.split_steps(xw, bs)
                 o, h, c = _run_direction(self.mode, steps, h0[idx], c0[idx] if c0 is not None else None, w_hh,
@@ -288,6 +294,8 @@ class RNNBase(Module):
         return layer_input, ops.stack(hs), (ops.stack(cs) if c0 is not None else None)
 
     def _check_hidden_dtype(self, input, *hs):
+        if _any_autocast():
+            return  # torch's autocast lowers the steps' matmuls whatever the states' dtype
         for h in hs:
             if h.dtype != input.dtype:
                 from ...ops._registry import _type_name
@@ -341,6 +349,18 @@ class RNNBase(Module):
             output = output.squeeze(batch_dim)
             hidden = hidden.squeeze(1)
         return output, self.permute_hidden(hidden, unsorted_indices)
+
+
+def _layer_kernel(x, w):
+    """Whether torch runs this LSTM layer as one fused CPU kernel (float32/bfloat16, same dtype as the weights;
+    under autocast the per-step route applies the casts)."""
+    return x.device.type == "cpu" and x.dtype is w.dtype and x.dtype in (D.float32, D.bfloat16) and \
+        not _any_autocast()
+
+
+def _any_autocast():
+    from ...amp.autocast_mode import is_any_autocast_enabled
+    return is_any_autocast_enabled()
 
 
 class RNN(RNNBase):
