@@ -72,6 +72,9 @@ def _matmul_fwd(xp, a, b):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b.shape[0] if b.ndim == 3 else 'N'}, {ka}] but got: "
                            f"[{b.shape[0]}, {kb}].")
+    if a.ndim > 2 and b.ndim == 2 and a.size and a.flags.c_contiguous:
+        # (..., n, k) @ (k, m) as one (N, k) @ (k, m) gemm: NumPy would loop a gemm per leading index
+        return xp.matmul(a.reshape(-1, ka), b).reshape(a.shape[:-1] + (b.shape[1],))
     return xp.matmul(a, b)
 
 
