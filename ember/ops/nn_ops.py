@@ -211,6 +211,10 @@ def softmax_like(op, name, input, dim, dtype):
     if not 0 <= d < max(nd, 1):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(nd, 1)}, {max(nd, 1) - 1}], "
                          f"but got {dim})")
+    if input.dtype.category != 2:  # torch has no integer/bool/complex softmax kernel
+        from ._registry import _type_name
+        kernel = "lastdim_kernel_impl" if d == max(nd - 1, 0) else "kernel_impl"
+        raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{_type_name(input.dtype)}'")
     if nd == 0:
         return apply(op, (input.reshape(1),), {"dim": 0}).reshape(())
     return apply(op, (input,), {"dim": d})

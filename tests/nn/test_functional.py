@@ -655,3 +655,17 @@ def test_meta_shapes():
     assert F.unfold(x, 3).shape == (2, 27, 36)
     assert F.embedding(ember.empty(2, 5, dtype=ember.int64, device="meta"), ember.empty(10, 4, device="meta")).shape \
         == (2, 5, 4)
+
+
+@pytest.mark.parametrize("expr", ["F.softmax(M.ones(2, dtype=M.long), 0)", "F.log_softmax(M.ones(2, 3, dtype=M.long), 0)",
+                                  "M.ones(2, dtype=M.bool).softmax(0)", "F.softmax(M.ones(2, dtype=M.long), 0, dtype=M.float)"])
+def test_softmax_needs_floating_input_like_torch(expr):
+    import torch as T
+    out = []
+    for M in (ember, T):
+        F = M.nn.functional  # noqa: F841 (used by eval)
+        try:
+            out.append(("ok", eval(expr).tolist()))
+        except NotImplementedError as e:
+            out.append(("raise", str(e)))
+    assert out[0] == out[1]
