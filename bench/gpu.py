@@ -17,31 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _harness as H  # noqa: E402
 
 
-def measure(side):
-    if side == "torch":
-        import torch as T
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import ember as T
+def steps(T, dev):
+    """(mlp_step, gpt_step): one training step of each model on ``dev`` (shared with gpu_profile.py)."""
     nn, F = T.nn, T.nn.functional
-    dev = "cuda"
-    sync = T.cuda.synchronize
     T.manual_seed(0)
-    r = {}
-
-    def timed(fn, number, repeat=5):
-        def step():
-            fn()
-            sync()
-        return H.best_of(step, number, repeat)
-
-    a, b = T.ones(1, device=dev), T.ones(1, device=dev)
-    r["a + b, 1 element"] = timed(lambda: a + b, 2000)
-    m = T.randn(4096, 4096, device=dev)
-    r["matmul 4096x4096 float32"] = timed(lambda: m @ m, 10)
-    x, y, z = (T.randn(16 * 1024 * 1024, device=dev) for _ in range(3))
-    r["(a*b+c).relu() 16M"] = timed(lambda: (x * y + z).relu(), 50)
-
     mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)).to(dev)
     sgd = T.optim.SGD(mlp.parameters(), lr=0.01)
     xm, ym = T.randn(256, 784, device=dev), T.randint(0, 10, (256,), device=dev)
@@ -50,7 +29,6 @@ def measure(side):
         sgd.zero_grad()
         F.cross_entropy(mlp(xm), ym).backward()
         sgd.step()
-    r["MLP 784-256-128-10 b256 step"] = timed(mlp_step, 20)
 
     d, heads, seq, batch, vocab = 256, 8, 128, 32, 512
     emb, pos = nn.Embedding(vocab, d).to(dev), nn.Embedding(seq, d).to(dev)
@@ -70,6 +48,35 @@ def measure(side):
         logits = head(gpt(h, mask=mask, is_causal=True))
         F.cross_entropy(logits.reshape(-1, vocab), tok[:, 1:].reshape(-1)).backward()
         adamw.step()
+    return mlp_step, gpt_step
+
+
+def measure(side):
+    if side == "torch":
+        import torch as T
+    else:
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        import ember as T
+    dev = "cuda"
+    sync = T.cuda.synchronize
+    T.manual_seed(0)
+    r = {}
+
+    def timed(fn, number, repeat=5):
+        def step():
+            fn()
+            sync()
+        return H.best_of(step, number, repeat)
+
+    a, b = T.ones(1, device=dev), T.ones(1, device=dev)
+    r["a + b, 1 element"] = timed(lambda: a + b, 2000)
+    m = T.randn(4096, 4096, device=dev)
+    r["matmul 4096x4096 float32"] = timed(lambda: m @ m, 10)
+    x, y, z = (T.randn(16 * 1024 * 1024, device=dev) for _ in range(3))
+    r["(a*b+c).relu() 16M"] = timed(lambda: (x * y + z).relu(), 50)
+
+    mlp_step, gpt_step = steps(T, dev)
+    r["MLP 784-256-128-10 b256 step"] = timed(mlp_step, 20)
     r["GPT 2 layers d256 h8 seq128 b32 step"] = timed(gpt_step, 5)
     return r
 
