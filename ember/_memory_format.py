@@ -7,6 +7,8 @@ Arrays with chosen strides are views of a flat buffer, so the storage stays one 
 """
 import numpy as np
 
+from .backend import c_strides  # noqa: F401  (re-exported: MF.c_strides)
+
 
 class memory_format:
     """The layout a tensor's memory is in (``ember.contiguous_format``, ``ember.channels_last``, ...)."""
@@ -65,14 +67,6 @@ def check(fmt, fname, allow_none=True):
 def check_rank(fmt, ndim):
     if fmt._rank is not None and fmt._rank != ndim:
         raise RuntimeError(f"required rank {fmt._rank} tensor to use {fmt._name} format")
-
-
-def c_strides(shape):
-    st, acc = [0] * len(shape), 1
-    for d in range(len(shape) - 1, -1, -1):
-        st[d] = acc
-        acc *= max(shape[d], 1)
-    return tuple(st)
 
 
 def format_strides(shape, fmt):

@@ -10,6 +10,7 @@ from . import _dtype as D
 from ._memory_format import contiguous_format as _C_FORMAT, check as _check_format, is_contiguous_as
 from ._device import CPU, device as _device_cls, to_device
 from ._size import Size
+from .backend import c_strides
 from ._storage import UntypedStorage, root_of
 
 _ndarray = np.ndarray
@@ -76,7 +77,7 @@ class Tensor:
         isz = a.itemsize
         st = tuple(s // isz for s in a.strides)
         if not a.size and not any(st):  # NumPy zeroes the strides of a new empty array; torch's are C-order
-            st = _contiguous_strides(a.shape)
+            st = c_strides(a.shape)
         if dim is None:
             return st
         return st[_wrap_dim(dim, self._data.ndim)]
@@ -414,14 +415,6 @@ def _wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
-def _contiguous_strides(shape):
-    st, acc = [], 1
-    for n in reversed(shape):
-        st.append(acc)
-        acc *= max(n, 1)
-    return tuple(reversed(st))
-
-
 def _copy_storage_view(t):
     """The same view of a copy of ``t``'s storage (torch's deepcopy keeps strides and offset)."""
     a = t._data
@@ -441,7 +434,7 @@ def wrap_dim(dim, ndim):
 
 
 def contiguous_strides(shape):
-    return _contiguous_strides(shape)
+    return c_strides(shape)
 
 
 __all__ = ["Tensor", "wrap_dim", "contiguous_strides", "_device_cls", "to_device"]

@@ -10,6 +10,15 @@ Ops receive ``xp`` and call only the NumPy API that CuPy shares; what differs li
 """
 import importlib
 
+
+def c_strides(shape):
+    """Element strides of a C-contiguous (row-major) array of ``shape`` (size-0 dims count as 1, as torch)."""
+    st, acc = [0] * len(shape), 1
+    for d in range(len(shape) - 1, -1, -1):
+        st[d] = acc
+        acc *= max(shape[d], 1)
+    return tuple(st)
+
 _loaded = {}
 _MODULES = {"cpu": "numpy_backend", "cuda": "cupy_backend", "meta": "meta_backend"}
 

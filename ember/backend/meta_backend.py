@@ -7,6 +7,8 @@ one-element buffer): the runner computes only shape rules, or runs forwards on `
 """
 import numpy as xp
 
+from . import c_strides
+
 name, is_meta = "meta", True
 
 
@@ -74,7 +76,7 @@ def elementwise_strides(shape, operands):
     have (shape, strides) ``operands``: the inputs' common layout, as TensorIterator computes it."""
     shape = tuple(shape)
     nd = len(shape)
-    c_order = _c_strides(shape)
+    c_order = c_strides(shape)
     if nd == 0 or not operands:
         return c_order
     # fast path: all operands the same shape, and contiguous, channels-last, or sharing one dense layout
@@ -126,14 +128,6 @@ def elementwise_strides(shape, operands):
         strides[d] = acc
         acc *= shape[d]
     return tuple(strides)
-
-
-def _c_strides(shape):
-    out, acc = [], 1
-    for s in reversed(shape):
-        out.append(acc)
-        acc *= max(s, 1)
-    return tuple(reversed(out))
 
 
 def standin(a):
