@@ -2013,15 +2013,21 @@ _EXP_SAFE = {2: 10.0, 4: 60.0, 8: 600.0}
 _SUM_SAFE = {2: 1e-3, 4: 1e-30, 8: 1e-300}
 
 
-def _sdpa_fwd(xp, q, k, v, mask=None, *, scale, causal, stash=None):
-    cd = _attn_compute_dtype(q.dtype)
-    q_, k_, v_ = q.astype(cd, copy=False), k.astype(cd, copy=False), v.astype(cd, copy=False)
+def _stashed_probs(xp, q, k, mask, scale, causal, stash, cd):
+    """Attention probabilities in compute dtype ``cd`` (a float mask cast to it), kept in ``stash`` for the vjp."""
     if mask is not None and mask.dtype != np.bool_:
         mask = mask.astype(cd, copy=False)
     with np.errstate(invalid="ignore"):
-        p = _attn_probs(xp, q_, k_, mask, scale, causal)
+        p = _attn_probs(xp, q, k, mask, scale, causal)
     if stash is not None:
         stash.append(p)
+    return p
+
+
+def _sdpa_fwd(xp, q, k, v, mask=None, *, scale, causal, stash=None):
+    cd = _attn_compute_dtype(q.dtype)
+    q_, k_, v_ = q.astype(cd, copy=False), k.astype(cd, copy=False), v.astype(cd, copy=False)
+    p = _stashed_probs(xp, q_, k_, mask, scale, causal, stash, cd)
     out = xp.matmul(p, v_)
     if not q.flags.c_contiguous:  # the result takes the query's memory order, as torch's kernel gives it
         o = _layout_like(xp, q, out.shape, q.dtype)
@@ -2104,12 +2110,7 @@ def _qkv_views(a, heads):
 def _mha_packed_fwd(xp, qkv, mask=None, *, heads, scale, causal, stash=None):
     cd = _attn_compute_dtype(qkv.dtype)
     q, k, v = _qkv_views(qkv.astype(cd, copy=False), heads)
-    if mask is not None and mask.dtype != np.bool_:
-        mask = mask.astype(cd, copy=False)
-    with np.errstate(invalid="ignore"):
-        p = _attn_probs(xp, q, k, mask, scale, causal)
-    if stash is not None:
-        stash.append(p)
+    p = _stashed_probs(xp, q, k, mask, scale, causal, stash, cd)
     L, N, E3 = qkv.shape
     out = xp.empty((L, N, heads, E3 // 3 // heads), qkv.dtype)
     out.transpose(1, 2, 0, 3)[...] = xp.matmul(p, v)
