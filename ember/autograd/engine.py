@@ -613,18 +613,34 @@ def _sole_owner(g, own):
     """Whether tensor ``g`` is referenced ``own`` times at most (counted by the caller, plus one for this
     call) and owns its array (not a view). As in torch, tensors sharing g's memory (g.detach()) do not
     count: only holders of ``g`` itself do."""
-    return sys.getrefcount(g) <= own + 1 and g._data.base is None
+    if sys.getrefcount(g) > own + 1:
+        return False
+    d = g._data
+    root = d.base
+    if root is None:
+        return True
+    # a view of a fresh result that nothing else sees (the ``w.t()`` gradient is the transpose of a
+    # transposed matmul output): its base tensor is held only by g, and the memory only by the two of them
+    b = g._base
+    if b is None or b._data is not root or b._base is not None or d.size != root.size:
+        return False
+    st = g._stor
+    # counted: the holders named above, plus this frame's local and getrefcount's argument
+    return sys.getrefcount(b) <= 3 and sys.getrefcount(root) <= (4 if st is None else 5) and \
+        (st is None or sys.getrefcount(st) <= 4)
 
 
 def _clone_like(g, v):
     """A detached copy of ``g`` with ``v``'s strides when ``v`` is dense (torch's gradient layout contract)."""
     vd = v._data
-    xp = v._device.backend.xp
-    if v._device.type != "meta" and vd.ndim > 1 and not vd.flags.c_contiguous and _dense(vd):
-        arr = xp.empty_like(vd)
+    if v._device.type == "meta":
+        return g.detach().clone()
+    if vd.ndim > 1 and not vd.flags.c_contiguous and _dense(vd):
+        arr = v._device.backend.xp.empty_like(vd)
         arr[...] = g._data
-        return Tensor._make(arr, v._device)
-    return g.detach().clone()
+    else:  # C order otherwise, with v's strides for size-1 dims too (torch: contiguous)
+        arr = g._data.copy()
+    return Tensor._make(arr, v._device)
 
 
 def _dense(a):

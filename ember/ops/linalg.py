@@ -4,8 +4,25 @@ from ._registry import apply, defop, renamed, write_out
 from .reduce import sum_to
 
 
+def _transposed(t):
+    """Whether a 2-D tensor is a transposed C-contiguous block (``w.t()``): its gradient should be too."""
+    d = t._data
+    return d.ndim == 2 and d.strides[0] == d.itemsize and d.shape[0] > 1 and d.shape[1] > 1 and \
+        d.strides[1] == d.shape[0] * d.itemsize
+
+
+def _grad_a(g, a, b):
+    # like torch, a transposed operand gets its gradient in its own layout: (b @ g^T)^T is C-contiguous
+    # after the transpose back, and the caller's t() makes it match a's base without a (slow) transposing copy
+    return (b @ g.mT).mT if _transposed(a) and g.dim() == 2 else g @ b.mT
+
+
+def _grad_b(g, a, b):
+    return (g.mT @ a).mT if _transposed(b) and g.dim() == 2 else a.mT @ g
+
+
 def _mm_vjp(g, out, a, b, needs):
-    return (g @ b.mT if needs[0] else None, a.mT @ g if needs[1] else None)
+    return (_grad_a(g, a, b) if needs[0] else None, _grad_b(g, a, b) if needs[1] else None)
 
 
 def _matmul_vjp(g, out, a, b, needs):
@@ -21,12 +38,12 @@ def _matmul_vjp(g, out, a, b, needs):
         g2 = g.unsqueeze(-1)
     ga = gb = None
     if needs[0]:
-        ga = g2 @ b2.mT
+        ga = _grad_a(g2, a2, b2) if a2.dim() == 2 and b2.dim() == 2 else g2 @ b2.mT
         if a.dim() == 1:
             ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if ga.dim() > 1 else ga
             ga = ga.sum_to_size(a.shape) if ga.shape != a.shape else ga
     if needs[1]:
-        gb = a2.mT @ g2
+        gb = _grad_b(g2, a2, b2) if a2.dim() == 2 and b2.dim() == 2 else a2.mT @ g2
         if b.dim() == 1:
             gb = gb.squeeze(-1)
             gb = gb.sum_to_size(b.shape) if gb.shape != b.shape else gb

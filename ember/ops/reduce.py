@@ -108,6 +108,9 @@ def _count(shape, dims):
 def _mean_fwd(xp, x, dims, keepdim, nd, n):
     if n == 0:
         return xp.full(_reduced_shape(x.shape, dims, keepdim), np.nan, dtype=x.dtype)
+    if xp is np:  # what np.mean does (a sum in x's dtype, then / n), without its Python-level overhead
+        r = np.add.reduce(x, axis=_axis(dims), dtype=x.dtype, keepdims=keepdim)
+        return np.true_divide(r, n, out=r, casting="unsafe") if type(r) is np.ndarray else x.dtype.type(r / n)
     return xp.mean(x, axis=_axis(dims), keepdims=keepdim, dtype=x.dtype)
 
 
@@ -433,6 +436,8 @@ def any(input, dim=None, keepdim=False, *, out=None):
 def _sum_to_fwd(xp, x, shape):
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+    if axes and len(axes) == lead:  # only leading dims go (a bias gradient): a fresh array, no view of one
+        return xp.sum(x, axis=axes)
     r = xp.sum(x, axis=axes, keepdims=True) if axes else x
     return r.reshape(shape) if lead or axes else r.copy()
 
@@ -444,10 +449,14 @@ _SUM_TO = defop("sum_to", "raw", _sum_to_fwd, lambda g, out, x, shape: g, save_i
 def sum_to(t, shape):
     """Sum ``t`` down to ``shape`` (reverse of broadcasting), or broadcast it up when it is smaller."""
     shape = tuple(shape)
-    if t._data.shape == shape:
+    ts = t._data.shape
+    if ts == shape:
         return t
+    lead = len(ts) - len(shape)
+    if lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, ts[lead:])):
+        return apply(_SUM_TO, (t,), {"shape": shape})  # the common case (a broadcast operand's gradient)
     try:
-        b = np.broadcast_shapes(t._data.shape, shape)
+        b = np.broadcast_shapes(ts, shape)
     except ValueError:
         b = None
     if b == shape:
