@@ -6,8 +6,10 @@ individual vjps never do it. Gradients are cast to the input's dtype, as torch d
 import re
 import sys
 import warnings
-from heapq import heappop, heappush
 
+from .. import _dtype as D
+from .._device import CPU
+from .._storage import root_of
 from .._tensor import Tensor
 from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad, GradientEdge, edge_of
@@ -18,9 +20,15 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
               "graph a second time or if you need to access saved tensors after calling backward.")
 
 
+_OPS = None
+
+
 def _ops():
-    from .. import ops
-    return ops
+    global _OPS
+    if _OPS is None:
+        from .. import ops
+        _OPS = ops
+    return _OPS
 
 
 # ---------------------------------------------------------------- argument handling
@@ -220,6 +228,10 @@ def call_directly(node, grads):
     return fixed[0] if len(fixed) == 1 else tuple(fixed)
 
 
+def _by_seq(n):
+    return n.seq
+
+
 def _sum_to(g, shape):
     if g._data.shape == shape:
         return g
@@ -236,10 +248,12 @@ def _cast(g, dt):
 def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
     """Run backward from the ``roots`` edges. Returns the gradients captured for ``inputs`` (tensors or
     GradientEdges): with ``accumulate`` only leaves among them get ``.grad``; without, nothing is accumulated."""
-    # graph discovery: how many edges lead into each node (a node runs once all its producers have)
-    deps = {}
+    # graph discovery. Every node runs after all nodes that feed it a gradient: those were created after
+    # it (a node's inputs exist before it does), so decreasing creation order (seq) is a valid order, and it
+    # is the order a ready-queue keyed on seq would give. AccumulateGrad nodes (seq -1) run last.
     seen = set()
     stack = []
+    nodes, leaves = [], []
     for n, _ in roots:
         if id(n) not in seen:
             seen.add(id(n))
@@ -247,16 +261,20 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
     parents = {} if inputs is not None else None
     while stack:
         n = stack.pop()
+        (leaves if type(n) is AccumulateGrad else nodes).append(n)
         for e in n.edges:
             if e is not None:
                 nxt = e[0]
                 k = id(nxt)
-                deps[k] = deps.get(k, 0) + 1
                 if parents is not None:
                     parents.setdefault(k, []).append(n)
                 if k not in seen:
                     seen.add(k)
                     stack.append(nxt)
+    nodes.sort(key=_by_seq, reverse=True)
+    if len(leaves) > 1:
+        leaves.sort(key=id)
+    nodes += leaves
 
     # with explicit inputs, only nodes that have a path to one of them run; the others just pass by
     capture = needed = targets = None
@@ -280,23 +298,21 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
         captured = [None] * len(inputs)
 
     buffers = {}  # id(node) -> {output slot: gradient}
-    queue = []
     for (n, nr), g in zip(roots, root_grads):
         k = id(n)
         b = buffers.get(k)
         if b is None:
             b = buffers[k] = {}
-            if deps.get(k, 0) == 0:
-                heappush(queue, (-n.seq, k, n))
         if g is not None:  # None: an undefined gradient (the root still runs, with nothing flowing in)
             prev = b.get(nr)
             b[nr] = g if prev is None else prev + g
 
+    # vjps may run on raw arrays unless a graph of the backward is wanted, or the profiler records each op
+    on_arrays = not create_graph and _ops()._registry._inplace_hook is None
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
     try:
-        while queue:
-            node = heappop(queue)[2]
+        for node in nodes:
             k = id(node)
             gs = buffers.pop(k, None) or {}
             if needed is not None:
@@ -322,27 +338,22 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
                 if g is not None:
                     _accumulate(node, g, create_graph)
                 continue
-            grads_in = _call_node(node, gs, retain_graph, create_graph)
+            grads_in = _call_node(node, gs, retain_graph, create_graph, on_arrays)
             for e, gi, meta in zip(node.edges, grads_in, node.metas):
-                if e is None:
+                if e is None or gi is None:
                     continue
                 nxt, nr = e
                 kn = id(nxt)
-                if gi is not None:
-                    if gi._data.shape != meta[0]:
-                        gi = _sum_to(gi, meta[0])
-                    if gi.dtype is not meta[1]:
-                        gi = _cast(gi, meta[1])
-                    b = buffers.get(kn)
-                    if b is None:
-                        buffers[kn] = {nr: gi}
-                    else:
-                        prev = b.get(nr)
-                        b[nr] = gi if prev is None else prev + gi
-                d = deps[kn] - 1
-                deps[kn] = d
-                if d == 0:
-                    heappush(queue, (-nxt.seq, kn, nxt))
+                if gi._data.shape != meta[0]:
+                    gi = _sum_to(gi, meta[0])
+                if gi.dtype is not meta[1]:
+                    gi = _cast(gi, meta[1])
+                b = buffers.get(kn)
+                if b is None:
+                    buffers[kn] = {nr: gi}
+                else:
+                    prev = b.get(nr)
+                    b[nr] = gi if prev is None else prev + gi
             grads_in = gi = None  # the buffers own the gradients now (AccumulateGrad counts references)
     finally:
         grad_mode.state.enabled = prev_mode
@@ -444,7 +455,7 @@ def _leaf_hooks(node, gs):
     return {0: g}
 
 
-def _call_node(node, gs, retain_graph, create_graph):
+def _call_node(node, gs, retain_graph, create_graph, on_arrays=False):
     if node.inputs is None:
         raise RuntimeError(_FREED_MSG)
     if node._tensor_hooks:
@@ -477,21 +488,25 @@ def _call_node(node, gs, retain_graph, create_graph):
             grads = [None] * len(node.edges)
         else:
             _check_versions(node)
-            out = _wrap_out(node, create_graph)
             kw = node.kw
             if op.needs:
                 kw = dict(kw, needs=_expand_needs(node))
-            conj = getattr(op, "holo", False) and not multi and g is not None and g.dtype.category == 3
-            try:
-                res = op.vjp(g.conj_physical() if conj else g, out, *node.inputs, **kw)
-            except Exception as exc:
-                if anomaly_mode.state.enabled:
-                    anomaly_mode.report(node, exc)
-                raise
-            if not isinstance(res, (tuple, list)):
-                res = (res,)
-            if conj:
-                res = [r.conj_physical() if r is not None and r.dtype.category == 3 else r for r in res]
+            res = None
+            if on_arrays and not multi and getattr(op, "arrays", False):
+                res = _vjp_on_arrays(node, op, g, kw)
+            if res is None:
+                out = _wrap_out(node, create_graph)
+                conj = getattr(op, "holo", False) and not multi and g is not None and g.dtype.category == 3
+                try:
+                    res = op.vjp(g.conj_physical() if conj else g, out, *node.inputs, **kw)
+                except Exception as exc:
+                    if anomaly_mode.state.enabled:
+                        anomaly_mode.report(node, exc)
+                    raise
+                if not isinstance(res, (tuple, list)):
+                    res = (res,)
+                if conj:
+                    res = [r.conj_physical() if r is not None and r.dtype.category == 3 else r for r in res]
             # one result per positional input; keep those of tensor inputs (meta[3] is the position)
             grads = [res[m[3]] if m[3] < len(res) else None for m in node.metas]
     if anomaly_mode.state.enabled:
@@ -506,6 +521,75 @@ def _call_node(node, gs, retain_graph, create_graph):
     if not retain_graph:
         _free(node)
     return grads
+
+
+_F32, _F64, _BOOL, _NP2DT, _CPU, _new = D.float32, D.float64, D.bool_, D.NP2DT, CPU, object.__new__
+
+
+def _vjp_on_arrays(node, op, g, kw):
+    """Run an ``arrays`` op's vjp on the raw CPU arrays and wrap what it returns; None when the node does
+    not qualify (then the Tensor path runs). Qualifying: a real float32/float64 gradient, tensor inputs of
+    the same dtype (or bool) on the CPU. Same formula, same NumPy kernels as the Tensor path: what is
+    skipped is one dispatch (promotion, wrapping) per step of the formula."""
+    dt = g.dtype
+    if (dt is not _F32 and dt is not _F64) or g._device is not _CPU:
+        return None
+    gd = g._data
+    arrs = []
+    for a in node.inputs:
+        if isinstance(a, Tensor):
+            if (a.dtype is not dt and a.dtype is not _BOOL) or a._device is not _CPU:
+                return None
+            a = a._data
+        arrs.append(a)
+    ok = op.arrays
+    if ok is not True and not ok(*arrs):
+        return None
+    try:
+        res = op.vjp(gd, node.out, *arrs, **kw)
+    except Exception as exc:
+        if anomaly_mode.state.enabled:
+            anomaly_mode.report(node, exc)
+        raise
+    if type(res) is not tuple and type(res) is not list:
+        res = (res,)
+    wrapped = []
+    for i, r in enumerate(res):
+        if r is None or r is gd:
+            wrapped.append(None if r is None else g)
+            continue
+        for j in range(i):  # the same array twice is one tensor twice (two leaves must not both own it)
+            if res[j] is r:
+                wrapped.append(wrapped[j])
+                break
+        else:
+            wrapped.append(_wrap_grad(r, g, node, arrs))
+    return wrapped
+
+
+def _wrap_grad(r, g, node, arrs):
+    """A vjp's array result as a Tensor. A view of the incoming gradient shares its storage, as the Tensor
+    op would; a saved input or output (or a view of one) must not leak out as a gradient: it is copied."""
+    storage = None
+    if type(r) is not type(g._data):  # a NumPy scalar from a 0-d formula
+        r = g._device.backend.xp.asarray(r)
+    elif r.base is not None:
+        if root_of(r) is root_of(g._data):
+            storage = g._storage
+        else:
+            r = r.copy()
+    elif r is node.out:
+        r = r.copy()
+    else:
+        for a in arrs:
+            if a is r:
+                r = r.copy()
+                break
+    t = _new(Tensor)  # Tensor._make, inlined
+    t._data, t.dtype, t._device, t._rg, t.grad_fn = r, _NP2DT[r.dtype], g._device, False, None
+    if storage is not None:
+        t._stor = storage
+    return t
 
 
 def _expand_needs(node):

@@ -76,12 +76,18 @@ class Op:
     ``save_out``: True, False, ``k`` / a tuple of ks or a callable in the same sense, for the output.
     ``pointwise=True`` marks an elementwise op whose shape rule is not ``elementwise_shape``: on the meta
     device its result takes the inputs' layout.
+    ``arrays=True`` says the vjp uses only operators and methods that NumPy arrays share with Tensors
+    (``g * out``, ``g @ b.swapaxes(-1, -2)``, ``g.reshape(s)``), so when no graph of the backward is being
+    built the engine may run it on the raw arrays and skip the op dispatch for each step of the formula;
+    a callable ``arrays(*inputs)`` decides per node (e.g. matmul: only for 2-D operands).
     """
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
-                 "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "_rc", "__weakref__")
+                 "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "_rc",
+                 "__weakref__")
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
-                 needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None):
+                 needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None,
+                 arrays=False):
         self.name, self.fwd, self.vjp = name, fwd, vjp
         self.rule = RULES[rule] if isinstance(rule, str) else rule
         self.shape, self.view = shape, view
@@ -96,6 +102,7 @@ class Op:
         self.holo = holo
         # elementwise: on the meta device the result takes the inputs' layout (elementwise_shape implies it)
         self.pointwise = (shape is elementwise_shape) if pointwise is None else pointwise
+        self.arrays = arrays
         self._rc = {}
 
     def __call__(self, *args, **kw):
@@ -233,6 +240,9 @@ def apply(op, args, kw):
         a = args[0] if args else None
         raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
     if len(args) == 1:
+        common = first.dtype
+    elif len(args) == 2 and isinstance(args[1], Tensor) and isinstance(args[0], Tensor) and \
+            args[0].dtype is args[1].dtype:
         common = first.dtype
     else:
         common = _result_type_of(_promotion_key(args))

@@ -234,9 +234,14 @@ _TABLE = [
 ]
 
 FUNCS = {}
+# vjps written with operators only, so the engine may run them on raw arrays (see Op); pow only for
+# tensor ** Python number (its other branches use Tensor methods)
+_ARRAYS = {"add": True, "sub": True, "mul": True, "div": True,
+           "pow": lambda a, b, *rest: hasattr(a, "shape") and not hasattr(b, "shape")}
 for _name, _rule, _fwd, _vjp, _opts in _TABLE:
     _op = defop(_name, _rule, _fwd, _vjp, shape=elementwise_shape,
-                holo=_name in ("add", "sub", "mul", "div", "pow", "logaddexp"), **_opts)
+                holo=_name in ("add", "sub", "mul", "div", "pow", "logaddexp"),
+                arrays=_ARRAYS.get(_name, False), **_opts)
     if _name not in ("add", "sub", "div_floor", "div_trunc"):
         FUNCS[_name] = binary_forms(_op)
 

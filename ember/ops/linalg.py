@@ -6,7 +6,7 @@ from .reduce import sum_to
 
 def _transposed(t):
     """Whether a 2-D tensor is a transposed C-contiguous block (``w.t()``): its gradient should be too."""
-    d = t._data
+    d = getattr(t, "_data", t)  # a Tensor, or its array when the engine runs the vjp on arrays
     return d.ndim == 2 and d.strides[0] == d.itemsize and d.shape[0] > 1 and d.shape[1] > 1 and \
         d.strides[1] == d.shape[0] * d.itemsize
 
@@ -14,11 +14,11 @@ def _transposed(t):
 def _grad_a(g, a, b):
     # like torch, a transposed operand gets its gradient in its own layout: (b @ g^T)^T is C-contiguous
     # after the transpose back, and the caller's t() makes it match a's base without a (slow) transposing copy
-    return (b @ g.mT).mT if _transposed(a) and g.dim() == 2 else g @ b.mT
+    return (b @ g.swapaxes(-1, -2)).swapaxes(-1, -2) if _transposed(a) and g.ndim == 2 else g @ b.swapaxes(-1, -2)
 
 
 def _grad_b(g, a, b):
-    return (g.mT @ a).mT if _transposed(b) and g.dim() == 2 else a.mT @ g
+    return (g.swapaxes(-1, -2) @ a).swapaxes(-1, -2) if _transposed(b) and g.ndim == 2 else a.swapaxes(-1, -2) @ g
 
 
 def _mm_vjp(g, out, a, b, needs):
@@ -26,6 +26,8 @@ def _mm_vjp(g, out, a, b, needs):
 
 
 def _matmul_vjp(g, out, a, b, needs):
+    if a.ndim == 2 and b.ndim == 2:
+        return _mm_vjp(g, out, a, b, needs)
     # 1-D operands are promoted to matrices for the product, then the added dim is removed again
     a2 = a.unsqueeze(0) if a.dim() == 1 else a
     b2 = b.unsqueeze(-1) if b.dim() == 1 else b
@@ -72,6 +74,8 @@ def _matmul_kernel(a, b):
 
 
 def _matmul_fwd(xp, a, b):
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype.kind != "b":
+        return xp.matmul(a, b)  # the common case, before the checks that find torch's error for the others
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     _no_bool(_matmul_kernel(a, b), a)
@@ -114,6 +118,7 @@ def _matmul_shape(sa, sb):
 
 
 _MATMUL = defop("matmul", "promote", _matmul_fwd, _matmul_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True,
+                arrays=lambda a, b: a.ndim == 2 and b.ndim == 2,
                 shape=_matmul_shape,
                 node="MmBackward0")
 
@@ -129,7 +134,7 @@ def _mm_fwd(xp, a, b):
     return xp.matmul(a, b)
 
 
-_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True,
+_MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True, arrays=True,
             shape=lambda sa, sb: (sa[0], sb[1]))
 
 
@@ -145,7 +150,7 @@ def _bmm_fwd(xp, a, b):
     return xp.matmul(a, b)
 
 
-_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True,
+_BMM = defop("bmm", "promote", _bmm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True, arrays=True,
              shape=lambda sa, sb: (sa[0], sa[1], sb[2]))
 
 
@@ -236,6 +241,9 @@ _MATMUL_NODES = {(1, 1): renamed(_MATMUL, "DotBackward0"), (2, 1): renamed(_MATM
                  (1, 2): renamed(_MATMUL, "SqueezeBackward4"), (2, 2): _MATMUL}
 
 
+_EMPTY = {}
+
+
 def _matmul_op(a, b):
     na, nb = a._data.ndim, b._data.ndim
     op = _MATMUL_NODES.get((na, nb))
@@ -250,8 +258,9 @@ _MATMUL_EXPANDED = renamed(_MATMUL, "CloneBackward0")  # a 1-D/2-D left operand 
 
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/torch broadcasting over batch dims (1-D operands are vectors)."""
-    _check_same_dtype("matmul", input, other)
-    r = apply(_matmul_op(input, other), (input, other), {})
+    if type(input) is not Tensor or type(other) is not Tensor or input.dtype is not other.dtype:
+        _check_same_dtype("matmul", input, other)
+    r = apply(_matmul_op(input, other), (input, other), _EMPTY)
     return r if out is None else write_out(out, r)
 
 
@@ -282,7 +291,7 @@ def dot(input, other, *, out=None):
 
 
 Tensor.matmul = lambda self, other: matmul(self, other)
-Tensor.__matmul__ = lambda self, other: matmul(self, other)
+Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 Tensor.mm = lambda self, mat2: mm(self, mat2)
 Tensor.bmm = lambda self, mat2: bmm(self, mat2)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
+from ..autograd.grad_mode import state as _gm
 from ._registry import apply, defop, renamed, write_out
 
 
@@ -84,11 +85,11 @@ def _sum_nd_vjp(g, out, x, dims, keepdim, npdt, nd):
 
 
 _SUM_ND = defop("sum_nd", "raw", lambda xp, x, dims, keepdim, npdt, nd: _sum_fwd(xp, x, dims, keepdim, npdt),
-                _sum_nd_vjp, save_in=False, save_out=False, node="SumBackward1",
+                _sum_nd_vjp, save_in=False, save_out=False, node="SumBackward1", arrays=True,
                 shape=lambda s, dims, keepdim, npdt, nd: _reduced_shape(s, dims, keepdim))
 # torch names the graph node by overload: sum() is SumBackward0, sum(dim) SumBackward1 (same math)
 _SUM_ALL = defop("sum_all", "raw", _SUM_ND.fwd, _sum_nd_vjp, save_in=False, save_out=False, node="SumBackward0",
-                 shape=_SUM_ND.shape)
+                 shape=_SUM_ND.shape, arrays=True)
 
 
 def _F(name):
@@ -116,9 +117,10 @@ def _mean_fwd(xp, x, dims, keepdim, nd, n):
 
 _MEAN = defop("mean", "raw", _mean_fwd,
               lambda g, out, x, dims, keepdim, nd, n: _keep(g, nd, dims, keepdim) / n,
-              save_in=False, save_out=False, shape=lambda s, dims, keepdim, nd, n: _reduced_shape(s, dims, keepdim))
+              save_in=False, save_out=False, shape=lambda s, dims, keepdim, nd, n: _reduced_shape(s, dims, keepdim),
+              arrays=True)
 _MEAN_DIM = defop("mean_dim", "raw", _mean_fwd, _MEAN.vjp, save_in=False, save_out=False, node="MeanBackward1",
-                  shape=_MEAN.shape)
+                  shape=_MEAN.shape, arrays=True)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -443,7 +445,7 @@ def _sum_to_fwd(xp, x, shape):
 
 
 _SUM_TO = defop("sum_to", "raw", _sum_to_fwd, lambda g, out, x, shape: g, save_in=False, save_out=False,
-                node="SumBackward1")
+                node="SumBackward1", arrays=True)
 
 
 def sum_to(t, shape):
@@ -454,7 +456,11 @@ def sum_to(t, shape):
         return t
     lead = len(ts) - len(shape)
     if lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, ts[lead:])):
-        return apply(_SUM_TO, (t,), {"shape": shape})  # the common case (a broadcast operand's gradient)
+        # the common case (a broadcast operand's gradient); with no graph to build, straight to the kernel
+        be = t._device.backend
+        if not (t._rg and _gm.enabled) and t.dtype.category >= 2 and not be.is_meta:
+            return Tensor._make(_sum_to_fwd(be.xp, t._data, shape), t._device)
+        return apply(_SUM_TO, (t,), {"shape": shape})
     try:
         b = np.broadcast_shapes(ts, shape)
     except ValueError:

@@ -160,10 +160,13 @@ _TABLE = [
 
 # vjps of these are already written in torch's complex convention (or the op is not analytic)
 _NOT_HOLOMORPHIC = {"abs", "sgn", "angle", "conj_physical", "sign", "floor", "ceil", "trunc", "frac", "relu"}
+# vjps written with operators only: the engine may run them on raw arrays (see Op)
+_ARRAYS = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "tan", "tanh", "atan",
+           "atanh", "sigmoid", "reciprocal", "neg", "square", "relu", "frac"}
 FUNCS = {}
 for _name, _rule, _fwd, _vjp, _opts in _TABLE:
     _op = defop(_name, _rule, _fwd, _vjp if _vjp is not ZERO else _zero_vjp, shape=elementwise_shape,
-                holo=_name not in _NOT_HOLOMORPHIC, **_opts)
+                holo=_name not in _NOT_HOLOMORPHIC, arrays=_name in _ARRAYS, **_opts)
     if _name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "angle"):
         FUNCS[_name] = unary_forms(_op, inplace=False)
     elif _name == "logit":

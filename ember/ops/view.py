@@ -90,15 +90,15 @@ def _embed_vjp(op):
     return vjp
 
 
-def _defview(name, fwd, vjp=None, node=None, embed=False):
-    op = defop(name, "raw", fwd, vjp, view=True, save_out=False, node=node)
+def _defview(name, fwd, vjp=None, node=None, embed=False, arrays=False):
+    op = defop(name, "raw", fwd, vjp, view=True, save_out=False, node=node, arrays=arrays)
     if embed:
         op.vjp = _embed_vjp(op)
     return op
 
 
-_VIEW = _defview("view", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back)
-_RESHAPE_VIEW = _defview("_reshape_alias", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back,
+_VIEW = _defview("view", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back, arrays=True)
+_RESHAPE_VIEW = _defview("_reshape_alias", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back, arrays=True,
                          node="ViewBackward0")
 def _unsafe_view_fwd(xp, x, shape):
     r = x.reshape(shape)
@@ -111,7 +111,7 @@ _UNSAFE_VIEW = defop("_unsafe_view", "raw", _unsafe_view_fwd, _reshape_back,
 _PERMUTE = _defview("permute", lambda xp, x, dims: xp.transpose(x, dims),
                     lambda g, out, x, dims: g.permute(tuple(np.argsort(dims))))
 _TRANSPOSE = _defview("transpose", lambda xp, x, dim0, dim1: xp.swapaxes(x, dim0, dim1),
-                      lambda g, out, x, dim0, dim1: g.transpose(dim0, dim1))
+                      lambda g, out, x, dim0, dim1: g.swapaxes(dim0, dim1), arrays=True)
 def _expand_fwd(xp, x, shape):
     # torch keeps the stride of dims that are not expanded (NumPy's broadcast_to zeroes size-1 ones)
     lead = len(shape) - x.ndim
@@ -120,10 +120,10 @@ def _expand_fwd(xp, x, shape):
     return xp.lib.stride_tricks.as_strided(x, shape, strides)
 
 
-_EXPAND = _defview("expand", _expand_fwd, lambda g, out, x, shape: g)
+_EXPAND = _defview("expand", _expand_fwd, lambda g, out, x, shape: g, arrays=True)
 _SQUEEZE = _defview("squeeze", lambda xp, x, dims: xp.squeeze(x, axis=dims) if dims else x[...],
                     _reshape_back)
-_UNSQUEEZE = _defview("unsqueeze", lambda xp, x, dim: xp.expand_dims(x, dim), _reshape_back)
+_UNSQUEEZE = _defview("unsqueeze", lambda xp, x, dim: xp.expand_dims(x, dim), _reshape_back, arrays=True)
 _ALIAS = _defview("alias", lambda xp, x: x[...], lambda g, out, x: g)
 _GETITEM = _defview("getitem", lambda xp, x, key: x[key], node="SliceBackward0", embed=True)
 _SELECT = _defview("select", lambda xp, x, dim, index: x[(slice(None),) * dim + (index, Ellipsis)], embed=True)
