@@ -55,3 +55,31 @@ def test_bias_gradient_is_its_own_array():
     assert b.grad.stride() == (1,) and b.grad._data.base is None
     np.testing.assert_array_equal(b.grad.numpy(), np.full(4, 3.0, np.float32))
     np.testing.assert_array_equal(h.grad.numpy(), np.ones((3, 4), np.float32))
+
+
+def test_shared_gradient_of_an_add_is_not_shared_memory():
+    a = ember.randn(3, requires_grad=True)
+    b = ember.randn(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3, np.float32))
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(3, 2.0, np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_array_path_matches_graph_path(dtype):
+    """The engine runs operator-only vjps on raw arrays unless create_graph asks for a graph: same values."""
+    dt = getattr(ember, dtype)
+    x = ember.randn(4, 5, dtype=dt, requires_grad=True)
+    w = ember.randn(3, 5, dtype=dt, requires_grad=True)
+    b = ember.randn(3, dtype=dt, requires_grad=True)
+
+    def f():
+        h = (x @ w.t() + b).relu() * 2.0 - (x.sum(1, keepdim=True) / 3).exp().tanh()
+        return ((h ** 2).mean() + h.sigmoid().view(-1).sum()).log()
+
+    fast = ember.autograd.grad(f(), (x, w, b))
+    graph = ember.autograd.grad(f(), (x, w, b), create_graph=True)
+    for p, q in zip(fast, graph):
+        assert p.dtype == q.dtype == dt and p.shape == q.shape
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-6)
