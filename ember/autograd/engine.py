@@ -574,10 +574,13 @@ def _wrap_grad(r, g, node, arrs):
     if type(r) is not type(g._data):  # a NumPy scalar from a 0-d formula
         r = g._device.backend.xp.asarray(r)
     elif r.base is not None:
-        if root_of(r) is root_of(g._data):
+        root = root_of(r)
+        if root is root_of(g._data):
             storage = g._storage
-        else:
+        elif (node.out is not None and root is root_of(node.out)) or \
+                any(a is not None and hasattr(a, "base") and root is root_of(a) for a in arrs):
             r = r.copy()
+        # else: a view of a fresh array (the transpose of a matmul result): it is the gradient's own memory
     elif r is node.out:
         r = r.copy()
     else:
@@ -695,23 +698,26 @@ def _accumulate(node, g, create_graph, hooked=False):
 
 def _sole_owner(g, own):
     """Whether tensor ``g`` is referenced ``own`` times at most (counted by the caller, plus one for this
-    call) and owns its array (not a view). As in torch, tensors sharing g's memory (g.detach()) do not
-    count: only holders of ``g`` itself do."""
+    call) and nothing else holds its memory. As in torch, tensors sharing g's memory (g.detach()) do not
+    count: only holders of ``g`` itself do. A view whose base array is held only by g (the transpose of a
+    fresh matmul result, the ``w.t()`` gradient) owns its memory too."""
     if sys.getrefcount(g) > own + 1:
         return False
     d = g._data
     root = d.base
     if root is None:
         return True
-    # a view of a fresh result that nothing else sees (the ``w.t()`` gradient is the transpose of a
-    # transposed matmul output): its base tensor is held only by g, and the memory only by the two of them
-    b = g._base
-    if b is None or b._data is not root or b._base is not None or d.size != root.size:
+    if type(root) is not type(d) or d.size != root.size:
         return False
-    st = g._stor
-    # counted: the holders named above, plus this frame's local and getrefcount's argument
-    return sys.getrefcount(b) <= 3 and sys.getrefcount(root) <= (4 if st is None else 5) and \
-        (st is None or sys.getrefcount(st) <= 4)
+    # holders of root we know of: d.base, this frame's local, getrefcount's argument, g's storage, and
+    # the base tensor (held by g alone) of a view made by a Tensor op
+    known = 3 if g._stor is None else 4
+    b = g._base
+    if b is not None:
+        if b._data is not root or b._base is not None or sys.getrefcount(b) > 3:
+            return False
+        known += 1
+    return sys.getrefcount(root) <= known
 
 
 def _clone_like(g, v):
