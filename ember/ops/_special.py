@@ -514,6 +514,36 @@ _TAIL_C = (
     -0.34955539795892804,)
 
 
+_TAIL_C32 = tuple(np.float32(c) for c in _TAIL_C)
+
+
+def normal_tail32(xp, x):
+    """Phi(-|x|) in float32 for a float32 array ``x``, relative error below 1e-6 (about 10 float32 ulp)
+    everywhere; NaN stays NaN. The float32 form of ``normal_tail`` at about two thirds of its cost: the
+    polynomial's rounding is harmless in float32, but x^2 / 2 in the exponent is not (its rounding error
+    grows with x^2), so |x| is split into a 12-bit head h (h^2 / 2 exact) and a tail l, and
+    exp(-x^2 / 2) = exp(-h^2 / 2) exp(-(h + l / 2) l)."""
+    a = xp.abs(x)
+    xp.minimum(a, np.float32(20.0), out=a)  # Phi(-20) ~ 3e-89 is 0 in float32 already; keeps inf finite
+    t = a * np.float32(_TAIL_P)
+    t += np.float32(1.0)
+    xp.reciprocal(t, out=t)
+    s = t - np.float32(0.5)
+    q = _horner(xp, _TAIL_C32, s)
+    h = (a.view(np.uint32) & np.uint32(0xFFFFF000)).view(np.float32)
+    a -= h  # the tail l
+    xp.multiply(h, h, out=s)
+    s *= np.float32(-0.5)
+    xp.exp(s, out=s)
+    h += a * np.float32(0.5)
+    h *= a
+    q -= h
+    xp.exp(q, out=q)
+    q *= s
+    q *= t
+    return q
+
+
 def normal_tail(xp, x):
     """Phi(-|x|) in float64 for a real float array ``x``: relative error below 2e-8 while |x| < 15 (beyond,
     Phi(-|x|) < 4e-51 is below float32's range anyway and the error grows to 2e-5 at |x| = 37); NaN stays NaN."""

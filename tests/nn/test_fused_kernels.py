@@ -25,9 +25,10 @@ def _close(a, b, rtol=1e-6, atol=1e-7):
 
 
 # ---------------------------------------------------------------- GELU
-def test_gelu_float32_is_correctly_rounded_in_practice():
-    """The float32 kernel (normal tail in float64, one rounding) stays within 1 ulp of x * Phi(x) everywhere
-    the result is a normal float32 -- torch's own vectorised kernel is off by up to ~5 ulp there."""
+def test_gelu_float32_accuracy():
+    """The float32 kernel (normal tail in float32 with an exactly split exponent) stays within 12 ulp of
+    x * Phi(x) everywhere the result is a normal float32 -- torch's erf-based kernel loses far more than that
+    to cancellation for x < -3 (millions of ulp in the far tail)."""
     x = np.concatenate([np.linspace(-14, 14, 280001), np.geomspace(1e-30, 1, 2001), -np.geomspace(1e-30, 1, 2001)])
     x = x.astype(np.float32)
     got = ember.nn.functional.gelu(ember.tensor(x)).numpy().astype(np.float64)
@@ -35,7 +36,7 @@ def test_gelu_float32_is_correctly_rounded_in_practice():
     exact = 0.5 * x64 * np.array([math.erfc(-v / math.sqrt(2)) for v in x64])
     normal = np.abs(exact) > np.finfo(np.float32).tiny
     ulp = np.spacing(np.abs(exact[normal]).astype(np.float32)).astype(np.float64)
-    assert (np.abs(got[normal] - exact[normal]) / ulp).max() <= 1.0
+    assert (np.abs(got[normal] - exact[normal]) / ulp).max() <= 12.0
     # against torch: its own error bound (a few 1e-7 relative, ~1e-6 absolute in the tail it approximates)
     ref = torch.nn.functional.gelu(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, ref, rtol=2e-6, atol=2e-6)
@@ -47,6 +48,12 @@ def test_gelu_normal_tail_relative_error():
     q = S.normal_tail(np, x)
     ref = np.array([0.5 * math.erfc(abs(v) / math.sqrt(2)) for v in x])
     assert np.abs(q / ref - 1).max() < 2e-8
+    # the float32 form, while Phi(-|x|) is a normal float32 (|x| < 13), and its special values
+    x32 = np.linspace(-13, 13, 20001).astype(np.float32)
+    ref32 = np.array([0.5 * math.erfc(abs(float(v)) / math.sqrt(2)) for v in x32])
+    assert np.abs(S.normal_tail32(np, x32) / ref32 - 1).max() < 1e-6
+    sp = S.normal_tail32(np, np.array([np.inf, -np.inf, np.nan, 0.0, 40.0], np.float32))
+    assert sp[0] == sp[1] == sp[4] == 0 and np.isnan(sp[2]) and abs(sp[3] - 0.5) < 1e-7
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16", "float16"])
