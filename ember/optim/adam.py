@@ -1,5 +1,8 @@
 """Adam and AdamW (torch's single-tensor update, step for step; float32 0-d ``step`` state)."""
-from .. import ops
+import numpy as np
+
+from .. import _dtype as D, ops
+from ..ops import pointwise as P
 from ._helpers import _as_real, _check_capturable
 from .optimizer import Optimizer, _scalar_step, _use_grad
 
@@ -15,6 +18,41 @@ def _check(lr, eps, betas, weight_decay):
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _step_on_arrays(p, grad, step_t, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, wd, decoupled):
+    """The same update, op for op and kernel for kernel, on the raw arrays of real float32/float64 CPU
+    tensors of one dtype (skipping ~10 op dispatches per parameter); False when the tensors do not qualify
+    (the Tensor path runs). Version counters move as the in-place ops would move them."""
+    dt = p.dtype
+    if (dt is not D.float32 and dt is not D.float64) or p._device.type != "cpu" or p.is_sparse:
+        return False
+    for t in (grad, exp_avg, exp_avg_sq):
+        if t.dtype is not dt or t._device is not p._device or t._data.shape != p._data.shape or t.is_sparse:
+            return False
+    pa, g, ea, es = p._data, grad._data, exp_avg._data, exp_avg_sq._data
+    if not (pa.flags.writeable and ea.flags.writeable and es.flags.writeable and step_t._data.flags.writeable):
+        return False
+    step_t._data += 1
+    step_t._storage._version += 1
+    if wd != 0:
+        if decoupled:
+            np.multiply(pa, 1 - lr * wd, out=pa)
+            p._storage._version += 1
+        else:
+            g = g + wd * pa if wd != 1 else g + pa  # grad.add(p, alpha=wd)
+    ea[...] = P._lerp_fwd(np, ea, g, 1 - beta1)
+    np.multiply(es, beta2, out=es)
+    es[...] = P._addcmul_fwd(np, es, g, g, 1 - beta2)
+    exp_avg._storage._version += 1
+    exp_avg_sq._storage._version += 2
+    step = float(step_t._data)
+    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+    denom = np.true_divide(np.sqrt(es), bias_correction2_sqrt)
+    denom = np.add(denom, eps, out=denom) if denom.ndim else denom + eps  # 0-d: NumPy gave a scalar
+    pa[...] = P._addcdiv_fwd(np, pa, ea, denom, -(lr / (1 - beta1 ** step)))
+    p._storage._version += 1
+    return True
 
 
 class Adam(Optimizer):
@@ -65,6 +103,9 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = ops.zeros_like(p)
                 step_t, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
                 _check_capturable(group["capturable"], p)
+                if not amsgrad and not group["differentiable"] and \
+                        _step_on_arrays(p, grad, step_t, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, wd, decoupled):
+                    continue
                 step_t += 1
                 if wd != 0:
                     if decoupled:
