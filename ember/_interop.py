@@ -327,6 +327,8 @@ def set_num_threads(int):  # noqa: A002 - torch's parameter name
     n = int
     _check_threads("set_num_threads", n)
     _threads["intra"] = n
+    from .backend import parallel
+    parallel.set_threads(n)  # the elementwise kernels' pieces
     ctl = _controller()
     if ctl:
         _threads["limit"] = ctl.limit(limits=n)  # applied at once, kept until changed again

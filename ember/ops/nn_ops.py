@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _dtype as _D
 from .._tensor import Tensor as _T
+from ..backend.parallel import parallel_for
 from ..autograd import grad_mode
 from ._registry import _type_name, apply, defop
 
@@ -1323,12 +1324,15 @@ def _gelu_fwd_arr(xp, x, approximate, stash):
 
 def run_blocks(xp, n, size, fn):
     """``fn(i, j)`` over [0, n) in blocks of ``size`` elements on the CPU, small enough that a kernel of many
-    passes keeps its temporaries in cache (one call on other devices)."""
+    passes keeps its temporaries in cache, spread over the intra-op threads (one call on other devices)."""
     if xp is not np or n <= size:
         fn(0, n)
         return
-    for i in range(0, n, size):
-        fn(i, min(i + size, n))
+
+    def piece(i0, j0):  # a thread's share of the blocks (see ember.backend.parallel)
+        for i in range(i0, j0, size):
+            fn(i, min(i + size, j0))
+    parallel_for(n, piece, min_size=size)
 
 
 def _gelu_cdf(xp, x, q):
@@ -1387,6 +1391,9 @@ def _gelu_bwd_arr(xp, g, x, approximate, cdf):
         else:
             cdf = _gelu_cdf(xp, xw, S.normal_tail32(xp, xw))
     # gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    if xp is np and not wide and g.shape == xw.shape and g.dtype == xw.dtype and cdf.shape == xw.shape and \
+            xw.size > 65536:
+        return _gelu_bwd_blocks(xw, g, cdf)
     d = xw * xw
     d *= -0.5
     xp.exp(d, out=d)
@@ -1395,6 +1402,24 @@ def _gelu_bwd_arr(xp, g, x, approximate, cdf):
     d += cdf
     d = d * g
     return d.astype(x.dtype) if wide else d
+
+
+def _gelu_bwd_blocks(x, g, cdf):
+    """The formula below, elementwise the same, in cache-sized blocks spread over the intra-op threads."""
+    out = np.empty(x.shape, x.dtype)
+    xf, gf, cf, of = x.reshape(-1), g.reshape(-1), cdf.reshape(-1), out.reshape(-1)
+
+    def block(i, j):
+        xb = xf[i:j]
+        d = xb * xb
+        d *= -0.5
+        np.exp(d, out=d)
+        d *= xb
+        d *= _INV_SQRT_2PI
+        d += cf[i:j]
+        np.multiply(d, gf[i:j], out=of[i:j])
+    run_blocks(np, xf.size, 65536, block)
+    return out
 
 
 def _gelu_bwd_vjp(gg, out, g, x, needs=(), *, approximate, cdf=None):

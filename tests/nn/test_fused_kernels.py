@@ -395,3 +395,28 @@ def test_softmax_backward_data_ops(fn, dim, dtype):
     x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
     f = lambda t: getattr(ember, fn)(t, dim % 2)  # noqa: E731
     assert ember.autograd.gradcheck(f, (x,)) and ember.autograd.gradgradcheck(f, (x,))
+
+
+def test_gelu_large_blocks_threads_match_torch_and_each_other():
+    """Large float32 GELU runs in cache-sized blocks over the intra-op threads: the result and gradient
+    match torch and do not depend on the thread count (elementwise work, no reductions)."""
+    x = np.random.default_rng(3).standard_normal((300, 700)).astype(np.float32) * 3
+    g = np.random.default_rng(4).standard_normal((300, 700)).astype(np.float32)
+    res = []
+    for n in (1, 2):
+        old = ember.get_num_threads()
+        ember.set_num_threads(n)
+        try:
+            xe = ember.tensor(x, requires_grad=True)
+            y = ember.nn.functional.gelu(xe)
+            y.backward(ember.tensor(g))
+            res.append((y.detach().numpy(), xe.grad.numpy()))
+        finally:
+            ember.set_num_threads(old)
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.gelu(xt)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(res[1][0], yt.detach().numpy(), rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(res[1][1], xt.grad.numpy(), rtol=2e-5, atol=2e-5)
