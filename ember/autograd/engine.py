@@ -238,6 +238,23 @@ def _sum_to(g, shape):
     return _ops().sum_to(g, shape)
 
 
+def _sum_to_on_arrays(g, shape):
+    """``_sum_to`` with no graph to build: a CPU gradient is reduced (a broadcast input's) or broadcast
+    (a reduction's, as a read-only view sharing g's storage) straight on its array."""
+    d = g._data
+    if g._device is not _CPU:
+        return _sum_to(g, shape)
+    red = _ops().reduce
+    r = red.sum_to_array(d, shape)
+    if r is None:
+        return _sum_to(g, shape)  # shapes that do not match: the op gives torch's error
+    t = _new(Tensor)
+    t._data, t.dtype, t._device, t._rg, t.grad_fn = r, g.dtype, _CPU, False, None
+    if r.base is not None and root_of(r) is root_of(d):
+        t._stor = g._storage
+    return t
+
+
 def _cast(g, dt):
     if dt.category < 3 and g.dtype.category == 3:
         g = g.real
@@ -345,7 +362,7 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
                 nxt, nr = e
                 kn = id(nxt)
                 if gi._data.shape != meta[0]:
-                    gi = _sum_to(gi, meta[0])
+                    gi = _sum_to_on_arrays(gi, meta[0]) if on_arrays else _sum_to(gi, meta[0])
                 if gi.dtype is not meta[1]:
                     gi = _cast(gi, meta[1])
                 b = buffers.get(kn)

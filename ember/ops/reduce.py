@@ -448,6 +448,20 @@ _SUM_TO = defop("sum_to", "raw", _sum_to_fwd, lambda g, out, x, shape: g, save_i
                 node="SumBackward1", arrays=True)
 
 
+def sum_to_array(x, shape):
+    """``sum_to`` on a NumPy array: summed down to ``shape`` (reverse of broadcasting) or broadcast up to it
+    (a read-only view); None when neither applies."""
+    lead = x.ndim - len(shape)
+    if lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, x.shape[lead:])):
+        return _sum_to_fwd(np, x, shape)
+    try:
+        if np.broadcast_shapes(x.shape, shape) == shape:
+            return np.broadcast_to(x, shape)
+    except ValueError:
+        pass
+    return None
+
+
 def sum_to(t, shape):
     """Sum ``t`` down to ``shape`` (reverse of broadcasting), or broadcast it up when it is smaller."""
     shape = tuple(shape)
