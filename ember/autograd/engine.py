@@ -79,7 +79,12 @@ def _make_grads(outputs, grads, is_grads_batched=False):
                 if out.dtype.category != 2:
                     raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but "
                                        f"got {out.dtype}")
-                g = ops.ones_like(out)
+                d = out._data
+                if d.ndim == 0 and out._device is _CPU:  # the usual loss.backward(): a 0-d one, made directly
+                    g = Tensor._make(type(d)((), d.dtype), _CPU)
+                    g._data.fill(1)
+                else:
+                    g = ops.ones_like(out)
         else:
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         res.append(g)

@@ -14,7 +14,7 @@ from .. import _dtype as D
 from .. import _memory_format as _MF
 from .._tensor import Tensor
 from ..autograd import grad_mode
-from ..ops import nn_ops as _N
+from ..ops import loss_ops as _L, nn_ops as _N
 from ..ops._registry import _type_name, apply, apply_inplace
 
 
@@ -2377,10 +2377,24 @@ def _pointwise_loss(diff_fn, input, target, reduction, weight=None):
     return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
 
 
+def _loss_op(op, input, target, reduction, **kw):
+    """One loss op (reduction inside, torch's single XLossBackward0 node) for floating inputs; None when
+    the inputs are not both floating tensors (the composite path keeps torch's errors for those)."""
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and input.dtype.category == 2 and \
+            target.dtype.category == 2:
+        return apply(op, (input, target), dict(kw, reduction=reduction))
+    return None
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (a weighted mean when ``weight`` is given)."""
-    return _pointwise_loss(lambda a, b: (a - b) ** 2, input, target, _reduction(size_average, reduce, reduction),
-                           weight)
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is None and reduction in ("none", "mean", "sum"):
+        _size_warn(input, target)
+        r = _loss_op(_L.MSE, input, target, reduction)
+        if r is not None:
+            return r
+    return _pointwise_loss(lambda a, b: (a - b) ** 2, input, target, reduction, weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -2407,8 +2421,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         x = input._data
         if not bool(((x >= 0) & (x <= 1)).all()):
             raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = apply(_N.BCE, (input, target) if weight is None else (input, target, weight), {})
-    return _reduce(loss, reduction)
+    if reduction != "none":
+        return apply(_L.BCE_REDUCED, (input, target) if weight is None else (input, target, weight),
+                     {"reduction": reduction})
+    return apply(_N.BCE, (input, target) if weight is None else (input, target, weight), {})
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -2434,8 +2450,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             input = input.to(dt)
         weight = weight.to(dt) if weight is not None and weight.dtype is not dt else weight
         pos_weight = pos_weight.to(dt) if pos_weight is not None and pos_weight.dtype is not dt else pos_weight
-    loss = apply(_N.BCE_LOGITS, (input, target, weight, pos_weight), {})
-    return _reduce(loss, reduction)
+    if reduction != "none":
+        return apply(_L.BCE_LOGITS_REDUCED, (input, target, weight, pos_weight), {"reduction": reduction})
+    return apply(_N.BCE_LOGITS, (input, target, weight, pos_weight), {})
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -2510,6 +2527,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta > 0:
+        r = _loss_op(_L.SMOOTH_L1, input, target, reduction, beta=beta)
+        if r is not None:
+            return r
     d = (input - target).abs()
     if beta == 0:
         return _reduce(d, reduction)
@@ -2524,6 +2545,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _weight_size(input, weight)
+    if weight is None and input.dtype is target.dtype:
+        r = _loss_op(_L.HUBER, input, target, reduction, delta=delta)
+        if r is not None:
+            return r
     d = (input - target).abs()
     loss = _ops().where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
     if loss.dtype is not input.dtype and input.dtype.category >= 2:
@@ -2538,6 +2563,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _no_grad_arg("soft_margin_loss", "target", target)
+    if isinstance(target, Tensor) and input.dtype is target.dtype:
+        r = _loss_op(_L.SOFT_MARGIN, input, target, reduction)
+        if r is not None:
+            return r
     z = -input * target
     if z.dtype is not input.dtype and input.dtype.category >= 2:
         z = z.to(input.dtype)  # torch multiplies in place into -input

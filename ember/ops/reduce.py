@@ -454,6 +454,20 @@ def sum_to_array(x, shape):
     lead = x.ndim - len(shape)
     if lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, x.shape[lead:])):
         return _sum_to_fwd(np, x, shape)
+    if lead <= 0 and x.flags.c_contiguous:
+        # broadcast up: a read-only zero-stride view made directly (np.broadcast_to costs ~10x more)
+        strides = []
+        for i, n in enumerate(shape):
+            j = i + lead
+            if j < 0 or (x.shape[j] == 1 and n != 1):
+                strides.append(0)
+            elif x.shape[j] == n:
+                strides.append(x.strides[j])
+            else:
+                return None
+        r = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+        r.flags.writeable = False
+        return r
     try:
         if np.broadcast_shapes(x.shape, shape) == shape:
             return np.broadcast_to(x, shape)
