@@ -293,3 +293,59 @@ def test_gradient_from_final_state_only(name):
         return out[-1], c
     if name == "LSTM":
         check(lambda lib: lib.nn.LSTM(3, 4, proj_size=2), [x(6, 2, 3)], call=call_c)
+
+
+# ---------------------------------------------------------------- the whole-layer LSTM kernel at working sizes
+# (float32, no projection: one graph node per layer and direction, feature-major states, the input projection
+# and biases folded into each step's gemm, the backward's weight gradients as one gemm each over all steps)
+KERNEL_CASES = [
+    dict(),
+    dict(bidirectional=True),
+    dict(bias=False),
+    dict(num_layers=2, batch_first=True),
+    dict(num_layers=2, bidirectional=True, bias=False),
+]
+
+
+@pytest.mark.parametrize("kw", KERNEL_CASES)
+@pytest.mark.parametrize("T,B", [(9, 7), (1, 1), (4, 32)])
+@pytest.mark.parametrize("state", [False, True])
+def test_lstm_layer_kernel_sizes(kw, T, B, state):
+    I, H = 11, 24
+    D = 2 if kw.get("bidirectional") else 1
+    n = D * kw.get("num_layers", 1)
+    inp = x(B, T, I) if kw.get("batch_first") else x(T, B, I)
+    args = [inp, (x(n, B, H), x(n, B, H))] if state else [inp]
+    em, tm = check(lambda lib: lib.nn.LSTM(I, H, **kw), args, "float32", tol=dict(rtol=1e-4, atol=2e-5))
+    out = em(ember.tensor(inp, dtype=ember.float32, requires_grad=True))[0]
+    seen, todo = {}, [out.grad_fn]
+    while todo:
+        fn = todo.pop()
+        if fn is not None and id(fn) not in seen:
+            seen[id(fn)] = type(fn).__name__
+            todo += [f for f, _ in fn.next_functions]
+    names = set(seen.values())
+    assert "MkldnnRnnLayerBackward0" in names and "LstmCellBackward0" not in names
+
+
+@pytest.mark.parametrize("loss", ["last_output", "states", "output_sum"])
+def test_lstm_layer_kernel_gradient_sources(loss):
+    """Gradients reaching the layer from part of the output (zeros elsewhere), from the final states only, and from
+    an expanded (stride-0) gradient, with values and all gradients against torch."""
+    xi, h0, c0 = x(6, 5, 8), x(2, 5, 16), x(2, 5, 16)
+    tm = torch.nn.LSTM(8, 16, bidirectional=True)
+    em = ember.nn.LSTM(8, 16, bidirectional=True)
+    copy_state(tm, em)
+    res = []
+    for lib, m in ((torch, tm), (ember, em)):
+        m.zero_grad()
+        ins = [lib.tensor(a, dtype=lib.float32, requires_grad=True) for a in (xi, h0, c0)]
+        out, (h, c) = m(ins[0], (ins[1], ins[2]))
+        {"last_output": lambda: (out[-1] * lib.tensor(np.cos(np.arange(160.0)).reshape(5, 32),
+                                                      dtype=lib.float32)).sum(),
+         "states": lambda: (h * h).sum() + c.sum(),
+         "output_sum": lambda: out.sum()}[loss]().backward()
+        res.append([out.detach().numpy(), h.detach().numpy(), c.detach().numpy()] + [t.grad.numpy() for t in ins]
+                   + [p.grad.numpy() for p in m.parameters()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-5)
