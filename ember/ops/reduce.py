@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd.grad_mode import state as _gm
-from ._registry import apply, defop, renamed, write_out
+from ._registry import apply, defop, elementwise_shape, renamed, write_out
 
 
 def _dims(dim, ndim):
@@ -180,7 +180,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if not input._data.ndim:
         d = None  # dim 0 / -1 of a 0-d tensor is the whole tensor
     dt = _sum_out_dtype(input, dtype)
-    r = apply(_PROD if d is None else _PROD_DIM, (input,), {"dim": d, "keepdim": keepdim if d is not None else False, "npdt": dt.np})
+    r = apply(_PROD if dim is None else _PROD_DIM, (input,), {"dim": d, "keepdim": keepdim if d is not None else False, "npdt": dt.np})
     return r if out is None else write_out(out, r)
 
 
@@ -231,20 +231,102 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return r if out is None else write_out(out, r)
 
 
+def _std_fwd(xp, x, dims, correction, keepdim, nd):
+    return xp.sqrt(_var_fwd(xp, x, dims, correction, keepdim, nd))
+
+
+def _safe_div_fwd(xp, g, d):
+    z = d == 0
+    return xp.where(z, 0, g / xp.where(z, 1, d)).astype(g.dtype, copy=False)
+
+
+def _safe_div_vjp(gg, out, g, d):
+    z = d == 0
+    dd = d.masked_fill(z, 1)
+    return (gg / dd).masked_fill(z, 0), (-gg * out / dd).masked_fill(z, 0)
+
+
+# g / d, and 0 where d == 0 (one op: std's backward runs it on every call)
+_SAFE_DIV = defop("_std_safe_div", "raw", _safe_div_fwd, _safe_div_vjp, save_out=True,
+                  shape=lambda sg, sd: elementwise_shape(sg, sd))
+
+
+def _std_grad_var(g, out):
+    # d std = d var / (2 std); torch takes the gradient at std == 0 as 0 (not sqrt's inf * 0)
+    return apply(_SAFE_DIV, (g, 2 * out), {})
+
+
+def _std_vjp(g, out, x, dims, correction, keepdim, nd):
+    return _var_vjp(_std_grad_var(g, out), None, x, dims, correction, keepdim, nd)
+
+
+# one node (torch's StdBackward0), not var's node followed by SqrtBackward0
+_STD = defop("std", "raw", _std_fwd, _std_vjp, save_out=True, shape=_VAR.shape)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """Standard deviation: sqrt of ``var``."""
-    r = var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (default 1)."""
+    dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    _need_float("std", input)
+    dims = _dims(dim, input._data.ndim)
+    r = apply(_STD, (input,), {"dims": dims, "correction": c, "keepdim": keepdim, "nd": input._data.ndim})
     return r if out is None else write_out(out, r)
 
 
+def _moments_fwd(root):
+    def f(xp, x, dims, correction, keepdim, nd):
+        v = _var_fwd(xp, x, dims, correction, keepdim, nd)
+        m = _mean_fwd(xp, x, dims, keepdim, nd, _count(x.shape, dims))
+        return (xp.sqrt(v) if root else v), m
+    return f
+
+
+def _moments_vjp(root):
+    def f(gs, _, x, dims, correction, keepdim, nd, **kw):
+        gv, gm = gs[0], gs[1]
+        r = None
+        if gv is not None:
+            if root:
+                from .linalg_ext import _saved_outs
+                gv = _std_grad_var(gv, _saved_outs(kw)[0])
+            r = _var_vjp(gv, None, x, dims, correction, keepdim, nd)
+        if gm is not None:
+            gm = (_keep(gm, nd, dims, keepdim) / _count(x.shape, dims)).expand(x.shape)
+            r = gm if r is None else r + gm
+        return (r,)
+    return f
+
+
+_MOMENTS = {}
+
+
+def _moments(root, input, dim, unbiased, keepdim, correction):
+    """(var or std, mean) from one node, as torch's VarMeanBackward0 / StdMeanBackward0."""
+    from .linalg_ext import _MultiOp, run_multi
+    name = "std_mean" if root else "var_mean"
+    op = _MOMENTS.get(name)
+    if op is None:
+        op = _MOMENTS[name] = _MultiOp(name, _moments_fwd(root), _moments_vjp(root))
+    dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    _need_float(name, input)
+    dims = _dims(dim, input._data.ndim)
+    outs = run_multi(op, (input,), {"dims": dims, "correction": c, "keepdim": keepdim, "nd": input._data.ndim})
+    node = outs[0].grad_fn
+    if root and node is not None:
+        # std's derivative reads the std: an in-place change of it fails backward, as in torch
+        o = outs[0]
+        node.out, node.versions = o._data, (node.versions[0], o._storage, o._storage._version)
+    return tuple(outs)
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), \
-        mean(input, None if isinstance(dim, bool) else dim, keepdim)
+    """(variance, mean) over ``dim``."""
+    return _moments(False, input, dim, unbiased, keepdim, correction)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), \
-        mean(input, None if isinstance(dim, bool) else dim, keepdim)
+    """(standard deviation, mean) over ``dim``."""
+    return _moments(True, input, dim, unbiased, keepdim, correction)
 
 
 def _need_float(name, t):
@@ -378,10 +460,15 @@ def _minmax(which, amaxfn, argfn, rt, binary):
         d = wrap_dim(dim, input._data.ndim)
         if input._data.ndim and input._data.shape[d] == 0:
             raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+        from .sort import _MAX_VALUES, _MIN_VALUES, _select
         idx = argfn(input, d, keepdim=True)
-        values = _F("gather")(input, d, idx) if input._data.ndim else input.clone()
-        if not keepdim and input._data.ndim:
-            values, idx = values.squeeze(d), idx.squeeze(d)
+        shape = input._data.shape
+        oshape = () if not shape else tuple(1 if i == d else s for i, s in enumerate(shape)) if keepdim else \
+            tuple(s for i, s in enumerate(shape) if i != d)
+        # one selecting node (torch's MaxBackward0 / MinBackward0), not gather + squeeze
+        values = _select(_MAX_VALUES if which == "max" else _MIN_VALUES, input, idx, d, oshape)
+        if not keepdim and shape:
+            idx = idx.squeeze(d)
         return rt(values, idx)
     f.__name__ = which
     f.__doc__ = f"{which} of all elements, or (values, indices) along ``dim``, or elementwise with a tensor."
@@ -506,6 +593,29 @@ FUNCS = dict(sum=sum, mean=mean, prod=prod, var=var, std=std, var_mean=var_mean,
              amin=amin, argmax=argmax, argmin=argmin, logsumexp=logsumexp, all=all, any=any, sum_to=sum_to)
 
 
+def _nansum_fwd(xp, x, dims, keepdim, npdt):
+    return xp.sum(xp.where(xp.isnan(x), 0, x), axis=_axis(dims), keepdims=keepdim, dtype=npdt)
+
+
+def _nansum_vjp(g, out, x, dims, keepdim, npdt):
+    return _keep(g, x.dim(), dims, keepdim) * x.isnan().logical_not()
+
+
+# one node (torch's NansumBackward0) rather than where + sum
+_NANSUM = defop("nansum", "raw", _nansum_fwd, _nansum_vjp, save_out=False,
+                shape=lambda s, dims, keepdim, npdt: _reduced_shape(s, dims, keepdim))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` treating NaN as zero."""
+    if not isinstance(input, Tensor) or input.dtype.category != 2:
+        return sum(_F("where")(input.isnan(), 0, input), dim, keepdim, dtype=dtype)
+    dt = _sum_out_dtype(input, dtype)
+    if dt is not input.dtype:
+        input = input.to(dt)
+    return apply(_NANSUM, (input,), {"dims": _dims(dim, input._data.ndim), "keepdim": keepdim, "npdt": dt.np})
+
+
 def _install():
     from .binary import FUNCS as B
     FUNCS["max"] = _minmax("max", amax, lambda x, d, keepdim: _arg(_ARGMAX, x, d, keepdim), max_rt, B["maximum"])
@@ -513,8 +623,7 @@ def _install():
     for name in ("sum", "mean", "prod", "var", "std", "amax", "amin", "argmax", "argmin", "logsumexp", "all",
                  "any", "max", "min"):
         setattr(Tensor, name, _m(FUNCS[name]))
-    Tensor.nansum = lambda self, dim=None, keepdim=False, *, dtype=None: sum(
-        _F("where")(self.isnan(), 0, self), dim, keepdim, dtype=dtype)
+    Tensor.nansum = nansum
 
 
 _install()

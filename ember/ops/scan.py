@@ -280,7 +280,8 @@ def _cumext(which, input, dim, out):
     idx = apply(_CUMEXT_IDX, (input,), {"dim": d, "which": which})
     sel = _SEL["Cummax" if which == "max" else "Cummin"]
     if input._data.ndim == 0:
-        vals = apply(sel, (input.reshape(1), idx.reshape(1)), {"dim": 0}).reshape(())
+        # squeezed by the selecting node itself: the values' node is torch's CummaxBackward0, not a view
+        vals = apply(sel, (input.reshape(1), idx.reshape(1)), {"dim": 0, "keepdim": False})
     else:
         vals = apply(sel, (input, idx), {"dim": d})
     r = (cummax_rt if which == "max" else cummin_rt)(vals, idx)
@@ -478,7 +479,9 @@ def _median_impl(name, input, dim, keepdim, out, ignore_nan):
     d = wrap_dim(dim, nd)
     if nd == 0:
         idx = _wrap(_xp(input).zeros((), np.int64), input)
-        return _write_pair(out, rt(input.clone(), idx))
+        vals = apply(_SEL["Nanmedian" if ignore_nan else "Median"], (input.reshape(1), idx.reshape(1)),
+                     {"dim": 0, "keepdim": False})  # torch's node even for a 0-d input
+        return _write_pair(out, rt(vals, idx))
     if input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = apply(_MEDIAN_IDX, (input,), {"dim": d, "ignore_nan": ignore_nan})
@@ -531,7 +534,8 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     d = wrap_dim(dim, nd)
     if nd == 0:
         idx = _wrap(_xp(input).zeros((), np.int64), input)
-        return _write_pair(out, mode_rt(input.clone(), idx))
+        vals = apply(_SEL["Mode"], (input.reshape(1), idx.reshape(1)), {"dim": 0, "keepdim": False})
+        return _write_pair(out, mode_rt(vals, idx))
     if input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     if input._data.size == 0:

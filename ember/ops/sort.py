@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
-from ._registry import apply, defop, write_out
+from ._registry import apply, defop, renamed, write_out
 from .reduce import return_type
 
 _gm = grad_mode.state
@@ -533,9 +533,13 @@ def _take_shape(s, idx, dim, oshape, ishape):
 
 _TAKE_OPTS = dict(save_in=False, save_out=False, shape=_take_shape)
 _SORT_VALUES = defop("sort_values", "raw", _take_fwd, _take_vjp, node="SortBackward0", **_TAKE_OPTS)
+_SORT_STABLE = renamed(_SORT_VALUES, "SortBackward1")
 _TOPK_VALUES = defop("topk_values", "raw", _take_fwd, _take_vjp, node="TopkBackward0", **_TAKE_OPTS)
 _KTH_VALUES = defop("kthvalue_values", "raw", _take_fwd, _take_vjp, node="KthvalueBackward0", **_TAKE_OPTS)
 _TAKE = defop("_take_along", "raw", _take_fwd, _take_vjp, node="GatherBackward0", **_TAKE_OPTS)
+# max(dim) / min(dim) values (reduce.py): the same selection under torch's node names
+_MAX_VALUES = defop("max_values", "raw", _take_fwd, _take_vjp, node="MaxBackward0", **_TAKE_OPTS)
+_MIN_VALUES = defop("min_values", "raw", _take_fwd, _take_vjp, node="MinBackward0", **_TAKE_OPTS)
 _PUT = defop("_put_along", "raw", _put_fwd, _put_vjp, node="ValueSelectingReductionBackward0", save_in=False,
              save_out=False, shape=lambda s, idx, dim, ishape, oshape: ishape)
 
@@ -569,7 +573,7 @@ def _sort_kw(t, d, descending, stable):
     return {"dim": d, "descending": bool(descending), "stable": bool(stable), "radix": radix}
 
 
-def sort(input, dim=-1, descending=False, *, stable=False, out=None):
+def sort(input, dim=-1, descending=False, *, stable=None, out=None):
     """Sort along ``dim``: (values, indices); stable, NaN treated as the largest value."""
     _check_tensor("sort", input)
     d = _dim_arg("sort", dim, input)
@@ -580,7 +584,8 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):
         _expect_dtype(out[0], input.dtype)
         _expect_dtype(out[1], D.int64)
     idx = _indices(_ARGSORT, input, _sort_kw(input, d, descending, stable), input._data.shape)
-    values = _select(_SORT_VALUES, input, idx, d, input._data.shape)
+    # torch names the node by overload: sort(stable=...) is SortBackward1
+    values = _select(_SORT_VALUES if stable is None else _SORT_STABLE, input, idx, d, input._data.shape)
     if out is None:
         return sort_rt(values, idx)
     return sort_out_rt(_write(out[0], values), _write(out[1], idx))
@@ -1317,7 +1322,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 
 
 # ---------------------------------------------------------------- Tensor methods
-def _sort_m(self, dim=-1, descending=False, *, stable=False):
+def _sort_m(self, dim=-1, descending=False, *, stable=None):
     return sort(self, dim, descending, stable=stable)
 
 

@@ -320,11 +320,15 @@ def permute(self, *dims):
 
 def transpose(self, dim0, dim1):
     """Swap two dimensions (a view)."""
+    return _transpose(self, dim0, dim1, _T0_ALIAS, _TRANSPOSE)
+
+
+def _transpose(self, dim0, dim1, alias_op, op):
     nd = self._data.ndim
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     if nd == 0:
-        return apply(_ALIAS, (self,), {})
-    return apply(_TRANSPOSE, (self,), {"dim0": d0, "dim1": d1})
+        return apply(alias_op, (self,), {})
+    return apply(op, (self,), {"dim0": d0, "dim1": d1})
 
 
 # torch names overloads apart: t() is TBackward0, squeeze(dim) SqueezeBackward1, squeeze(dims) SqueezeBackward2
@@ -333,15 +337,20 @@ _SQUEEZE_DIM, _SQUEEZE_DIMS = renamed(_SQUEEZE, "SqueezeBackward1"), renamed(_SQ
 
 
 _T_ALIAS = renamed(_ALIAS, "TBackward0")
+_T0_ALIAS = renamed(_ALIAS, "TransposeBackward0")  # transpose of a 0-d tensor
 
 
 def t(self):
     """Transpose a tensor of at most 2 dims."""
+    return _t(self, _T_ALIAS, _T_OP)
+
+
+def _t(self, alias_op, op):
     if self._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
     if self._data.ndim < 2:
-        return apply(_T_ALIAS, (self,), {})
-    return apply(_T_OP, (self,), {"dim0": 0, "dim1": 1})
+        return apply(alias_op, (self,), {})
+    return apply(op, (self,), {"dim0": 0, "dim1": 1})
 
 
 def _zero_d(name, hint):
@@ -411,6 +420,10 @@ def expand_as(self, other):
 
 def squeeze(self, dim=None):
     """Drop size-1 dims (all, or those named in ``dim``)."""
+    return _squeeze(self, dim, _SQUEEZE, _SQUEEZE_DIM, _SQUEEZE_DIMS)
+
+
+def _squeeze(self, dim, op_all, op_dim, op_dims):
     nd = self._data.ndim
     shp = self._data.shape
     if dim is None:
@@ -419,7 +432,7 @@ def squeeze(self, dim=None):
         ds = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = tuple(sorted({wrap_dim(d, nd) for d in ds if nd > 0}))
         dims = tuple(d for d in dims if shp[d] == 1)
-    op = _SQUEEZE if dim is None else _SQUEEZE_DIM if isinstance(dim, int) else _SQUEEZE_DIMS
+    op = op_all if dim is None else op_dim if isinstance(dim, int) else op_dims
     return apply(op, (self,), {"dims": dims})
 
 
@@ -445,6 +458,10 @@ def select(self, dim, index):
 
 def narrow(self, dim, start, length):
     """Elements start..start+length along ``dim`` (a view)."""
+    return _narrow(self, dim, start, length, _NARROW)
+
+
+def _narrow(self, dim, start, length, op):
     nd = self._data.ndim
     if nd == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -457,7 +474,13 @@ def narrow(self, dim, start, length):
         start += n
     if length < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return apply(_NARROW, (self,), {"dim": dim, "start": start, "length": int(length)})
+    return apply(op, (self,), {"dim": dim, "start": start, "length": int(length)})
+
+
+# split / chunk / unbind: the same views as narrow / select, under the node names torch gives their outputs
+# (torch makes one node for all the outputs; here each output keeps its own view node)
+_SPLIT, _SPLIT_SIZES = renamed(_NARROW, "SplitBackward0"), renamed(_NARROW, "SplitWithSizesBackward0")
+_UNBIND = renamed(_SELECT, "UnbindBackward0")
 
 
 def diagonal(self, offset=0, dim1=0, dim2=1):
@@ -495,15 +518,15 @@ def split(self, split_size_or_sections, dim=0):
         if s <= 0 and not (s == 0 and n == 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         if n == 0:
-            return (narrow(self, dim, 0, 0),)
-        return tuple(narrow(self, dim, i, min(s, n - i)) for i in range(0, n, s))
+            return (_narrow(self, dim, 0, 0, _SPLIT),)
+        return tuple(_narrow(self, dim, i, min(s, n - i), _SPLIT) for i in range(0, n, s))
     sizes = list(split_size_or_sections)
     if sum(sizes) != n:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                            f"dimension {dim}), but got split_sizes={sizes}")
     out, i = [], 0
     for s in sizes:
-        out.append(narrow(self, dim, i, s))
+        out.append(_narrow(self, dim, i, s, _SPLIT_SIZES))
         i += s
     return tuple(out)
 
@@ -539,7 +562,7 @@ def unbind(self, dim=0):
     if nd == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = wrap_dim(dim, nd)
-    return tuple(select(self, dim, i) for i in range(self._data.shape[dim]))
+    return tuple(apply(_UNBIND, (self,), {"dim": dim, "index": i}) for i in range(self._data.shape[dim]))
 
 
 def mT(self):
@@ -651,11 +674,35 @@ _T.mH = property(mH)
 _T.H = property(H)
 _T.real = property(real)
 _T.imag = property(imag)
-_T.squeeze_ = _inplace_view(squeeze)
-_T.unsqueeze_ = _inplace_view(unsqueeze)
-_T.t_ = _inplace_view(t)
-_T.transpose_ = _inplace_view(transpose)
-_T.swapaxes_ = _inplace_view(transpose)
+# the in-place overloads have nodes of their own names in torch (squeeze_(dim) is SqueezeBackward4, ...)
+_SQUEEZE_I = tuple(renamed(_SQUEEZE, f"SqueezeBackward{k}") for k in (3, 4, 5))
+_UNSQUEEZE_I = renamed(_UNSQUEEZE, "UnsqueezeBackward1")
+_T_I = (renamed(_ALIAS, "TBackward1"), renamed(_TRANSPOSE, "TBackward1"))
+_TRANSPOSE_I = (renamed(_ALIAS, "TransposeBackward1"), renamed(_TRANSPOSE, "TransposeBackward1"))
+
+
+def _squeeze_(self, dim=None):
+    return _squeeze(self, dim, *_SQUEEZE_I)
+
+
+def _unsqueeze_(self, dim):
+    return apply(_UNSQUEEZE_I, (self,), {"dim": wrap_dim(dim, self._data.ndim + 1)})
+
+
+def _t_(self):
+    return _t(self, *_T_I)
+
+
+def _transpose_(self, dim0, dim1):
+    return _transpose(self, dim0, dim1, *_TRANSPOSE_I)
+
+
+_T.squeeze_ = _inplace_view(_squeeze_)
+_T.unsqueeze_ = _inplace_view(_unsqueeze_)
+_T.t_ = _inplace_view(_t_)
+_T.transpose_ = _inplace_view(_transpose_)
+_T.swapaxes_ = _inplace_view(_transpose_)
+_T.swapdims_ = _inplace_view(_transpose_)
 
 FUNCS = dict(view_as_real=view_as_real, view_as_complex=view_as_complex, reshape=reshape, flatten=flatten, unflatten=unflatten, permute=permute, transpose=transpose,
              t=t, adjoint=adjoint, movedim=movedim, moveaxis=movedim, squeeze=squeeze, unsqueeze=unsqueeze,

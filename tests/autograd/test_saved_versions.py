@@ -28,7 +28,6 @@ KNOWN = {
     "vander": _COMPOSITE, "combinations": _COMPOSITE, "dist": _COMPOSITE, "kron": _COMPOSITE,
     "index_put.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
     "getitem.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
-    "nansum": "ember's nansum is where() + sum, which save nothing; torch's NansumBackward0 saves self",
     "fft.fft.ri": "torch's 1-D fft of a real input is an R2C transform, which saves the input",
     "fft.ifft.ri": "torch's 1-D ifft of a real input is an R2C transform, which saves the input",
     "split": "views from multi-output view functions: torch forbids changing them (or their base) in place",
