@@ -631,10 +631,21 @@ def swapaxes(self, axis0, axis1):
 def _inplace_view(fn):
     """``squeeze_``/``unsqueeze_``/``t_``/``transpose_``: rebind self to the view's metadata."""
     def f(self, *args, **kw):
+        old = self._data
         v = fn(self, *args, **kw)
+        node = v.grad_fn
+        if node is not None and getattr(node, "inputs", None) and node.inputs[0] is self:
+            # the node keeps self for its shape, which is about to change: keep an alias of the old one
+            ins = list(node.inputs)
+            ins[0] = Tensor._make(old, self._device, self._storage)
+            node.inputs = type(node.inputs)(ins)
         self._data = v._data
         if v.grad_fn is not None:
             self.grad_fn = v.grad_fn
+        if self._base is not None:
+            # a view stays a view of the same base, now through this op too: a later in-place write must
+            # replay the whole chain (the old one would reshape the base's gradient the wrong way)
+            self._view_fn, self._base_fn = v._view_fn, v._base_fn
         return self
     return f
 
