@@ -263,6 +263,7 @@ for _name, _np, _c in [("bitwise_and", "bitwise_and", "bitwise_and"), ("bitwise_
 
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _DIV_MODES = {None: _DIV, "floor": OPS["div_floor"], "trunc": OPS["div_trunc"]}
+_RSUB0, _RSUB1 = renamed(_SUB, "RsubBackward0"), renamed(_SUB, "RsubBackward1")  # other - input
 
 
 def _div_op(rounding_mode):
@@ -318,8 +319,16 @@ def floor_divide(input, other, *, out=None):
 
 
 def rsub(input, other, *, alpha=1):
-    """other - alpha * input."""
-    return sub(other, input, alpha=alpha)
+    """other - alpha * input (torch names the node RsubBackward0, or RsubBackward1 for a Python number)."""
+    _sub_ok(other, input)
+    return apply(_RSUB0 if isinstance(other, Tensor) else _RSUB1, (other, input), _akw(alpha))
+
+
+def _rtruediv(self, other):
+    # torch computes number / tensor as reciprocal(tensor) * number (MulBackward0 over ReciprocalBackward0)
+    if type(other) in (int, float, bool, complex):
+        return apply2(_MUL, OPS["reciprocal"](self), other)
+    return rapply2(_DIV, other, self)
 
 
 subtract, multiply, divide, true_divide = sub, FUNCS["mul"], div, div
@@ -441,13 +450,13 @@ _T.__add__ = lambda self, other: apply2(_ADD, self, other)
 _T.__radd__ = lambda self, other: rapply2(_ADD, other, self)
 _T.__iadd__ = _inplace_op(_ADD)
 _T.__sub__ = lambda self, other: _sub_ok(self, other) and apply2(_SUB, self, other)
-_T.__rsub__ = lambda self, other: _sub_ok(other, self) and rapply2(_SUB, other, self)
+_T.__rsub__ = lambda self, other: _sub_ok(other, self) and rapply2(_RSUB1, other, self)
 _T.__isub__ = _m_sub_
 _T.__mul__ = lambda self, other: apply2(_MUL, self, other)
 _T.__rmul__ = lambda self, other: rapply2(_MUL, other, self)
 _T.__imul__ = _inplace_op(_MUL)
 _T.__truediv__ = lambda self, other: apply2(_DIV, self, other)
-_T.__rtruediv__ = lambda self, other: rapply2(_DIV, other, self)
+_T.__rtruediv__ = _rtruediv
 _T.__itruediv__ = _inplace_op(_DIV)
 _T.__floordiv__ = lambda self, other: apply2(_DIV_MODES["floor"], self, other)
 _T.__rfloordiv__ = lambda self, other: rapply2(_DIV_MODES["floor"], other, self)

@@ -147,3 +147,16 @@ def test_std_mean_one_node():
     for m in (ember, torch):
         s, mu = m.std_mean(_x(m, (3, 4)), 1)
         assert s.grad_fn is mu.grad_fn and (s.output_nr, mu.output_nr) == (0, 1)
+
+
+@pytest.mark.parametrize("prog", ["2.0 / x", "1 / x", "2.0 - x", "m.rsub(x, y)", "m.rsub(x, 2.0)", "x / 2.0",
+                                  "x - 2.0", "2 ** x"])
+def test_reflected_operator_nodes_and_values(prog):
+    res = []
+    for m in (torch, ember):
+        x = m.tensor([1.5, -2.0, 0.25], dtype=m.float64, requires_grad=True)
+        y = m.tensor([3.0, -4.0, 0.5], dtype=m.float64, requires_grad=True)
+        z = eval(prog, {"m": m, "x": x, "y": y})
+        z.sum().backward()
+        res.append((type(z.grad_fn).__name__, z.detach().tolist(), x.grad.tolist()))
+    assert res[0] == res[1]
