@@ -3,9 +3,10 @@
     python bench/nn_ops.py [--threads 2]
 
 Cases: conv2d forward and forward+backward (16x64x32x32, 3x3, 64->64, padding 1), a depthwise 3x3 conv,
-max_pool2d and avg_pool2d (3x3 stride 2) forward+backward, batch_norm training forward+backward, bilinear
-upsampling x2, layer_norm, gelu, causal scaled_dot_product_attention, cross_entropy and embedding
-forward+backward. Times are per call, best of 5; the ratio is what matters.
+LeNet-5's two convolutions (64x1x28x28 5x5 padding 2 with a weight-only gradient; 64x6x14x14 5x5) and its
+2x2 max pooling, max_pool2d and avg_pool2d (3x3 stride 2) forward+backward, batch_norm training
+forward+backward, bilinear upsampling x2, layer_norm, gelu, causal scaled_dot_product_attention, cross_entropy
+and embedding forward+backward. Times are per call, best of 5; the ratio is what matters.
 """
 import json
 import os
@@ -43,6 +44,26 @@ def measure(side):
         x.grad = wd.grad = None
         F.conv2d(x, wd, padding=1, groups=64).sum().backward()
     r["depthwise conv2d 3x3 fwd+bwd"] = H.best_of(dw_step, 3)
+    x1, w1, b1 = t(64, 1, 28, 28), t(6, 1, 5, 5, rg=True), t(6, rg=True)
+    x2, w2, b2 = t(64, 6, 14, 14, rg=True), t(16, 6, 5, 5, rg=True), t(16, rg=True)
+
+    def lenet_c1_step():
+        w1.grad = b1.grad = None
+        F.conv2d(x1, w1, b1, padding=2).sum().backward()
+
+    def lenet_c2_step():
+        x2.grad = w2.grad = b2.grad = None
+        F.conv2d(x2, w2, b2).sum().backward()
+    r["LeNet conv1 64x1x28x28 5x5 p2 fwd"] = H.best_of(lambda: F.conv2d(x1, w1, b1, padding=2), 10)
+    r["LeNet conv1 fwd+bwd (weight, bias)"] = H.best_of(lenet_c1_step, 10)
+    r["LeNet conv2 64x6x14x14 5x5 fwd"] = H.best_of(lambda: F.conv2d(x2, w2, b2), 10)
+    r["LeNet conv2 fwd+bwd"] = H.best_of(lenet_c2_step, 10)
+    xp1 = t(64, 6, 28, 28, rg=True)
+
+    def lenet_pool_step():
+        xp1.grad = None
+        F.max_pool2d(xp1, 2).sum().backward()
+    r["max_pool2d 2x2 64x6x28x28 fwd+bwd"] = H.best_of(lenet_pool_step, 10)
 
     def pool_step(fn):
         def step():
