@@ -38,6 +38,18 @@ def best_of(fn, number, repeat=5):
     return best
 
 
+def main(doc, measure, script):
+    """A bench script's entry. Run as ``--side X`` (by ``run_sides``): time that side with ``measure(X)``, print
+    the JSON and return (None, args). Run plainly: run both sides in their own processes and return
+    ({side: results}, args) for the script to report."""
+    args = parse(doc)
+    if args.side:
+        set_threads(args.threads, args.side)
+        print(json.dumps(measure(args.side)))
+        return None, args
+    return run_sides(os.path.abspath(script), args.threads), args
+
+
 def run_sides(script, threads):
     """Run ``script --side X`` for both sides and collect the JSON each prints on its last line."""
     out = {}

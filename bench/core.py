@@ -6,7 +6,6 @@ Cases: per-op overhead of ``a + b`` on 1-element tensors (with and without grad;
 pointwise chain ``(a * b + c).relu()``, a 1024x1024 float32 matmul (also vs plain NumPy), and an MLP
 784-256-128-10 forward+backward at batch 64. Times are per call, best of 5; the ratio is what matters.
 """
-import json
 import os
 import sys
 
@@ -56,15 +55,10 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        res = H.run_sides(os.path.abspath(__file__), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
         H.report("bench/core.py", res, args.threads)
         import numpy as np
-        import time
         a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
         b = np.random.default_rng(1).standard_normal((1024, 1024)).astype(np.float32)
         t = H.best_of(lambda: a @ b, 10)

@@ -7,7 +7,6 @@ times per item, about a millisecond each), so worker processes have real work to
 32 batches of 16 items; each case is the best of 3 epochs. Cases: 0 workers, 2 workers (started anew
 each epoch, start-up included) and 2 persistent workers. Higher is better; the ratio is ember/torch.
 """
-import json
 import os
 import sys
 import time
@@ -62,12 +61,8 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        res = H.run_sides(os.path.abspath(__file__), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
         print(f"bench/data.py: DataLoader batches/s, {N_ITEMS // BATCH} batches of {BATCH}  (threads: {args.threads}, "
               f"cores on machine: {os.cpu_count()})")
         print(f"{'case':28s} {'ember b/s':>12s} {'torch b/s':>12s} {'ember/torch':>12s}")

@@ -9,7 +9,6 @@
 - 2-layer GPT (d 256, 8 heads, seq 128, batch 32, vocab 512): forward + backward + AdamW step
 Every timed call ends with a device synchronize, so times are wall-clock per step.
 """
-import json
 import os
 import sys
 
@@ -82,9 +81,6 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        H.report("bench/gpu.py (CUDA)", H.run_sides(os.path.abspath(__file__), args.threads), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
+        H.report("bench/gpu.py (CUDA)", res, args.threads)

@@ -8,7 +8,6 @@ and inside ``profiler.profile()``. ember's profiler swaps the op runner only whi
 "no profiler" rows run exactly the code that runs without any profiler hook; in-place calls pay one
 global check. Times are per call, best of 5; the ratio is what matters.
 """
-import json
 import os
 import sys
 import tempfile
@@ -82,12 +81,8 @@ def _ember_hook_ab(a, b):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        res = H.run_sides(os.path.abspath(__file__), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
         extra = res["ember"].pop("_extra")
         H.report("Monitoring: TensorBoard writer and profiler overhead", res, args.threads)
         for side in ("ember", "torch"):

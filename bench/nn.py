@@ -8,7 +8,6 @@
 - 2-layer GPT (d 128, 4 heads, seq 64, batch 16, vocab 256): forward + backward + AdamW step
 Times are per step, best of 5 repeats; the ratio is what matters.
 """
-import json
 import os
 import sys
 
@@ -89,9 +88,6 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        H.report("bench/nn.py", H.run_sides(os.path.abspath(__file__), args.threads), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
+        H.report("bench/nn.py", res, args.threads)

@@ -8,7 +8,6 @@ LeNet-5's two convolutions (64x1x28x28 5x5 padding 2 with a weight-only gradient
 forward+backward, bilinear upsampling x2, layer_norm, gelu, causal scaled_dot_product_attention, cross_entropy
 and embedding forward+backward. Times are per call, best of 5; the ratio is what matters.
 """
-import json
 import os
 import sys
 
@@ -114,10 +113,6 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        res = H.run_sides(os.path.abspath(__file__), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
         H.report("bench/nn_ops.py", res, args.threads)

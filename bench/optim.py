@@ -7,7 +7,6 @@ A 10M-parameter model (float32: two 2048x2048 weights, one 1024x1024 and a 562,8
 uses its single-tensor path for both when foreach is not requested; also timed with foreach=True there,
 since that is what torch picks on accelerators). Times are per step, best of 5; the ratio is what matters.
 """
-import json
 import os
 import sys
 
@@ -46,12 +45,8 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        res = H.run_sides(os.path.abspath(__file__), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
         extra = {k: v for k, v in res["torch"].items() if k not in res["ember"]}
         H.report("bench/optim.py: one optimizer step over 10M float32 parameters", res, args.threads)
         for k, v in extra.items():

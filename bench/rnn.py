@@ -7,7 +7,6 @@
 - GRU(64 -> 128) train step
 Times are per call, best of 5 repeats; the ratio is what matters.
 """
-import json
 import os
 import sys
 
@@ -63,9 +62,6 @@ def measure(side):
 
 
 if __name__ == "__main__":
-    args = H.parse(__doc__)
-    if args.side:
-        H.set_threads(args.threads, args.side)
-        print(json.dumps(measure(args.side)))
-    else:
-        H.report("bench/rnn.py", H.run_sides(os.path.abspath(__file__), args.threads), args.threads)
+    res, args = H.main(__doc__, measure, __file__)
+    if res is not None:
+        H.report("bench/rnn.py", res, args.threads)
