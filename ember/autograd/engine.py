@@ -253,11 +253,8 @@ def _sum_to_on_arrays(g, shape):
     r = red.sum_to_array(d, shape)
     if r is None:
         return _sum_to(g, shape)  # shapes that do not match: the op gives torch's error
-    t = _new(Tensor)
-    t._data, t.dtype, t._device, t._rg, t.grad_fn = r, g.dtype, _CPU, False, None
-    if r.base is not None and root_of(r) is root_of(d):
-        t._stor = g._storage
-    return t
+    shares = r.base is not None and root_of(r) is root_of(d)  # the broadcast view of g
+    return Tensor._make(r, _CPU, g._storage if shares else None)
 
 
 def _cast(g, dt):
@@ -545,7 +542,7 @@ def _call_node(node, gs, retain_graph, create_graph, on_arrays=False):
     return grads
 
 
-_F32, _F64, _BOOL, _NP2DT, _CPU, _new = D.float32, D.float64, D.bool_, D.NP2DT, CPU, object.__new__
+_F32, _F64, _BOOL, _CPU = D.float32, D.float64, D.bool_, CPU
 
 
 def _vjp_on_arrays(node, op, g, kw):
@@ -591,30 +588,18 @@ def _vjp_on_arrays(node, op, g, kw):
 
 def _wrap_grad(r, g, node, arrs):
     """A vjp's array result as a Tensor. A view of the incoming gradient shares its storage, as the Tensor
-    op would; a saved input or output (or a view of one) must not leak out as a gradient: it is copied."""
-    storage = None
+    op would; a saved input or output (or a view of one) must not leak out as a gradient: it is copied.
+    Anything else (a fresh result, or a view of one: the transpose of a matmul output) is the gradient's own."""
     if type(r) is not type(g._data):  # a NumPy scalar from a 0-d formula
-        r = g._device.backend.xp.asarray(r)
-    elif r.base is not None:
-        root = root_of(r)
-        if root is root_of(g._data):
-            storage = g._storage
-        elif (node.out is not None and root is root_of(node.out)) or \
-                any(a is not None and hasattr(a, "base") and root is root_of(a) for a in arrs):
+        return Tensor._make(g._device.backend.xp.asarray(r), g._device)
+    root = root_of(r)
+    if root is root_of(g._data):
+        return Tensor._make(r, g._device, g._storage)
+    for a in (node.out, *arrs):
+        if a is not None and hasattr(a, "base") and root is root_of(a):
             r = r.copy()
-        # else: a view of a fresh array (the transpose of a matmul result): it is the gradient's own memory
-    elif r is node.out:
-        r = r.copy()
-    else:
-        for a in arrs:
-            if a is r:
-                r = r.copy()
-                break
-    t = _new(Tensor)  # Tensor._make, inlined
-    t._data, t.dtype, t._device, t._rg, t.grad_fn = r, _NP2DT[r.dtype], g._device, False, None
-    if storage is not None:
-        t._stor = storage
-    return t
+            break
+    return Tensor._make(r, g._device)
 
 
 def _expand_needs(node):

@@ -446,9 +446,7 @@ def _attach(op, args, kw, out, out_arr):
     node.op, node.inputs, node.kw, node.edges, node.metas, node.seq = op, saved, kw, edges, metas, _next_seq()
     so = op.save_out
     if so is True or (so is not False and _guard(so, args)):
-        st = out._stor
-        if st is None:  # Tensor._storage, inlined: a fresh result's storage is new (version 0)
-            st = out._stor = UntypedStorage(out_arr if out_arr.base is None else root_of(out_arr), out._device)
+        st = out._storage
         node.out, node.versions = out_arr, (versions, st, st._version)
     else:
         node.out, node.versions = None, (versions, None, 0)

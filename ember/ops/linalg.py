@@ -258,8 +258,7 @@ _MATMUL_EXPANDED = renamed(_MATMUL, "CloneBackward0")  # a 1-D/2-D left operand 
 
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/torch broadcasting over batch dims (1-D operands are vectors)."""
-    if type(input) is not Tensor or type(other) is not Tensor or input.dtype is not other.dtype:
-        _check_same_dtype("matmul", input, other)
+    _check_same_dtype("matmul", input, other)
     r = apply(_matmul_op(input, other), (input, other), _EMPTY)
     return r if out is None else write_out(out, r)
 

@@ -535,12 +535,18 @@ _SUM_TO = defop("sum_to", "raw", _sum_to_fwd, lambda g, out, x, shape: g, save_i
                 node="SumBackward1", arrays=True)
 
 
+def _reduces_to(xs, shape):
+    """Whether shape ``xs`` sums down to ``shape``: ``shape`` broadcasts up to ``xs``."""
+    lead = len(xs) - len(shape)
+    return lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, xs[lead:]))
+
+
 def sum_to_array(x, shape):
     """``sum_to`` on a NumPy array: summed down to ``shape`` (reverse of broadcasting) or broadcast up to it
     (a read-only view); None when neither applies."""
-    lead = x.ndim - len(shape)
-    if lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, x.shape[lead:])):
+    if _reduces_to(x.shape, shape):
         return _sum_to_fwd(np, x, shape)
+    lead = x.ndim - len(shape)
     if lead <= 0 and x.flags.c_contiguous:
         # broadcast up: a read-only zero-stride view made directly (np.broadcast_to costs ~10x more)
         strides = []
@@ -569,8 +575,7 @@ def sum_to(t, shape):
     ts = t._data.shape
     if ts == shape:
         return t
-    lead = len(ts) - len(shape)
-    if lead >= 0 and builtins.all(s == 1 or s == n for s, n in zip(shape, ts[lead:])):
+    if _reduces_to(ts, shape):
         # the common case (a broadcast operand's gradient); with no graph to build, straight to the kernel
         be = t._device.backend
         if not (t._rg and _gm.enabled) and t.dtype.category >= 2 and not be.is_meta:
