@@ -24,7 +24,7 @@ from . import view as _V
 from .binary import _kernel as _bkernel
 from ._registry import _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape, write_out
 from .reduce import return_type
-from .sort import _bin_positions, _linspace
+from .sort import _bin_positions, _linspace, bin_range
 
 _T = Tensor
 FUNCS = {}
@@ -1027,19 +1027,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
             nb = int(b)
             if nb <= 0:
                 raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {nb} for dimension {j}")
-            if range is not None:
-                lo, hi = float(range[2 * j]), float(range[2 * j + 1])
-            elif col.size:
-                lo, hi = float(xp.min(col)), float(xp.max(col))
-            else:
-                lo, hi = 0.0, 1.0
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise RuntimeError(f"torch.histogramdd: dimension {j}'s range [{_g(lo)}, {_g(hi)}] is not finite")
-            if lo > hi:
-                raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {_g(lo)} max {_g(hi)} "
-                                   f"for dimension {j}")
-            if lo == hi:
-                lo, hi = lo - 0.5, hi + 0.5
+            lo, hi = bin_range(xp, col, range[2 * j:2 * j + 2] if range is not None else None, j)
             e = _linspace(xp, lo, hi, nb + 1, dt.np)
             linear = "local"
         edges.append(e)

@@ -402,6 +402,13 @@ def _s1_ok(x, k, stride, pads, dil, other, out):
     return all(0 < o <= f for o, f in zip(out, full)) and out[0] * pitch[0] <= 1.5 * _prod(out)
 
 
+def _s1_layout(xp, x, k, pads, dil, out):
+    """The grid of ``x`` for taps ``k`` and output extent ``out``: (extents Q, pitches, plane size, run length
+    of one sample's taps, the flat zero-filled buffer)."""
+    full, Q, pitch = _s1_geom(tuple(x.shape[2:]), k, pads, dil)
+    return Q, pitch, _prod(Q), out[0] * pitch[0], _s1_planes(xp, x, full, Q, pitch, pads, k, dil)
+
+
 def _s1_planes(xp, x, out, Q, pitch, pads, k, dil):
     """(N, C, *sp) -> the flat zero-filled grid buffer the shifted views read."""
     N, C = x.shape[:2]
@@ -432,9 +439,7 @@ def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
     N, C = x.shape[:2]
     O, k = w.shape[0], tuple(w.shape[2:])
     Cg, Og, K = C // G, O // G, _prod(k)
-    full, Q, pitch = _s1_geom(tuple(x.shape[2:]), k, pads, dil)
-    P, Lr = _prod(Q), out[0] * pitch[0]
-    buf = _s1_planes(xp, x, full, Q, pitch, pads, k, dil)
+    Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out)
     dt = xp.result_type(x.dtype, w.dtype)
     y = xp.empty((N, O) + out, dt)
     wm = w.reshape(G, Og, Cg * K)
@@ -466,9 +471,7 @@ def _conv_s1_bwd_w(xp, g, x, k, pads, dil, G):
     N, C = x.shape[:2]
     O, out = g.shape[1], tuple(g.shape[2:])
     Cg, Og, K = C // G, O // G, _prod(k)
-    full, Q, pitch = _s1_geom(tuple(x.shape[2:]), k, pads, dil)
-    P, Lr = _prod(Q), out[0] * pitch[0]
-    buf = _s1_planes(xp, x, full, Q, pitch, pads, k, dil)
+    Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out)
     n = len(k)
     crop = (slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])
     if Og >= 8 and Lr <= 256:
@@ -1560,34 +1563,31 @@ def _gelu_bwd_arr(xp, g, x, approximate, cdf):
             cdf *= 0.5
         else:
             cdf = _gelu_cdf(xp, xw, S.normal_tail32(xp, xw))
-    # gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
     if xp is np and not wide and g.shape == xw.shape and g.dtype == xw.dtype and cdf.shape == xw.shape and \
             xw.size > 65536:
         return _gelu_bwd_blocks(xw, g, cdf)
-    d = xw * xw
-    d *= -0.5
-    xp.exp(d, out=d)
-    d *= xw
-    d *= _INV_SQRT_2PI
-    d += cdf
-    d = d * g
+    d = _gelu_slope(xp, xw, cdf) * g
     return d.astype(x.dtype) if wide else d
 
 
+def _gelu_slope(xp, x, cdf):
+    """gelu'(x) = Phi(x) + x phi(x) with phi(x) = exp(-x^2 / 2) / sqrt(2 pi), given Phi(x) = ``cdf``."""
+    d = x * x
+    d *= -0.5
+    xp.exp(d, out=d)
+    d *= x
+    d *= _INV_SQRT_2PI
+    d += cdf
+    return d
+
+
 def _gelu_bwd_blocks(x, g, cdf):
-    """The formula below, elementwise the same, in cache-sized blocks spread over the intra-op threads."""
+    """g * gelu'(x), elementwise the same, in cache-sized blocks spread over the intra-op threads."""
     out = np.empty(x.shape, x.dtype)
     xf, gf, cf, of = x.reshape(-1), g.reshape(-1), cdf.reshape(-1), out.reshape(-1)
 
     def block(i, j):
-        xb = xf[i:j]
-        d = xb * xb
-        d *= -0.5
-        np.exp(d, out=d)
-        d *= xb
-        d *= _INV_SQRT_2PI
-        d += cf[i:j]
-        np.multiply(d, gf[i:j], out=of[i:j])
+        np.multiply(_gelu_slope(np, xf[i:j], cf[i:j]), gf[i:j], out=of[i:j])
     run_blocks(np, xf.size, 65536, block)
     return out
 

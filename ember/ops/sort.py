@@ -118,6 +118,25 @@ def _expect_dtype(o, dt):
         raise RuntimeError(f"Expected out tensor to have dtype {_ct(dt)}, but got {_ct(o.dtype)} instead")
 
 
+def bin_range(xp, x, rng, dim):
+    """The (lo, hi) that equal-width bins of dimension ``dim`` span: the pair ``rng`` if given, else the data's
+    own range (0..1 for no data), checked and widened by 0.5 each way when empty, as torch's histogramdd does."""
+    if rng is not None:
+        lo, hi = float(rng[0]), float(rng[1])
+    elif x.size:
+        lo, hi = float(xp.min(x)), float(xp.max(x))
+    else:
+        lo, hi = 0.0, 1.0
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histogramdd: dimension {dim}'s range [{_fmt(lo)}, {_fmt(hi)}] is not finite")
+    if lo > hi:
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {_fmt(lo)} max {_fmt(hi)} "
+                           f"for dimension {dim}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
 def _fmt(v, from_data=False):
     """A double as C++'s ostream prints it (6 significant digits); data-derived NaN prints as -nan."""
     if math.isnan(v):
@@ -1290,18 +1309,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
             if len(rng) != 2:
                 raise RuntimeError(f"torch.histogramdd: for a 1-dimensional histogram range should have 2 elements, "
                                    f"but got {len(rng)}")
-            lo, hi = float(rng[0]), float(rng[1])
-        elif x.size:
-            lo, hi = float(xp.min(x)), float(xp.max(x))
-        else:
-            lo, hi = 0.0, 1.0
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{_fmt(lo)}, {_fmt(hi)}] is not finite")
-        if lo > hi:
-            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {_fmt(lo)} max "
-                               f"{_fmt(hi)} for dimension 0")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
+        lo, hi = bin_range(xp, x, rng if range is not None else None, 0)
         edges = _linspace(xp, lo, hi, nb + 1, dt.np)
         linear = "local"
     pos, keep = _bin_positions(xp, x, edges, nb, linear)
