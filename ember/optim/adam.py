@@ -3,21 +3,14 @@ import numpy as np
 
 from .. import _dtype as D, ops
 from ..ops import pointwise as P
-from ._helpers import _as_real, _check_capturable
-from .optimizer import Optimizer, _scalar_step, _use_grad
+from ._helpers import (_as_real, _call_closure, _check_betas, _check_capturable, _check_lr, _check_nonneg, _counter,
+                       _restore_defaults)
+from .optimizer import Optimizer, _use_grad
 
 
-def _check(lr, eps, betas, weight_decay):
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+def _corrections(lr, beta1, beta2, step):
+    """Adam's bias corrections at ``step``: (step size lr / (1 - beta1^t), sqrt(1 - beta2^t))."""
+    return lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5
 
 
 def _step_on_arrays(p, grad, step_t, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, wd, decoupled):
@@ -46,11 +39,10 @@ def _step_on_arrays(p, grad, step_t, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
     es[...] = P._addcmul_fwd(np, es, g, g, 1 - beta2)
     exp_avg._storage._version += 1
     exp_avg_sq._storage._version += 2
-    step = float(step_t._data)
-    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+    step_size, bias_correction2_sqrt = _corrections(lr, beta1, beta2, float(step_t._data))
     denom = np.true_divide(np.sqrt(es), bias_correction2_sqrt)
     denom = np.add(denom, eps, out=denom) if denom.ndim else denom + eps  # 0-d: NumPy gave a scalar
-    pa[...] = P._addcdiv_fwd(np, pa, ea, denom, -(lr / (1 - beta1 ** step)))
+    pa[...] = P._addcdiv_fwd(np, pa, ea, denom, -step_size)
     p._storage._version += 1
     return True
 
@@ -61,31 +53,23 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        _check(lr, eps, betas, weight_decay)
+        _check_lr(lr)
+        _check_nonneg(eps=eps)
+        _check_betas(betas)
+        _check_nonneg(weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for k, v in dict(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False,
-                             fused=None, decoupled_weight_decay=False).items():
-                group.setdefault(k, v)
-            for p in group["params"]:
-                st = self.state.get(p, {})
-                if len(st) != 0 and not hasattr(st["step"], "dtype"):
-                    st["step"] = ops.tensor(float(st["step"]))
+        _restore_defaults(self, state, dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                                            differentiable=False, fused=None, decoupled_weight_decay=False))
 
     @_use_grad
     def step(self, closure=None):
         """One Adam(W) update; ``closure`` re-evaluates the loss when given."""
-        loss = None
-        if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = _call_closure(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
@@ -96,7 +80,7 @@ class Adam(Optimizer):
                 grad = p.grad if not maximize else -p.grad
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _scalar_step()
+                    state["step"] = _counter(0)
                     state["exp_avg"] = ops.zeros_like(p)
                     state["exp_avg_sq"] = ops.zeros_like(p)
                     if amsgrad:
@@ -117,11 +101,7 @@ class Adam(Optimizer):
                     param, grad, exp_avg, exp_avg_sq = (_as_real(t) for t in (p, grad, exp_avg, exp_avg_sq))
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad.conj() if grad.is_complex() else grad, value=1 - beta2)
-                step = step_t.item()
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
+                step_size, bias_correction2_sqrt = _corrections(lr, beta1, beta2, step_t.item())
                 if amsgrad:
                     mx = _as_real(state["max_exp_avg_sq"])
                     ops.maximum(mx, exp_avg_sq, out=mx)

@@ -4,8 +4,6 @@ import functools
 from collections import defaultdict
 from itertools import chain
 
-from .. import _dtype as D
-from .. import ops
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import _HookDict, add_hook
@@ -43,12 +41,6 @@ def _use_grad(step):
 def _type_str(t):
     from ..ops._registry import _type_name
     return "torch." + _type_name(t.dtype) + "Tensor"
-
-
-def _scalar_step():
-    """torch keeps the step count as a float32 0-d tensor (so state_dicts convert value for value);
-    float64 when that is the default dtype."""
-    return ops.tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32)
 
 
 class Optimizer:
