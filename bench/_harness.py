@@ -25,6 +25,14 @@ def set_threads(n, side):
         torch.set_num_threads(n)
 
 
+def library(side):
+    """The module a side times: torch, or the ember of this checkout (not an installed one)."""
+    import importlib
+    if side == "ember":
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return importlib.import_module(side)
+
+
 def best_of(fn, number, repeat=5):
     """Best mean time per call in seconds over ``repeat`` runs of ``number`` calls."""
     import time

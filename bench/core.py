@@ -14,11 +14,7 @@ import _harness as H  # noqa: E402
 
 
 def measure(side):
-    if side == "torch":
-        import torch as T
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import ember as T
+    T = H.library(side)
     import numpy as np
     r = {}
     a, b = T.ones(1), T.ones(1)

@@ -51,11 +51,7 @@ def steps(T, dev):
 
 
 def measure(side):
-    if side == "torch":
-        import torch as T
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import ember as T
+    T = H.library(side)
     dev = "cuda"
     sync = T.cuda.synchronize
     T.manual_seed(0)

@@ -43,11 +43,7 @@ def _peak():
 
 
 def measure(side, phase, path, n_tensors, numel, repeat):
-    if side == "torch":
-        import torch as T
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import ember as T
+    T = H.library(side)
     import numpy as np
     r = {}
     if phase == "save":

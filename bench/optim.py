@@ -17,11 +17,7 @@ SHAPES = [(2048, 2048), (2048, 2048), (1024, 1024), (10_000_000 - 2 * 2048 * 204
 
 
 def measure(side):
-    if side == "torch":
-        import torch as T
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import ember as T
+    T = H.library(side)
     import numpy as np
     assert sum(int(np.prod(s)) for s in SHAPES) == 10_000_000
     rng = np.random.default_rng(0)

@@ -15,11 +15,7 @@ import _harness as H  # noqa: E402
 
 
 def measure(side):
-    if side == "torch":
-        import torch as T
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        import ember as T
+    T = H.library(side)
     nn, F = T.nn, T.nn.functional
     T.manual_seed(0)
     r = {}

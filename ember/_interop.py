@@ -13,6 +13,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import device as Device, to_device
 from ._tensor import Tensor
+from .backend import parallel as _parallel
 
 
 # ---------------------------------------------------------------- NumPy
@@ -327,8 +328,7 @@ def set_num_threads(int):  # noqa: A002 - torch's parameter name
     n = int
     _check_threads("set_num_threads", n)
     _threads["intra"] = n
-    from .backend import parallel
-    parallel.set_threads(n)  # the elementwise kernels' pieces
+    _parallel.set_threads(n)  # the elementwise kernels' pieces
     ctl = _controller()
     if ctl:
         _threads["limit"] = ctl.limit(limits=n)  # applied at once, kept until changed again
@@ -346,14 +346,9 @@ def get_num_threads():
         counts = [lib.num_threads for lib in ctl.lib_controllers if lib.user_api == "blas"]
         if counts:
             return max(counts)
-    return _default_threads()
+    return _parallel.default_threads()
 
 
-def _default_threads():
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def set_num_interop_threads(int):  # noqa: A002
@@ -369,7 +364,7 @@ def set_num_interop_threads(int):  # noqa: A002
 def get_num_interop_threads():
     """The inter-op thread count (defaults to the number of usable cores)."""
     n = _threads["interop"]
-    return _default_threads() if n is None else n
+    return _parallel.default_threads() if n is None else n
 
 
 # ---------------------------------------------------------------- bind

@@ -25,15 +25,16 @@ def threads():
     n = _state["n"]
     if n is None:
         env = os.environ.get("OMP_NUM_THREADS", "")
-        if env.isdigit() and int(env) > 0:
-            n = int(env)
-        else:
-            try:
-                n = len(os.sched_getaffinity(0))
-            except (AttributeError, OSError):
-                n = os.cpu_count() or 1
-        _state["n"] = n
+        n = _state["n"] = int(env) if env.isdigit() and int(env) > 0 else default_threads()
     return n
+
+
+def default_threads():
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def set_threads(n):

@@ -10,6 +10,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._registry import defop
 from .nn_ops import BCE, BCE_LOGITS
+from .pointwise import where
 from .reduce import _mean_fwd, _sum_fwd
 
 
@@ -43,11 +44,6 @@ def reduced(name, node, fwd, vjp):
                  shape=lambda *shapes, reduction, **kw: _loss_shape(*shapes) if reduction == "none" else ())
 
 
-def _where(c, a, b):
-    from .pointwise import where
-    return where(c, a, b)
-
-
 def _mse_fwd(xp, a, b):
     d = a - b
     d *= d
@@ -66,7 +62,7 @@ def _smooth_l1_fwd(xp, a, b, beta):
 
 def _smooth_l1_vjp(g, out, a, b, needs=(), beta=1.0):
     d = a - b
-    s = _where(d.abs() < beta, d / beta, d.sign()) * g
+    s = where(d.abs() < beta, d / beta, d.sign()) * g
     return (s if needs[0] else None, -s if needs[1] else None)
 
 
@@ -77,7 +73,7 @@ def _huber_fwd(xp, a, b, delta):
 
 def _huber_vjp(g, out, a, b, needs=(), delta=1.0):
     d = a - b
-    s = _where(d.abs() < delta, d, d.sign() * delta) * g
+    s = where(d.abs() < delta, d, d.sign() * delta) * g
     return (s if needs[0] else None, -s if needs[1] else None)
 
 
