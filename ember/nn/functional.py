@@ -1393,7 +1393,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     nd = input.dim()
     axes = tuple(range(nd - k, nd))
     kw = {"gshape": None, "axes": axes, "wshape": (1,) * (nd - k) + ns, "eps": eps,
-          "stats": _N.norm_stats(input, None, axes, eps), "fixed": False}
+          "stats": _N.layer_norm_stats(input, axes, eps, weight, bias), "fixed": False}
     return _MF.layout_like_(apply(_N.LAYER_NORM, (input, weight, bias), kw), fmt=_MF.contiguous_format)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _dtype as _D
 from .._tensor import Tensor as _T
+from ..backend import cpu_kernels as _K
 from ..backend.parallel import parallel_for
 from ..autograd import grad_mode
 from ._registry import _type_name, apply, defop
@@ -135,7 +136,20 @@ def linear(input, weight, bias=None):
 
 
 # ================================================================ softmax family
+def _last_dim_rows(xp, dim, *arrays):
+    """The row length when a softmax over ``dim`` of these float32 CPU arrays (one shape) can go to the compiled
+    kernels: ``dim`` is the last dim, else None."""
+    a = arrays[0]
+    if xp is not np or a.ndim == 0 or a.size == 0 or dim not in (-1, a.ndim - 1) or \
+            any(b.dtype != np.float32 or b.shape != a.shape for b in arrays) or not _K.available():
+        return None
+    return a.shape[-1]
+
+
 def _softmax_fwd(xp, x, dim):
+    n = _last_dim_rows(xp, dim, x)
+    if n is not None:
+        return _K.softmax(_rows(x, n), False).reshape(x.shape)
     m = xp.max(x, axis=dim, keepdims=True) if x.size else x
     with np.errstate(invalid="ignore"):
         e = xp.exp(x - m)
@@ -144,6 +158,9 @@ def _softmax_fwd(xp, x, dim):
 
 
 def _log_softmax_fwd(xp, x, dim):
+    n = _last_dim_rows(xp, dim, x)
+    if n is not None:
+        return _K.softmax(_rows(x, n), True).reshape(x.shape)
     if x.size == 0:
         return x.copy()
     m = xp.max(x, axis=dim, keepdims=True)
@@ -156,6 +173,9 @@ def _log_softmax_fwd(xp, x, dim):
 
 def _softmax_bwd_fwd(xp, g, out, *, dim):
     """out * (g - sum(g * out)): the softmax gradient in three passes."""
+    n = _last_dim_rows(xp, dim, g, out)
+    if n is not None:
+        return _K.softmax_backward(_rows(g, n), _rows(out, n), False).reshape(out.shape)
     r = g * out
     s = r.sum(dim, keepdims=True)
     xp.subtract(g, s, out=r)
@@ -172,6 +192,9 @@ def _softmax_bwd_vjp(u, res, g, out, needs=(), *, dim):
 
 def _log_softmax_bwd_fwd(xp, g, out, *, dim):
     """g - exp(out) * sum(g)."""
+    n = _last_dim_rows(xp, dim, g, out)
+    if n is not None:
+        return _K.softmax_backward(_rows(g, n), _rows(out, n), True).reshape(out.shape)
     r = xp.exp(out)
     r *= g.sum(dim, keepdims=True)
     xp.subtract(g, r, out=r)
@@ -1194,7 +1217,39 @@ def norm_stats(x, gshape, axes, eps):
     return _moments(_xp(x), X.reshape(gshape) if gshape is not None else X, axes, eps)
 
 
+def _ln_rows(xp, x, w, b, gshape, axes, wshape, stats):
+    """The row length when this norm is a float32 CPU layer norm the compiled kernel does (statistics over
+    the trailing dims, weight and bias over the same dims), else None."""
+    if xp is not np or gshape is not None or stats is not None or x.dtype != np.float32 or not axes or \
+            axes != tuple(range(x.ndim - len(axes), x.ndim)) or x.size == 0:
+        return None
+    n = _prod(x.shape[i] for i in axes)
+    for p in (w, b):
+        if p is not None and (p.dtype != np.float32 or p.size != n or
+                              tuple(wshape[x.ndim - len(axes):]) != x.shape[x.ndim - len(axes):]):
+            return None
+    return n if _K.available() else None
+
+
+def layer_norm_stats(x, axes, eps, weight, bias):
+    """Statistics for LAYER_NORM's ``stats``: None where the compiled kernel computes them itself."""
+    if not x._device.backend.is_meta and _ln_rows(_xp(x), x._data, weight._data if weight is not None else None,
+                                                  bias._data if bias is not None else None, None, axes,
+                                                  (1,) * (x.dim() - len(axes)) + tuple(x.shape[x.dim() - len(axes):]),
+                                                  None) is not None:
+        return None
+    return norm_stats(x, None, axes, eps)
+
+
+def _rows(a, n):
+    return None if a is None else np.ascontiguousarray(a).reshape(-1, n)
+
+
 def _norm_fwd(xp, x, w=None, b=None, *, gshape, axes, wshape, eps, stats, fixed):
+    n = _ln_rows(xp, x, w, b, gshape, axes, wshape, stats)
+    if n is not None:
+        return _K.layer_norm(_rows(x, n), *(None if p is None else _rows(p, n)[0] for p in (w, b)),
+                             eps).reshape(x.shape)
     odt = x.dtype
     x, w, b = _wide(x), _wide(w), _wide(b)
     xg = x.reshape(gshape) if gshape is not None else x
@@ -1243,6 +1298,13 @@ def _norm_vjp(g, out, x, w=None, b=None, needs=(), *, gshape, axes, wshape, eps,
         # no graph to build: fused array code, few temporaries
         xp = _xp(x)
         X, G = _wide(x._data), _wide(g._data)
+        W = w._data if w is not None else None
+        n = _ln_rows(xp, X, W, b._data if b is not None else None, gshape, axes, wshape, stats)
+        if n is not None and G.dtype == np.float32 and G.shape == X.shape:
+            gx, gw, gb = _K.layer_norm_backward(_rows(G, n), _rows(X, n), None if W is None else _rows(W, n)[0], eps)
+            return (_wrap(gx.reshape(X.shape), x) if needs[0] else None,
+                    _wrap(gw.reshape(w.shape), x) if len(needs) > 1 and needs[1] else None,
+                    _wrap(gb.reshape(b.shape), x) if len(needs) > 2 and needs[2] else None)
         xg = X.reshape(gshape) if gshape is not None else X
         if stats is None:
             mean, invstd, _ = _moments(xp, xg, axes, eps)
@@ -1457,6 +1519,11 @@ def _gelu_fwd(xp, x, *, approximate, stash=None):
 
 
 def _gelu_fwd_arr(xp, x, approximate, stash):
+    if xp is np and x.dtype == np.float32 and _K.available():  # one pass in compiled code
+        y, cdf = _K.gelu(np.ascontiguousarray(x), approximate, keep_cdf=stash is not None)
+        if cdf is not None:
+            stash.append(cdf.reshape(x.shape))
+        return y.reshape(x.shape)  # (ascontiguousarray makes a 0-d array 1-d)
     if x.ndim == 0:  # NumPy's in-place ufuncs need arrays, not the scalars 0-d arithmetic gives
         return _gelu_fwd_arr(xp, x.reshape(1), approximate, stash).reshape(())
     if approximate == "tanh":
@@ -1530,6 +1597,10 @@ def _gelu_bwd_fwd(xp, g, x, *, approximate, cdf=None):
 
 
 def _gelu_bwd_arr(xp, g, x, approximate, cdf):
+    if xp is np and x.dtype == g.dtype == np.float32 and g.shape == x.shape and _K.available() and \
+            (cdf is None or cdf.shape == x.shape and cdf.dtype == np.float32):
+        c = np.ascontiguousarray
+        return _K.gelu_backward(c(g), c(x), approximate, None if cdf is None else c(cdf)).reshape(x.shape)
     if x.ndim == 0:
         return _gelu_bwd_arr(xp, g.reshape(1) if g.ndim == 0 else g, x.reshape(1), approximate,
                              cdf).reshape(np.broadcast_shapes(g.shape, x.shape))

@@ -1,0 +1,236 @@
+"""Compiled float32 kernels for the CPU backend: GELU, layer norm and softmax, forward and backward.
+
+NumPy runs each of these in many passes over memory (GELU's exact form took 35), so they are the ops that
+kept ember's transformer steps well behind torch's. ``cpu_kernels.c`` does each in one or two passes. It is
+plain C with no Python headers: on first use it is compiled with the machine's C compiler (``$CC`` or
+``cc``, tuned for this CPU) into a per-user cache and loaded with ctypes, which releases the GIL, so the
+pieces run on the intra-op threads of ``ember.backend.parallel``.
+
+Nothing depends on it: without a compiler, or with ``EMBER_CPU_KERNELS=0``, ``available()`` is False and
+the ops keep their NumPy code. ``status()`` says which, and why. The cache is
+``$EMBER_CACHE_DIR`` (default ``~/.cache/ember``); a build is written to a temporary name and renamed into
+place, so processes that build at the same time never load a half-written library.
+"""
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+
+import numpy as np
+
+from . import parallel
+
+_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_kernels.c")
+_BASE_FLAGS = ["-O3", "-shared", "-fPIC", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"]
+_TUNED = ["-march=native"]  # this machine's vector units; the CPU's flags are part of the cache key
+ELEMS_PER_PIECE = 65536  # below this a thread hand-off (~60 us) costs more than it saves
+
+_P, _I64, _D, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+_SIGNATURES = {
+    "gelu_f32": [_P, _P, _I64, _I64],
+    "gelu_cdf_f32": [_P, _P, _P, _I64, _I64],
+    "gelu_bwd_f32": [_P, _P, _P, _I64, _I64],
+    "gelu_cdf_bwd_f32": [_P, _P, _P, _P, _I64, _I64],
+    "gelu_tanh_f32": [_P, _P, _I64, _I64],
+    "gelu_tanh_bwd_f32": [_P, _P, _P, _I64, _I64],
+    "layer_norm_f32": [_P, _P, _P, _P, _I64, _D, _I64, _I64],
+    "layer_norm_bwd_f32": [_P, _P, _P, _P, _P, _P, _I64, _D, _I64, _I64],
+    "softmax_f32": [_P, _P, _I64, _INT, _I64, _I64],
+    "softmax_bwd_f32": [_P, _P, _P, _I64, _INT, _I64, _I64],
+}
+
+_state = {"lib": None, "tried": False, "why": "not built yet"}
+_lock = threading.Lock()
+
+
+def _cache_dir():
+    d = os.environ.get("EMBER_CACHE_DIR")
+    if not d:
+        d = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+                         "ember")
+    return d
+
+
+def _cpu_signature():
+    """What -march=native depends on: a library built for another CPU must not be loaded here."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return line
+    except OSError:
+        pass
+    return platform.machine() + platform.processor()
+
+
+def _compile(cc, flags, dst):
+    """Build the library at ``dst`` atomically; the compiler's error text on failure."""
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(dst))
+    os.close(fd)
+    try:
+        r = subprocess.run([cc, *flags, _SRC, "-o", tmp, "-lm"], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            return r.stderr.strip()[-500:] or f"{cc} exited with {r.returncode}"
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dst)
+        return None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _build():
+    if os.environ.get("EMBER_CPU_KERNELS", "1") == "0":
+        return None, "disabled by EMBER_CPU_KERNELS=0"
+    cc = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        return None, "no C compiler found (set CC): using the NumPy kernels"
+    with open(_SRC, "rb") as f:
+        src = f.read()
+    why = None
+    # tuned for this CPU first, then generic; in the user's cache, else (read-only home) a temporary folder
+    fallback = os.path.join(tempfile.gettempdir(), f"ember-{os.getuid() if hasattr(os, 'getuid') else 0}")
+    for flags, folder in [(f, d) for f in (_BASE_FLAGS + _TUNED, _BASE_FLAGS) for d in (_cache_dir(), fallback)]:
+        key = hashlib.sha256(src + repr((flags, cc)).encode() + _cpu_signature().encode()).hexdigest()[:16]
+        path = os.path.join(folder, f"cpu_kernels-{key}.so")
+        try:
+            if not os.path.exists(path):
+                why = _compile(cc, flags, path)
+                if why is not None:
+                    continue
+            lib = ctypes.CDLL(path)
+            for name, args in _SIGNATURES.items():
+                fn = getattr(lib, name)
+                fn.argtypes, fn.restype = args, None
+            return lib, f"compiled with {os.path.basename(cc)} {' '.join(flags)} ({path})"
+        except (OSError, subprocess.SubprocessError, AttributeError) as e:
+            why = str(e)
+    return None, f"build failed, using the NumPy kernels: {why}"
+
+
+def _lib():
+    if not _state["tried"]:
+        with _lock:
+            if not _state["tried"]:
+                _state["lib"], _state["why"] = _build()
+                _state["tried"] = True
+    return _state["lib"]
+
+
+def available():
+    """Whether the compiled kernels can be used (builds them on the first call)."""
+    return _lib() is not None
+
+
+def status():
+    """A line saying whether the compiled kernels are in use, and why not if they are not."""
+    _lib()
+    return _state["why"]
+
+
+def usable(*arrays):
+    """Whether these NumPy arrays can go to the kernels: all float32 and C-contiguous, and the kernels built."""
+    for a in arrays:
+        if a is not None and (a.dtype != np.float32 or not a.flags.c_contiguous):
+            return False
+    return available()
+
+
+def _ptr(a):
+    return None if a is None else a.ctypes.data
+
+
+def _over(total, per_unit, fn):
+    """``fn(lo, hi)`` over [0, total) units of ``per_unit`` elements, in pieces on the intra-op threads."""
+    if total == 0:
+        return
+    units = max(1, ELEMS_PER_PIECE // max(per_unit, 1))
+    parallel.parallel_for(total, fn, min_size=units)
+
+
+def gelu(x, approximate, keep_cdf=False):
+    """GELU of a float32 array: ``(y, cdf)``, cdf = Phi(x) (exact form, when ``keep_cdf``) or None."""
+    lib = _lib()
+    y = np.empty_like(x)
+    cdf = np.empty_like(x) if keep_cdf and approximate == "none" else None
+    px, py, pc = _ptr(x), _ptr(y), _ptr(cdf)
+    if approximate == "tanh":
+        _over(x.size, 1, lambda lo, hi: lib.gelu_tanh_f32(px, py, lo, hi))
+    elif cdf is None:
+        _over(x.size, 1, lambda lo, hi: lib.gelu_f32(px, py, lo, hi))
+    else:
+        _over(x.size, 1, lambda lo, hi: lib.gelu_cdf_f32(px, py, pc, lo, hi))
+    return y, cdf
+
+
+def gelu_backward(g, x, approximate, cdf=None):
+    """g * gelu'(x) for float32 arrays of one shape (cdf: the forward's Phi(x), exact form only)."""
+    lib = _lib()
+    gx = np.empty_like(x)
+    pg, px, pc, po = _ptr(g), _ptr(x), _ptr(cdf), _ptr(gx)
+    if approximate == "tanh":
+        _over(x.size, 1, lambda lo, hi: lib.gelu_tanh_bwd_f32(pg, px, po, lo, hi))
+    elif cdf is None:
+        _over(x.size, 1, lambda lo, hi: lib.gelu_bwd_f32(pg, px, po, lo, hi))
+    else:
+        _over(x.size, 1, lambda lo, hi: lib.gelu_cdf_bwd_f32(pg, px, pc, po, lo, hi))
+    return gx
+
+
+def layer_norm(x, w, b, eps):
+    """Layer norm of the rows of 2-D float32 ``x`` with optional weight and bias of its row length."""
+    lib = _lib()
+    rows, n = x.shape
+    y = np.empty_like(x)
+    w = np.ones(n, np.float32) if w is None else w
+    b = np.zeros(n, np.float32) if b is None else b
+    px, pw, pb, py = _ptr(x), _ptr(w), _ptr(b), _ptr(y)
+    _over(rows, n, lambda lo, hi: lib.layer_norm_f32(px, pw, pb, py, n, float(eps), lo, hi))
+    return y
+
+
+def layer_norm_backward(g, x, w, eps):
+    """(gx, dw, db) of layer norm over the rows of 2-D float32 ``x`` (weight ``w`` may be None)."""
+    lib = _lib()
+    rows, n = x.shape
+    gx = np.empty_like(x)
+    w = np.ones(n, np.float32) if w is None else w
+    parts = {}  # float64 accumulators per piece (pieces never write the same memory), summed in row order
+
+    def piece(lo, hi):
+        dw, db = np.zeros(n), np.zeros(n)
+        parts[lo] = (dw, db)
+        lib.layer_norm_bwd_f32(pg, px, pw, po, _ptr(dw), _ptr(db), n, float(eps), lo, hi)
+    pg, px, pw, po = _ptr(g), _ptr(x), _ptr(w), _ptr(gx)
+    _over(rows, n, piece)
+    dw, db = np.zeros(n), np.zeros(n)
+    for k in sorted(parts):
+        dw += parts[k][0]
+        db += parts[k][1]
+    return gx, dw.astype(np.float32), db.astype(np.float32)
+
+
+def softmax(x, log):
+    """softmax (or log_softmax) over the last dim of 2-D float32 ``x``."""
+    lib = _lib()
+    rows, n = x.shape
+    y = np.empty_like(x)
+    px, py, lg = _ptr(x), _ptr(y), int(bool(log))
+    _over(rows, n, lambda lo, hi: lib.softmax_f32(px, py, n, lg, lo, hi))
+    return y
+
+
+def softmax_backward(g, y, log):
+    """Gradient of softmax (or log_softmax) over the last dim given its output ``y`` (2-D float32)."""
+    lib = _lib()
+    rows, n = y.shape
+    gx = np.empty_like(y)
+    pg, py, po, lg = _ptr(g), _ptr(y), _ptr(gx), int(bool(log))
+    _over(rows, n, lambda lo, hi: lib.softmax_bwd_f32(pg, py, po, n, lg, lo, hi))
+    return gx

@@ -1,0 +1,199 @@
+"""The compiled float32 CPU kernels (GELU, layer norm, softmax) against float64 references, against the NumPy
+code they replace (the same op with the kernels switched off), and against torch; on special values, 0-d,
+non-contiguous and large (multi-threaded) inputs."""
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember.backend import cpu_kernels as K
+
+pytestmark = pytest.mark.skipif(not K.available(), reason=f"no compiled CPU kernels: {K.status()}")
+
+R = np.random.default_rng(0)
+
+
+def _both(fn, monkeypatch):
+    """fn() with the kernels, then with the NumPy code (kernels reported unavailable)."""
+    a = fn()
+    with monkeypatch.context() as m:
+        m.setattr(K, "available", lambda: False)
+        b = fn()
+    return a, b
+
+
+def _phi64(x):
+    return 0.5 * np.array([math.erfc(-v / math.sqrt(2)) for v in x.astype(np.float64).ravel()]).reshape(x.shape)
+
+
+def test_gelu_exact_is_correctly_rounded_almost():
+    x = np.concatenate([np.linspace(-16, 16, 20001), R.standard_normal(5000) * 3]).astype(np.float32)
+    y, cdf = K.gelu(x, "none", keep_cdf=True)
+    p = _phi64(x)
+    ref = x.astype(np.float64) * p
+    big = np.abs(ref) > 1e-37
+    ulp = np.abs(y[big] - ref[big]) / np.spacing(np.abs(ref[big]).astype(np.float32))
+    assert ulp.max() <= 1.0
+    np.testing.assert_allclose(cdf, p, rtol=1e-7, atol=1e-45)
+    g = R.standard_normal(x.size).astype(np.float32)
+    dref = g * (p + x * np.exp(-x.astype(np.float64) ** 2 / 2) / math.sqrt(2 * math.pi))
+    for d in (K.gelu_backward(g, x, "none"), K.gelu_backward(g, x, "none", cdf)):
+        np.testing.assert_allclose(d, dref, rtol=2e-6, atol=1e-6)
+
+
+def test_gelu_tanh_matches_formula():
+    x = np.linspace(-12, 12, 4001).astype(np.float32)
+    x64 = x.astype(np.float64)
+    u = math.sqrt(2 / math.pi) * (x64 + 0.044715 * x64 ** 3)
+    ref = x64 / (1 + np.exp(-2 * u))  # 0.5 x (1 + tanh u) without its cancellation
+    np.testing.assert_allclose(K.gelu(x, "tanh")[0], ref, rtol=3e-7, atol=1e-30)
+    t = np.tanh(u)
+    dref = 0.5 * (1 + t) + 0.5 * x64 * (1 - t * t) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x64 ** 2)
+    np.testing.assert_allclose(K.gelu_backward(np.ones_like(x), x, "tanh"), dref, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_special_values(approximate):
+    # x * Phi(x): inf at inf, NaN at -inf (-inf * 0), signed zeros kept. (torch's vectorised float32 erf gives
+    # NaN at +inf and loses digits for x < -3 to cancellation, e.g. -1.19e-6 for the true -1.43e-6 at -5:
+    # those two points are compared with the true values, not with torch's.)
+    v = [math.inf, -math.inf, math.nan, 0.0, -0.0, 1e-30, -1e-30, 30.0, -30.0, 5.0, -5.0]
+    e = ember.tensor(v, requires_grad=True)
+    y = F.gelu(e, approximate=approximate)
+    got = y.detach().numpy()
+    assert got[0] == math.inf and np.isnan(got[1]) and np.isnan(got[2])
+    assert got[3] == 0 and not np.signbit(got[3]) and got[4] == 0 and np.signbit(got[4])
+    np.testing.assert_allclose(got[5:7], [5e-31, -5e-31], rtol=1e-6)
+    assert got[7] == 30.0 and got[8] == 0 and np.signbit(got[8])
+    if approximate == "none":
+        np.testing.assert_allclose(got[9:], [5 * (1 - 2.866515718791939e-07), -5 * 2.866515718791939e-07],
+                                   rtol=2e-7)
+    y.sum().backward()
+    d = e.grad.numpy()  # Phi(x) + x phi(x): inf * 0 at +inf is NaN, as in torch
+    assert np.isnan(d[:3]).all() and d[3] == d[4] == 0.5 and d[7] == 1 and d[8] == 0
+
+
+def test_gelu_shapes_and_layouts_match_the_numpy_path(monkeypatch):
+    for shape in [(), (0, 3), (7,), (300, 400)]:  # 120000 elements: split across the intra-op threads
+        for approximate in ("none", "tanh"):
+            base = R.standard_normal(shape).astype(np.float32)
+            for transposed in ((False, True) if base.ndim == 2 else (False,)):  # a non-contiguous input
+                def run():
+                    x = ember.tensor(base, requires_grad=True)
+                    y = F.gelu(x.t() if transposed else x, approximate=approximate)
+                    y.backward(ember.ones_like(y) * 0.5)
+                    return y.detach().numpy().copy(), x.grad.numpy().copy()
+                (ya, ga), (yb, gb) = _both(run, monkeypatch)
+                assert ya.shape == yb.shape == (base.T.shape if transposed else base.shape)
+                # (the NumPy tanh form loses ~|x| * 1e-7 to cancellation for x < 0; the kernel does not)
+                np.testing.assert_allclose(ya, yb, rtol=2e-6, atol=1e-6)
+                np.testing.assert_allclose(ga, gb, rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape,ns", [((4, 6), (6,)), ((2, 3, 4, 5), (4, 5)), ((600, 256), (256,))])
+def test_layer_norm_matches_numpy_path_and_float64(shape, ns, affine, monkeypatch):
+    x0 = (R.standard_normal(shape) * 3 + 2).astype(np.float32)
+    w0, b0 = R.standard_normal(ns).astype(np.float32), R.standard_normal(ns).astype(np.float32)
+    g0 = R.standard_normal(shape).astype(np.float32)
+
+    def run():
+        x = ember.tensor(x0, requires_grad=True)
+        w = ember.tensor(w0, requires_grad=True) if affine else None
+        b = ember.tensor(b0, requires_grad=True) if affine else None
+        y = F.layer_norm(x, ns, w, b, 1e-5)
+        y.backward(ember.tensor(g0))
+        return [y.detach().numpy().copy(), x.grad.numpy().copy()] + (
+            [w.grad.numpy().copy(), b.grad.numpy().copy()] if affine else [])
+    a, b = _both(run, monkeypatch)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-4)
+    # float64 reference of the forward and the input gradient
+    k = len(ns)
+    X = x0.astype(np.float64).reshape(-1, int(np.prod(ns)))
+    m, rs = X.mean(1, keepdims=True), 1 / np.sqrt(X.var(1, keepdims=True) + 1e-5)
+    xh = (X - m) * rs
+    W = w0.reshape(-1).astype(np.float64) if affine else 1.0
+    Bv = b0.reshape(-1).astype(np.float64) if affine else 0.0
+    np.testing.assert_allclose(a[0].reshape(X.shape), xh * W + Bv, rtol=1e-5, atol=2e-6)
+    G = g0.astype(np.float64).reshape(X.shape) * W
+    gx = rs * (G - G.mean(1, keepdims=True) - xh * (G * xh).mean(1, keepdims=True))
+    np.testing.assert_allclose(a[1].reshape(X.shape), gx, rtol=1e-5, atol=2e-6)
+    assert a[0].shape == shape and k >= 1
+
+
+def test_layer_norm_constant_rows_and_weight_only():
+    torch = pytest.importorskip("torch")
+    x0 = np.ones((3, 8), np.float32)
+    x0[1] = R.standard_normal(8)
+    w0 = R.standard_normal(8).astype(np.float32)
+    e, t = ember.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    ew, tw = ember.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    ye, yt = F.layer_norm(e, (8,), ew), torch.nn.functional.layer_norm(t, (8,), tw)
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (ye * ye).sum().backward()
+    (yt * yt).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ew.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_rows_with_special_values_match_numpy_path(log, monkeypatch):
+    x0 = (R.standard_normal((6, 5)) * 20).astype(np.float32)
+    x0[1, 2] = np.inf
+    x0[2, :] = -np.inf
+    x0[3, 4] = np.nan
+    x0[4, 0] = -np.inf
+    f = F.log_softmax if log else F.softmax
+
+    def run():
+        return f(ember.tensor(x0), dim=-1).numpy().copy()
+    a, b = _both(run, monkeypatch)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    assert (np.isnan(a) == np.isnan(b)).all()
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape", [(7,), (3, 4, 9), (700, 300)])
+def test_softmax_forward_backward_match_numpy_path(shape, log, monkeypatch):
+    x0 = (R.standard_normal(shape) * 4).astype(np.float32)
+    g0 = R.standard_normal(shape).astype(np.float32)
+    f = F.log_softmax if log else F.softmax
+
+    def run():
+        x = ember.tensor(x0, requires_grad=True)
+        y = f(x, dim=-1)
+        y.backward(ember.tensor(g0))
+        return y.detach().numpy().copy(), x.grad.numpy().copy()
+    (ya, ga), (yb, gb) = _both(run, monkeypatch)
+    np.testing.assert_allclose(ya, yb, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ga, gb, rtol=1e-4, atol=1e-5)
+
+
+def test_cross_entropy_like_torch():
+    torch = pytest.importorskip("torch")
+    x0 = (R.standard_normal((64, 50)) * 10).astype(np.float32)
+    y0 = R.integers(0, 50, 64)
+    e, t = ember.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    le = F.cross_entropy(e, ember.tensor(y0), label_smoothing=0.1)
+    lt = torch.nn.functional.cross_entropy(t, torch.tensor(y0), label_smoothing=0.1)
+    np.testing.assert_allclose(le.item(), lt.item(), rtol=1e-6)
+    le.backward()
+    lt.backward()
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_switched_off_by_environment(tmp_path):
+    code = "from ember.backend import cpu_kernels as K; print(K.available(), K.status())"
+    env = dict(os.environ, EMBER_CPU_KERNELS="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("False disabled by EMBER_CPU_KERNELS=0")
+    env = dict(os.environ, EMBER_CACHE_DIR=str(tmp_path / "cache"))  # a fresh cache: builds, then loads
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("True compiled with")
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".so"]  # no temporary left behind
