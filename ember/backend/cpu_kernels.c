@@ -40,6 +40,33 @@ static inline double vexp(double a)
     return p * scale * (double)(a >= -708.0) * (1.0 + (double)(a > 709.0) * 1e300);
 }
 
+/* exp(a) in float32 for softmax, within 2 ulp; 0 below -86.6 (a softmax term under 2e-38 of the largest),
+ * inf above 88.7228 (float32 overflow). Sixteen lanes where vexp has eight. 2^n is built as 2^(n-1) * 2 so that n = 128 (a up to
+ * 88.7) stays a normal number. */
+static inline float vexpf(float a)
+{
+    const float shift = 12582912.0f; /* 1.5 * 2^23 */
+    float c = a < -86.6f ? -86.6f : a;
+    c = c > 88.7228f ? 88.7228f : c;
+    float t = c * 1.44269504f + shift;
+    float n = t - shift;
+    float r = c - n * 0.693145752f - n * 1.42860677e-06f;
+    float p = 1.98412698e-04f;
+    p = p * r + 1.38888889e-03f;
+    p = p * r + 8.33333333e-03f;
+    p = p * r + 4.16666667e-02f;
+    p = p * r + 1.66666667e-01f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    bits = (bits - 0x4B400000 + 126) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale * 2.0f * (float)(a >= -86.6f) * (1.0f + (float)(a > 88.7228f) * 1e30f);
+}
+
 /* 0.5 * erfc(w) / exp(-w^2) for w = |x| / sqrt(2) >= 0, as P(y) * t / 6 with t = 3 / (3 + w) and y affine
  * in t: a degree-11 fit of erfcx over w in [0, 14] (relative error 2.1e-10; past 14, Phi(x) is below
  * float32's smallest number anyway). */
@@ -194,8 +221,10 @@ void layer_norm_bwd_f32(const float *restrict g, const float *restrict x, const 
     }
 }
 
-/* softmax (log_ = 0) or log_softmax (log_ = 1) over rows of n elements, rows [lo, hi). */
-void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_, int64_t lo, int64_t hi)
+/* softmax (log_ = 0) or log_softmax (log_ = 1) over rows of n elements, rows [lo, hi). With dead_zero, a
+ * softmax row whose entries are all -inf (attention with every key masked out) comes out as zeros. */
+void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_, int dead_zero, int64_t lo,
+                 int64_t hi)
 {
     for (int64_t r = lo; r < hi; r++) {
         const float *xr = x + r * n;
@@ -208,6 +237,10 @@ void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_
             bad |= xr[j] != xr[j];
         }
         double s = 0.0;
+        if (dead_zero && !bad && mx == -INFINITY) {
+            for (int64_t j = 0; j < n; j++) yr[j] = 0.0f;
+            continue;
+        }
         if (bad || mx == INFINITY || mx == -INFINITY) {
             /* a row with NaN, +inf or only -inf, off the fast path (libm): softmax is exp(x - max) / sum, all
              * NaN; log_softmax shifts by 0 instead of a non-finite max, so x - log(sum(exp(x))) keeps torch's
@@ -218,14 +251,21 @@ void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_
                 yr[j] = log_ ? (float)((double)xr[j] - log(s)) : (float)(exp((double)xr[j] - m) / s);
             continue;
         }
-#pragma omp simd reduction(+ : s)
-        for (int64_t j = 0; j < n; j++) s += vexp((double)xr[j] - mx);
         if (log_) {
+#pragma omp simd reduction(+ : s)
+            for (int64_t j = 0; j < n; j++) s += vexpf(xr[j] - mx);
             double off = mx + log(s);
             for (int64_t j = 0; j < n; j++) yr[j] = (float)((double)xr[j] - off);
         } else {
-            double inv = 1.0 / s;
-            for (int64_t j = 0; j < n; j++) yr[j] = (float)(vexp((double)xr[j] - mx) * inv);
+            /* exp once, kept in y, then scaled */
+#pragma omp simd reduction(+ : s)
+            for (int64_t j = 0; j < n; j++) {
+                float e = vexpf(xr[j] - mx);
+                yr[j] = e;
+                s += e;
+            }
+            float inv = (float)(1.0 / s);
+            for (int64_t j = 0; j < n; j++) yr[j] *= inv;
         }
     }
 }
@@ -241,7 +281,7 @@ void softmax_bwd_f32(const float *restrict g, const float *restrict y, float *re
         if (log_) {
 #pragma omp simd reduction(+ : s)
             for (int64_t j = 0; j < n; j++) s += gr[j];
-            for (int64_t j = 0; j < n; j++) o[j] = (float)((double)gr[j] - vexp((double)yr[j]) * s);
+            for (int64_t j = 0; j < n; j++) o[j] = (float)((double)gr[j] - vexpf(yr[j]) * s);
         } else {
 #pragma omp simd reduction(+ : s)
             for (int64_t j = 0; j < n; j++) s += (double)gr[j] * yr[j];

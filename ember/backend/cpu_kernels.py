@@ -39,7 +39,7 @@ _SIGNATURES = {
     "gelu_tanh_bwd_f32": [_P, _P, _P, _I64, _I64],
     "layer_norm_f32": [_P, _P, _P, _P, _I64, _D, _I64, _I64],
     "layer_norm_bwd_f32": [_P, _P, _P, _P, _P, _P, _I64, _D, _I64, _I64],
-    "softmax_f32": [_P, _P, _I64, _INT, _I64, _I64],
+    "softmax_f32": [_P, _P, _I64, _INT, _INT, _I64, _I64],
     "softmax_bwd_f32": [_P, _P, _P, _I64, _INT, _I64, _I64],
 }
 
@@ -216,13 +216,14 @@ def layer_norm_backward(g, x, w, eps):
     return gx, dw.astype(np.float32), db.astype(np.float32)
 
 
-def softmax(x, log):
-    """softmax (or log_softmax) over the last dim of 2-D float32 ``x``."""
+def softmax(x, log, dead_zero=False):
+    """softmax (or log_softmax) over the last dim of 2-D float32 ``x``; with ``dead_zero`` a softmax row of
+    only -inf gives zeros (attention's fully masked rows), not NaN."""
     lib = _lib()
     rows, n = x.shape
     y = np.empty_like(x)
-    px, py, lg = _ptr(x), _ptr(y), int(bool(log))
-    _over(rows, n, lambda lo, hi: lib.softmax_f32(px, py, n, lg, lo, hi))
+    px, py, lg, dz = _ptr(x), _ptr(y), int(bool(log)), int(bool(dead_zero))
+    _over(rows, n, lambda lo, hi: lib.softmax_f32(px, py, n, lg, dz, lo, hi))
     return y
 
 

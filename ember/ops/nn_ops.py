@@ -2253,6 +2253,8 @@ def _attn_probs(xp, q, k, mask, scale, causal):
         L, S = s.shape[-2:]
         s += xp.triu(xp.full((L, S), -np.inf, dtype=s.dtype), 1)
     masked = causal or mask is not None
+    if xp is np and s.dtype == np.float32 and s.size and _K.available():  # one compiled pass per row
+        return _K.softmax(_rows(s, s.shape[-1]), False, dead_zero=True).reshape(s.shape)
     top = s.max() if s.size else None
     if top is not None and top <= _EXP_SAFE[s.dtype.itemsize]:
         # no score can overflow exp: skip the per-row max shift (a slow short-axis reduction), unless a row sums
@@ -2278,6 +2280,17 @@ def _attn_probs(xp, q, k, mask, scale, causal):
 # times 3e12 keys is still finite), and a row sum above the second bound keeps every term that matters normal
 _EXP_SAFE = {2: 10.0, 4: 60.0, 8: 600.0}
 _SUM_SAFE = {2: 1e-3, 4: 1e-30, 8: 1e-300}
+
+
+def _softmax_grad(xp, ds, p):
+    """The gradient through the attention softmax, p * (ds - sum(ds * p)), in place of ``ds`` or fused."""
+    n = _last_dim_rows(xp, -1, ds, p)
+    if n is not None:
+        return _K.softmax_backward(_rows(ds, n), _rows(p, n), False).reshape(ds.shape)
+    t = (ds * p).sum(-1, keepdims=True)
+    ds -= t
+    ds *= p
+    return ds
 
 
 def _stashed_probs(xp, q, k, mask, scale, causal, stash, cd):
@@ -2317,10 +2330,7 @@ def _sdpa_vjp(g, out, q, k, v, mask=None, needs=(), *, scale, causal, stash=None
             with np.errstate(invalid="ignore"):
                 p = _attn_probs(xp, Q, K, M, scale, causal)
         dv = xp.matmul(xp.swapaxes(p, -1, -2), G) if needs[2] else None
-        ds = xp.matmul(G, xp.swapaxes(V, -1, -2))
-        t = (ds * p).sum(-1, keepdims=True)
-        ds -= t
-        ds *= p
+        ds = _softmax_grad(xp, xp.matmul(G, xp.swapaxes(V, -1, -2)), p)
         dm = ds.copy() if nm else None
         ds *= scale
         dq = xp.matmul(ds, K) if needs[0] else None
@@ -2401,10 +2411,7 @@ def _mha_packed_vjp(g, out, qkv, mask=None, needs=(), *, heads, scale, causal, s
         d = xp.empty((L, N, 3, heads, hd), A.dtype)  # the three gradients written straight into the packed layout
         dq, dk, dv = (d[:, :, i].transpose(1, 2, 0, 3) for i in range(3))
         dv[...] = xp.matmul(xp.swapaxes(p, -1, -2), G)
-        ds = xp.matmul(G, xp.swapaxes(V, -1, -2))
-        t = (ds * p).sum(-1, keepdims=True)
-        ds -= t
-        ds *= p
+        ds = _softmax_grad(xp, xp.matmul(G, xp.swapaxes(V, -1, -2)), p)
         dm = ds.copy() if len(needs) > 1 and needs[1] else None
         ds *= scale
         dq[...] = xp.matmul(ds, K)
