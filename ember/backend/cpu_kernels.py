@@ -29,7 +29,7 @@ _BASE_FLAGS = ["-O3", "-shared", "-fPIC", "-fno-math-errno", "-fno-trapping-math
 _TUNED = ["-march=native"]  # this machine's vector units; the CPU's flags are part of the cache key
 ELEMS_PER_PIECE = 131072  # measured: below this a thread hand-off (~30-60 us) costs more than it saves
 
-_P, _I64, _D, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+_P, _I64, _F, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float, ctypes.c_int
 _SIGNATURES = {
     "gelu_f32": [_P, _P, _I64, _I64],
     "gelu_cdf_f32": [_P, _P, _P, _I64, _I64],
@@ -37,8 +37,8 @@ _SIGNATURES = {
     "gelu_cdf_bwd_f32": [_P, _P, _P, _P, _I64, _I64],
     "gelu_tanh_f32": [_P, _P, _I64, _I64],
     "gelu_tanh_bwd_f32": [_P, _P, _P, _I64, _I64],
-    "layer_norm_f32": [_P, _P, _P, _P, _I64, _D, _I64, _I64],
-    "layer_norm_bwd_f32": [_P, _P, _P, _P, _P, _P, _I64, _D, _I64, _I64],
+    "layer_norm_f32": [_P, _P, _P, _P, _I64, _F, _I64, _I64],
+    "layer_norm_bwd_f32": [_P, _P, _P, _P, _P, _P, _I64, _F, _I64, _I64],
     "softmax_f32": [_P, _P, _I64, _INT, _INT, _I64, _I64],
     "softmax_bwd_f32": [_P, _P, _P, _I64, _INT, _I64, _I64],
 }
@@ -201,19 +201,20 @@ def layer_norm_backward(g, x, w, eps):
     rows, n = x.shape
     gx = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
-    parts = {}  # float64 accumulators per piece (pieces never write the same memory), summed in row order
+    parts = {}  # accumulators per piece (pieces never write the same memory), summed in row order
 
     def piece(lo, hi):
-        dw, db = np.zeros(n), np.zeros(n)
+        dw, db = np.zeros(n, np.float32), np.zeros(n, np.float32)
         parts[lo] = (dw, db)
         lib.layer_norm_bwd_f32(pg, px, pw, po, _ptr(dw), _ptr(db), n, float(eps), lo, hi)
     pg, px, pw, po = _ptr(g), _ptr(x), _ptr(w), _ptr(gx)
     _over(rows, n, piece)
-    dw, db = np.zeros(n), np.zeros(n)
-    for k in sorted(parts):
-        dw += parts[k][0]
-        db += parts[k][1]
-    return gx, dw.astype(np.float32), db.astype(np.float32)
+    order = [parts[k] for k in sorted(parts)]
+    dw, db = order[0]
+    for pw_, pb_ in order[1:]:
+        dw += pw_
+        db += pb_
+    return gx, dw, db
 
 
 def softmax(x, log, dead_zero=False):
