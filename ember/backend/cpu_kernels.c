@@ -1,4 +1,5 @@
-/* Fused float32 CPU kernels for the ops NumPy can only do in many passes (GELU, layer norm, softmax).
+/* Fused float32 CPU kernels for the ops NumPy can only do in many passes (GELU, layer norm, softmax, the
+ * LSTM step's gate math).
  *
  * Plain C (no Python headers): ember/backend/cpu_kernels.py compiles this file once per machine with the
  * system C compiler and calls it through ctypes, which releases the GIL, so the intra-op pool can run
@@ -139,6 +140,63 @@ void gelu_tanh_bwd_f32(const float *restrict g, const float *restrict x, float *
         float s = 1.0f / (1.0f + vexpf(-2.0f * u));
         float du = SQRT_2_PI * (1.0f + 3.0f * GELU_C * v * v);
         gx[i] = g[i] * (s + 2.0f * v * s * (1.0f - s) * du);
+    }
+}
+
+/* tanh(x) in float32 within ~4 ulp: the odd Taylor series to x^15 below 0.5 (error 1e-8 there), else
+ * 1 - 2 / (exp(2|x|) + 1) (no cancellation once tanh >= 0.46), sign restored. */
+static inline float vtanhf(float x)
+{
+    float a = fabsf(x), a2 = x * x;
+    float p = -1.45583438e-3f; /* -929569 / 638512875 */
+    p = p * a2 + 3.59212803e-3f;
+    p = p * a2 - 8.86323552e-3f;
+    p = p * a2 + 2.18694885e-2f;
+    p = p * a2 - 5.39682540e-2f;
+    p = p * a2 + 1.33333333e-1f;
+    p = p * a2 - 3.33333333e-1f;
+    float small = a + a * a2 * p, big = 1.0f - 2.0f / (vexpf(2.0f * a) + 1.0f);
+    return copysignf(a < 0.5f ? small : big, x); /* (tanh(-0) = -0) */
+}
+
+static inline float sigmoidf_(float x) { return 1.0f / (1.0f + vexpf(-x)); }
+
+/* One LSTM step on the feature-major gate block a = [i; f; o; g] (each h*b = hb values, pre-activations
+ * with i, f, o halved, as ember/ops/rnn_ops.py lays out the weights): a becomes the activations
+ * (sigmoid(2 a) for i, f, o; tanh for g), and c = f c_prev + i g, ig = i g, tc = tanh(c), h = o tc. */
+void lstm_cell_f32(float *restrict a, const float *restrict cp, float *restrict cn, float *restrict tc,
+                   float *restrict ig, float *restrict h, int64_t hb, int64_t lo, int64_t hi)
+{
+    float *ai = a, *af = a + hb, *ao = a + 2 * hb, *ag = a + 3 * hb;
+    for (int64_t j = lo; j < hi; j++) {
+        float i = sigmoidf_(2.0f * ai[j]), f = sigmoidf_(2.0f * af[j]), o = sigmoidf_(2.0f * ao[j]);
+        float g = vtanhf(ag[j]);
+        ai[j] = i;
+        af[j] = f;
+        ao[j] = o;
+        ag[j] = g;
+        float igj = i * g, c = f * cp[j] + igj, t = vtanhf(c);
+        ig[j] = igj;
+        cn[j] = c;
+        tc[j] = t;
+        h[j] = o * t;
+    }
+}
+
+/* One step of the LSTM backward recurrence: with dh += gout (this step's output gradient), s = dh so + dc
+ * (so = o (1 - tanh(c)^2)), the gate gradients d = [k_i s; k_f s; k_g s; k_o dh] and the next dc = s f
+ * (k: the per-unit gate factors rnn_ops.py computes for all steps at once). */
+void lstm_cell_bwd_f32(const float *restrict k, const float *restrict so, const float *restrict f,
+                       const float *restrict gout, float *restrict dh, float *restrict dc, float *restrict d,
+                       int64_t hb, int64_t lo, int64_t hi)
+{
+    for (int64_t j = lo; j < hi; j++) {
+        float dhj = dh[j] + gout[j], s = dhj * so[j] + dc[j];
+        d[j] = k[j] * s;
+        d[hb + j] = k[hb + j] * s;
+        d[2 * hb + j] = k[2 * hb + j] * s;
+        d[3 * hb + j] = k[3 * hb + j] * dhj;
+        dc[j] = s * f[j];
     }
 }
 

@@ -1,4 +1,5 @@
-"""Compiled float32 kernels for the CPU backend: GELU, layer norm and softmax, forward and backward.
+"""Compiled float32 kernels for the CPU backend: GELU, layer norm, softmax and the LSTM step, forward and
+backward.
 
 NumPy runs each of these in many passes over memory (GELU's exact form took 35), so they are the ops that
 kept ember's transformer steps well behind torch's. ``cpu_kernels.c`` does each in one or two passes. It is
@@ -41,6 +42,8 @@ _SIGNATURES = {
     "layer_norm_bwd_f32": [_P, _P, _P, _P, _P, _P, _I64, _F, _I64, _I64],
     "softmax_f32": [_P, _P, _I64, _INT, _INT, _I64, _I64],
     "softmax_bwd_f32": [_P, _P, _P, _I64, _INT, _I64, _I64],
+    "lstm_cell_f32": [_P, _P, _P, _P, _P, _P, _I64, _I64, _I64],
+    "lstm_cell_bwd_f32": [_P, _P, _P, _P, _P, _P, _P, _I64, _I64, _I64],
 }
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
@@ -132,14 +135,6 @@ def status():
     """A line saying whether the compiled kernels are in use, and why not if they are not."""
     _lib()
     return _state["why"]
-
-
-def usable(*arrays):
-    """Whether these NumPy arrays can go to the kernels: all float32 and C-contiguous, and the kernels built."""
-    for a in arrays:
-        if a is not None and (a.dtype != np.float32 or not a.flags.c_contiguous):
-            return False
-    return available()
 
 
 def _ptr(a):
@@ -236,3 +231,10 @@ def softmax_backward(g, y, log):
     pg, py, po, lg = _ptr(g), _ptr(y), _ptr(gx), int(bool(log))
     _over(rows, n, lambda lo, hi: lib.softmax_bwd_f32(pg, py, po, n, lg, lo, hi))
     return gx
+
+
+
+def lib():
+    """The loaded library itself, for loops that call a kernel many times with pointers they compute (a
+    ``.ctypes.data`` costs ~1 us; an LSTM step's whole gate math ~3 us). None when unavailable."""
+    return _lib()

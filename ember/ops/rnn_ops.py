@@ -14,6 +14,7 @@ activations, so higher-order gradients are exact.
 import numpy as np
 
 from .._tensor import Tensor
+from ..backend import cpu_kernels as _K
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
 from ..autograd.graph import Node, edge_of
@@ -280,6 +281,9 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
     # the per-step views, made by iterating the arrays (cheaper than slicing inside the loop)
     seq = (acts, acts[:, :3 * H], a4[:, 0], a4[:, 1], a4[:, 2], a4[:, 3], zin, zout,
            cs[1:] if reverse else cs[:T], cs[:T] if reverse else cs[1:], tcs, igs)
+    if xp is np and cd == np.float32 and _K.available():
+        _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, reverse)
+        seq = ()
     for a, sg, i, f, o, g, zi, ho, ci, co, tc, ig in zip(*(v[::-1] for v in seq) if reverse else seq):
         xp.matmul(W, zi, out=a)
         xp.tanh(a, out=a)
@@ -292,6 +296,42 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
         xp.multiply(o, tc, out=ho)
     return [zout.transpose(0, 2, 1).copy(), z[last, :H].T.copy(), cs[last].T.copy()], \
         {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
+
+
+def _base(a):
+    """The address of a C-contiguous float32 array, for the compiled step loops (which index it themselves)."""
+    if not a.flags.c_contiguous or a.dtype != np.float32:
+        raise RuntimeError("internal: the compiled LSTM step needs C-contiguous float32 arrays")
+    return a.ctypes.data
+
+
+def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, reverse):
+    """The forward recurrence with each step's gate math in one compiled pass (lstm_cell_f32): the step's
+    gemm, then the kernel on pointers computed from each array's base (all C-contiguous float32 here)."""
+    T, H4, B = acts.shape
+    hb, lib = H4 // 4 * B, _K.lib()
+    pa, pc, ptc, pig, pz = (_base(a) for a in (acts, cs, tcs, igs, z))
+    sa, sz = 4 * hb * 4, z.shape[1] * B * 4
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        np.matmul(W, zin[t], out=acts[t])
+        cin, cout = (t + 1, t) if reverse else (t, t + 1)  # slots read and written (z's h rows, cs)
+        lib.lstm_cell_f32(pa + t * sa, pc + cin * hb * 4, pc + cout * hb * 4, ptc + t * hb * 4, pig + t * hb * 4,
+                          pz + cout * sz, hb, 0, hb)
+
+
+def _lstm_back_steps_compiled(wt, k, so, acts, go, dh, dc, D, reverse):
+    """The backward recurrence with each step's elementwise part in one compiled pass (lstm_cell_bwd_f32),
+    then the step's gemm dh = w_hh^T d."""
+    T, H4, B = D.shape
+    hb, lib = H4 // 4 * B, _K.lib()
+    zero = np.zeros(hb, np.float32) if go is None else None
+    pk, pso, pa, pD = (_base(a) for a in (k, so, acts, D))
+    pg, sg = (go.ctypes.data, hb * 4) if go is not None else (zero.ctypes.data, 0)
+    pdh, pdc = _base(dh), _base(dc)
+    for t in range(T) if reverse else range(T - 1, -1, -1):
+        lib.lstm_cell_bwd_f32(pk + t * 4 * hb * 4, pso + t * hb * 4, pa + (4 * t + 1) * hb * 4, pg + t * sg,
+                              pdh, pdc, pD + t * 4 * hb * 4, hb, 0, hb)
+        np.matmul(wt, D[t], out=dh)
 
 
 def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, acts, cs, tcs, igs, z,
@@ -328,8 +368,12 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
     D = xp.empty((T, 4, H, B), cd)
     s = xp.empty((H, B), cd)
     seq = (so, k[:, :3], ko, D[:, :3], D[:, 3], f, D.reshape(T, H4, B))
-    if gout is not None:
-        seq += (xp.ascontiguousarray(gout._data.transpose(0, 2, 1), dtype=cd),)
+    go = xp.ascontiguousarray(gout._data.transpose(0, 2, 1), dtype=cd) if gout is not None else None
+    if xp is np and cd == np.float32 and _K.available():
+        _lstm_back_steps_compiled(wt, k, so, acts, go, dh, dc, D.reshape(T, H4, B), reverse)
+        seq = ()
+    elif go is not None:
+        seq += (go,)
     for so_t, k3, ko_t, d3, do, f_t, d, *g_t in zip(*seq if reverse else (v[::-1] for v in seq)):
         if g_t:
             dh += g_t[0]
