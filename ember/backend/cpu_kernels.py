@@ -94,8 +94,11 @@ def _build():
     cc = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc") or shutil.which("clang")
     if cc is None:
         return None, "no C compiler found (set CC): using the NumPy kernels"
-    with open(_SRC, "rb") as f:
-        src = f.read()
+    try:
+        with open(_SRC, "rb") as f:
+            src = f.read()
+    except OSError as e:
+        return None, f"kernel source missing ({e}): using the NumPy kernels"
     why = None
     # tuned for this CPU first, then generic; in the user's cache, else (read-only home) a temporary folder
     fallback = os.path.join(tempfile.gettempdir(), f"ember-{os.getuid() if hasattr(os, 'getuid') else 0}")
