@@ -497,8 +497,36 @@ def _meta_raw_dtype(op, args, kw):
 
 
 # ---------------------------------------------------------------- in-place and out=
+# view ops whose outputs share one multi-output node (split, unbind): torch forbids writing into those
+# views (or views of them) in place, since one node cannot be rebased for a single output
+MULTI_VIEW_OPS = set()
+_MULTI_TAIL = ("This view is the output of a function that returns multiple views. Such functions do not allow "
+               "the output views to be modified inplace. You should replace the inplace operation by an "
+               "out-of-place one.")
+
+
+def check_multi_view(t, base_changed=False):
+    """torch's RuntimeError when ``t`` (a view from a multi-output view op, or a view of one) is written in
+    place, or (``base_changed``) is used after its base was."""
+    fn = t._view_fn
+    while fn is not None and fn[1] not in MULTI_VIEW_OPS:
+        fn = fn[0]
+    if fn is None:
+        return
+    what = ("its base or another view of its base has been modified inplace" if base_changed
+            else "is being modified inplace")
+    node = t.grad_fn
+    if node is not None:
+        name = node.name()
+        name = name[:name.rfind("Backward")] if "Backward" in name else name
+        raise RuntimeError(f"Output {t._output_nr} of {name} is a view and {what}. {_MULTI_TAIL}")
+    raise RuntimeError(f"A view was created in no_grad mode and {what} with grad mode enabled. {_MULTI_TAIL}")
+
+
 def check_inplace(t):
     """torch's errors for in-place ops on leaves that require grad (and their views)."""
+    if _gm.enabled and t._rg and t._base is not None and MULTI_VIEW_OPS:
+        check_multi_view(t)
     if _gm.enabled and t._rg and t.grad_fn is None:
         if t._base is not None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -568,6 +596,8 @@ def apply_inplace(op, self, args, kw, _hooked=False):
         return suspend_autocast(apply_inplace, op, self, args, kw, _hooked=True)
     check_inplace(self)
     track = _gm.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    if track and not self._rg and self._base is not None:
+        check_multi_view(self)
     if not track:
         uf = op.ufunc
         if uf is not None and not kw and self._device.type == "cpu" and len(args) == 1 and \
@@ -624,6 +654,7 @@ def rebase_history(self, res):
             self._output_nr = res._output_nr
         return
     # self is a view: the base's history becomes "base with the view region replaced by res"
+    check_multi_view(self)  # for in-place paths that skip check_inplace (custom Functions' mark_dirty)
     base = self._base
     old = _make(base._data, base._device, base._storage)
     old.grad_fn, old._rg = base.grad_fn, base._rg
@@ -648,6 +679,7 @@ def refresh_view(v):
     base = v._base
     if base.grad_fn is None:
         return v.grad_fn
+    check_multi_view(v, base_changed=True)
     prev = _gm.enabled
     _gm.enabled = True
     try:

@@ -192,10 +192,10 @@ _TABLE = [
      {"save_in": (1, True), "save_out": False, "needs": True, "ufunc": np.true_divide, "int_ok": False}),
     ("div_floor", "promote", _floor_div, lambda g, out, a, b, needs: (g * 0 if needs[0] else None,
                                                                       g * 0 if needs[1] else None),
-     {"needs": True, "node": "DivBackward1"}),
+     {"needs": True, "node": "DivBackward2"}),
     ("div_trunc", "promote", _div_trunc, lambda g, out, a, b, needs: (g * 0 if needs[0] else None,
                                                                       g * 0 if needs[1] else None),
-     {"needs": True, "node": "DivBackward1"}),
+     {"needs": True, "node": "DivBackward2"}),
     ("remainder", "promote", _remainder,
      lambda g, out, a, b, needs: (g if needs[0] else None, -(g * (a / b).floor()) if needs[1] and
                                   _rem_grad_ok(a) else None),
@@ -266,6 +266,44 @@ _DIV_MODES = {None: _DIV, "floor": OPS["div_floor"], "trunc": OPS["div_trunc"]}
 _RSUB0, _RSUB1 = renamed(_SUB, "RsubBackward0"), renamed(_SUB, "RsubBackward1")  # other - input
 
 
+# torch names the nodes of some overloads apart; ops below are (Tensor-Tensor, Tensor-Number, Number-Tensor)
+def _not_implemented(op, aten):
+    """``op`` under torch's NotImplemented node: it saves nothing and its backward raises torch's error."""
+    def vjp(g, out, *inputs, **kw):
+        raise RuntimeError(f"derivative for aten::{aten} is not implemented")
+    r = renamed(op, "torch::autograd::NotImplemented")
+    r.vjp, r.save_in, r.save_out, r.needs = vjp, False, False, False
+    return r
+
+
+def _pick(ops, a, b):
+    return ops[0] if isinstance(a, Tensor) and isinstance(b, Tensor) else ops[1] if isinstance(a, Tensor) else ops[2]
+
+
+def _overload_forms(name, ops):
+    """``binary_forms`` with the op picked by operand kinds."""
+    def fn(input, other, *, out=None):
+        r = apply(_pick(ops, input, other), (input, other), {})
+        return r if out is None else write_out(out, r)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` with broadcasting and torch's type promotion (torch.{name})."
+    setattr(Tensor, name, lambda self, other: apply2(_pick(ops, self, other), self, other))
+    setattr(Tensor, name + "_", lambda self, other: apply_inplace(_pick(ops, self, other), self, (other,), {}))
+    return fn
+
+
+_FLOORDIV = _not_implemented(OPS["div_floor"], "floor_divide")  # torch.floor_divide / //: no derivative
+_FLOORDIV_ = _not_implemented(OPS["div_floor"], "floor_divide_")
+_REM_OPS = (renamed(OPS["remainder"], "RemainderBackward1"), OPS["remainder"],
+            _not_implemented(OPS["remainder"], "remainder"))
+for _name, _ops in (("remainder", _REM_OPS),
+                    ("fmod", (renamed(OPS["fmod"], "FmodBackward1"), OPS["fmod"], OPS["fmod"])),
+                    ("copysign", (OPS["copysign"], renamed(OPS["copysign"], "CopysignBackward1"), OPS["copysign"])),
+                    ("xlogy", (OPS["xlogy"], renamed(OPS["xlogy"], "XlogyBackward2"),
+                               renamed(OPS["xlogy"], "XlogyBackward1")))):
+    FUNCS[_name] = _overload_forms(_name, _ops)
+
+
 def _div_op(rounding_mode):
     op = _DIV_MODES.get(rounding_mode, 0)
     if op == 0:
@@ -314,7 +352,7 @@ def div(input, other, *, rounding_mode=None, out=None):
 
 
 def floor_divide(input, other, *, out=None):
-    r = apply(_DIV_MODES["floor"], (input, other), {})
+    r = apply(_FLOORDIV, (input, other), {})
     return r if out is None else write_out(out, r)
 
 
@@ -440,8 +478,8 @@ _T.subtract, _T.subtract_ = _m_sub, _m_sub_
 _T.div, _T.div_, _T.divide, _T.divide_ = _m_div, _m_div_, _m_div, _m_div_
 _T.true_divide, _T.true_divide_ = _m_div, _m_div_
 _T.multiply, _T.multiply_ = _T.mul, _T.mul_
-_T.floor_divide = lambda self, other: apply2(_DIV_MODES["floor"], self, other)
-_T.floor_divide_ = _inplace_op(_DIV_MODES["floor"])
+_T.floor_divide = lambda self, other: apply2(_FLOORDIV, self, other)
+_T.floor_divide_ = _inplace_op(_FLOORDIV_)
 _T.float_power = float_power
 _T.greater, _T.greater_equal, _T.less, _T.less_equal = _T.gt, _T.ge, _T.lt, _T.le
 _T.not_equal, _T.arctan2 = _T.ne, _T.atan2
@@ -458,12 +496,12 @@ _T.__imul__ = _inplace_op(_MUL)
 _T.__truediv__ = lambda self, other: apply2(_DIV, self, other)
 _T.__rtruediv__ = _rtruediv
 _T.__itruediv__ = _inplace_op(_DIV)
-_T.__floordiv__ = lambda self, other: apply2(_DIV_MODES["floor"], self, other)
-_T.__rfloordiv__ = lambda self, other: rapply2(_DIV_MODES["floor"], other, self)
-_T.__ifloordiv__ = _inplace_op(_DIV_MODES["floor"])
-_T.__mod__ = lambda self, other: apply2(OPS["remainder"], self, other)
-_T.__rmod__ = lambda self, other: rapply2(OPS["remainder"], other, self)
-_T.__imod__ = _inplace_op(OPS["remainder"])
+_T.__floordiv__ = lambda self, other: apply2(_FLOORDIV, self, other)
+_T.__rfloordiv__ = lambda self, other: rapply2(_FLOORDIV, other, self)
+_T.__ifloordiv__ = _inplace_op(_FLOORDIV_)
+_T.__mod__ = lambda self, other: apply2(_pick(_REM_OPS, self, other), self, other)
+_T.__rmod__ = lambda self, other: rapply2(_pick(_REM_OPS, other, self), other, self)
+_T.__imod__ = _T.remainder_
 _T.__pow__ = lambda self, other: apply2(_POW1 if isinstance(other, Tensor) else OPS["pow"], self, other)
 _T.__rpow__ = _rpow
 _T.__ipow__ = _inplace_op(OPS["pow"])

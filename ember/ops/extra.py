@@ -161,27 +161,33 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 
 # unsafe_split and friends: torch hands back pieces that autograd does not track as views; here they are
-# copies (the same values; torch forbids relying on the shared memory)
-_UNSAFE_SPLIT = defop("unsafe_split_piece", "raw", lambda xp, x: x.copy(), lambda g, out, x: g, save_in=False,
-                      save_out=False, shape=lambda s: s, node="UnsafeSplitBackward0")
+# copies (the same values; torch forbids relying on the shared memory), from one multi-output node as in torch
+def _unsafe_pieces(input, pieces, key, dim):
+    with grad_mode.no_grad():
+        ps = pieces()  # also torch's argument errors
+    outs = tuple(Tensor._make(p._data.copy(), p._device) for p in ps)
+    if input._rg and grad_mode.is_grad_enabled() and outs and input.dtype.category >= 2:
+        dim = wrap_dim(dim, input.dim())
+        _V.split_node(input, outs, key, dim, tuple(p.shape[dim] for p in ps))
+    return outs
 
 
 def unsafe_split(input, split_size, dim=0):
     """split() whose pieces are not tracked as views (here: copies)."""
     _need_tensor("unsafe_split", input)
-    return tuple(apply(_UNSAFE_SPLIT, (p,), {}) for p in _V.split(input, split_size, dim))
+    return _unsafe_pieces(input, lambda: _V.split(input, split_size, dim), "unsafe_split", dim)
 
 
 def unsafe_split_with_sizes(input, split_sizes, dim=0):
     """split_with_sizes() whose pieces are not tracked as views (here: copies)."""
     _need_tensor("unsafe_split_with_sizes", input)
-    return tuple(apply(_UNSAFE_SPLIT, (p,), {}) for p in split_with_sizes(input, split_sizes, dim))
+    return _unsafe_pieces(input, lambda: split_with_sizes(input, split_sizes, dim), "unsafe_split_with_sizes", dim)
 
 
 def unsafe_chunk(input, chunks, dim=0):
     """chunk() whose pieces are not tracked as views (here: copies)."""
     _need_tensor("unsafe_chunk", input)
-    return tuple(apply(_UNSAFE_SPLIT, (p,), {}) for p in _V.chunk(input, chunks, dim))
+    return _unsafe_pieces(input, lambda: _V.chunk(input, chunks, dim), "unsafe_split", dim)
 
 
 def typename(obj, /):
@@ -522,7 +528,7 @@ def broadcast_tensors(*tensors):
     except ValueError:
         _broadcast_error(tensors)
         raise
-    return tuple(t.expand(shape) for t in tensors)
+    return tuple(t if t._data.shape == shape else t.expand(shape) for t in tensors)  # torch: as is, if it fits
 
 
 def broadcast_to(input, size):
@@ -868,18 +874,39 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     if nd <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions")
     d = wrap_dim(dim, nd)
-    ops = _ops()
     if input.dtype.category < 2:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_type_name(input.dtype)}")
-    rest = tuple(i for i in range(nd) if i != d)
     # half precision accumulates its norms in float32, as torch does
-    acc = D.float32 if input.dtype.itemsize < 4 and input.dtype.category == 2 else None
-    from ..linalg import vector_norm
-    norm = vector_norm(input, p, dim=rest, keepdim=True, dtype=acc)
-    factor = ops.where(norm > maxnorm, maxnorm / (norm + 1e-7), ops.ones_like(norm))
-    r = input * factor.to(input.dtype.to_real())
+    acc = np.dtype(np.float32) if input.dtype.itemsize < 4 and input.dtype.category == 2 else None
+    r = apply(_RENORM, (input,), {"p": p, "dim": d, "maxnorm": maxnorm, "acc": acc})
     return r if out is None else write_out(out, r)
+
+
+def _renorm_fwd(xp, x, p, dim, maxnorm, acc):
+    from .linalg_ext import _vnorm_fwd
+    rest = tuple(i for i in range(x.ndim) if i != dim)
+    norm = _vnorm_fwd(xp, x, p, rest, True, acc)
+    with np.errstate(all="ignore"):
+        factor = xp.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0).astype(norm.dtype)
+    return x * factor.astype(x.real.dtype)
+
+
+def _renorm_vjp(g, out, x, p, dim, maxnorm, acc):
+    # slices not scaled pass g through; scaled ones: factor * (g - d|x|_p/dx * sum(x g) / (norm + 1e-7))
+    from .linalg_ext import _VNORM, _vnorm_vjp
+    rest = tuple(i for i in range(x.dim()) if i != dim)
+    norm = apply(_VNORM, (x,), {"ord": p, "dims": rest, "keepdim": True, "npdt": acc})
+    s = x.conj() * g
+    if s.dtype.category == 3:
+        s = s.real
+    s = s.sum(rest, keepdim=True, dtype=norm.dtype)
+    nb = _vnorm_vjp(s, norm, x, p, rest, True, acc)
+    inv = (norm + 1e-7).reciprocal()
+    return _ops().where(norm > maxnorm, inv * maxnorm * (g - inv * nb), g)
+
+
+_RENORM = defop("renorm", "same", _renorm_fwd, _renorm_vjp, save_out=False, shape=lambda s, **kw: s)
 
 
 def _renorm_(self, p, dim, maxnorm):
@@ -1345,7 +1372,10 @@ def transpose_copy(input, dim0, dim1, *, out=None):
 def squeeze_copy(input, dim=None, *, out=None):
     """``input.squeeze(dim)`` in new memory."""
     _need_tensor("squeeze_copy", input)
-    return _out(_materialize(_V.squeeze(input, dim), "SqueezeBackward0_copy"), out)
+    # torch numbers the overloads: all dims 0, one dim 1, a tuple of dims 2
+    node = "SqueezeBackward0_copy" if dim is None else \
+        "SqueezeBackward2_copy" if isinstance(dim, (tuple, list)) else "SqueezeBackward1_copy"
+    return _out(_materialize(_V.squeeze(input, dim), node), out)
 
 
 def unsqueeze_copy(input, dim, *, out=None):

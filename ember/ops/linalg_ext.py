@@ -2167,7 +2167,8 @@ def matrix_power(A, n, *, out=None):
     n = int(n)
     if n == 0:
         m = A.shape[-1]
-        r = _ops().eye(m, dtype=A.dtype, device=A.device).expand(A.shape).clone()
+        # as torch: a copy of A overwritten with the identity (CopyBackwards: A's gradient is zeros)
+        r = A.clone().copy_(_ops().eye(m, dtype=A.dtype, device=A.device).expand(A.shape))
         return r if out is None else write_out(out, r)
     if n < 0:
         A = inv(A)
@@ -2706,12 +2707,17 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D")
     if vec2.dim() != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
-    prod = vec1.reshape(-1, 1) * vec2
-    if alpha != 1:
-        prod = prod * alpha
     shape = (vec1.shape[0], vec2.shape[0])
     if not _expand_check(tuple(input.shape), shape):
         _expand_err(tuple(input.shape), shape)
+    if grad_mode.state.enabled and (input._rg or vec1._rg or vec2._rg) and type(beta) in (int, float) and \
+            type(alpha) in (int, float) and min(t.dtype.category for t in (input, vec1, vec2)) >= 2:
+        # one AddrBackward0 node, as torch; the same arithmetic as below
+        r = apply(_ADDR, (input, vec1, vec2), {"beta": beta, "alpha": alpha})
+        return r if out is None else write_out(out, r)
+    prod = vec1.reshape(-1, 1) * vec2
+    if alpha != 1:
+        prod = prod * alpha
     if beta == 0:
         # input is ignored (even nan/inf), but still takes part in type promotion
         r = _ops().zeros(shape, dtype=input.dtype, device=input.device) + prod
@@ -2720,11 +2726,55 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return r if out is None else write_out(out, r)
 
 
+def _addr_fwd(xp, input, vec1, vec2, beta, alpha):
+    prod = vec1.reshape(-1, 1) * vec2
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:  # input is ignored (even nan/inf)
+        return xp.zeros(prod.shape, prod.dtype) + prod
+    return (input if beta == 1 else input * beta) + prod
+
+
+def _addr_vjp(g, out, input, vec1, vec2, needs, beta, alpha):
+    gv1 = g @ vec2.conj() if needs[1] else None
+    gv2 = g.mT @ vec1.conj() if needs[2] else None
+    if alpha != 1:
+        gv1 = gv1 * alpha if gv1 is not None else None
+        gv2 = gv2 * alpha if gv2 is not None else None
+    return (g if beta == 1 else g * beta) if needs[0] else None, gv1, gv2
+
+
+_ADDR = defop("addr", "promote", _addr_fwd, _addr_vjp, needs=True, save_in=(False, 2, 1), save_out=False,
+              shape=lambda i, a, b, beta, alpha: (a[0], b[0]))
+
+
+def _dist_fwd(xp, a, b, p):
+    return _vnorm_fwd(xp, a - b, p, None, False, None)
+
+
+def _dist_vjp(g, out, a, b, needs, p):
+    gd = _vnorm_vjp(g, out, a - b, p, None, False, None)
+    if gd is None:  # p = 0: torch's dist_backward hands an undefined tensor to its next step
+        raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor in C++) for argument #0 "
+                           "'self'")
+    return gd if needs[0] else None, -gd if needs[1] else None
+
+
+_DIST = defop("dist", "raw", _dist_fwd, _dist_vjp, needs=True, shape=lambda a, b, p: ())
+
+
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcasting)."""
     if input.dtype.category < 2:
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
                            f"{_tn(input.dtype)} instead.")
+    if isinstance(other, Tensor) and type(p) in (int, float) and other.dtype.category >= 2:
+        from ._registry import _shapes_error
+        try:
+            np.broadcast_shapes(input._data.shape, other._data.shape)
+        except ValueError:
+            _shapes_error([input._data.shape, other._data.shape])
+        return apply(_DIST, (input, other), {"p": float(p)})  # one DistBackward0 node, as torch
     return vector_norm(input - other, p)
 
 

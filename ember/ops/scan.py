@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
-from ._registry import _type_name, apply, apply_inplace, defop, write_out
+from ._registry import OPS, _type_name, apply, apply_inplace, defop, renamed, write_out
 from .reduce import _amax_vjp, _dims, _keep, _reduced_shape, return_type
 
 cummax_rt = return_type("cummax")
@@ -402,6 +402,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
+    if n == 0:  # torch: a copy of the input (CopyBackwards), prepend / append ignored
+        return _ops().zeros_like(input).copy_(input)
     d = wrap_dim(dim, input._data.ndim)
     parts = []
     for name, side in (("prepend", prepend), ("input", input), ("append", append)):
@@ -843,6 +845,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out):
             v = v.unsqueeze(d + 1)
     if not qt or q._data.ndim == 0:
         v = v.squeeze(0)
+    # torch's result comes from an in-place squeeze of a trailing size-1 dim: its node is SqueezeBackward4
+    v = v.unsqueeze(-1).squeeze_(-1)
     return v if out is None else write_out(out, v)
 
 
@@ -908,7 +912,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         xw = xm if w is None else xm * w
         xt = xm.conj_physical() if xm.dtype.category == 3 else xm
         c = (xw @ xt.t()) / nf
-    return c.squeeze() if input._data.ndim < 2 else c
+    return c.squeeze()  # as torch: also a 1 x 1 covariance of one variable becomes 0-d
 
 
 def corrcoef(input):
@@ -947,6 +951,10 @@ def _trap_dx(y, x, d):
     return diff(x, dim=d)
 
 
+# torch's Scalar overloads (a number kept as a Scalar, not wrapped as a tensor) have their own node names
+_MUL_SCALAR, _DIV_SCALAR = renamed(OPS["mul"], "MulBackward1"), renamed(OPS["div"], "DivBackward1")
+
+
 def _shape_check(*shapes):
     from .pointwise import broadcast_shapes
     return broadcast_shapes(*shapes)
@@ -963,13 +971,13 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         step = 1 if dx is None else dx
         if n == 0:
             return _ops().zeros(_reduced_shape(tuple(y.shape), (d,), False), dtype=y.dtype, device=y.device)
-        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * step
+        return apply(_MUL_SCALAR, (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5, step), {})
     if n == 0:
         return _ops().zeros(_reduced_shape(tuple(y.shape), (d,), False), dtype=y.dtype, device=y.device)
     dxt = _trap_dx(y, x, d)
     mid = y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)
     _shape_check(tuple(mid.shape), tuple(dxt.shape))
-    return (dxt * mid).sum(d) / 2
+    return apply(_DIV_SCALAR, ((dxt * mid).sum(d), 2), {})
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -992,7 +1000,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     else:
         dxt = _trap_dx(y, x, d) if n else x.narrow(d if x._data.ndim > 1 else 0, 0, 0)
         _shape_check(tuple(mid.shape), tuple(dxt.shape))
-        area = dxt * mid / 2
+        return apply(_DIV_SCALAR, (cumsum(dxt * mid, d), 2), {})
     return cumsum(area, d)
 
 

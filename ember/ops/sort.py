@@ -592,9 +592,41 @@ def _sort_kw(t, d, descending, stable):
     return {"dim": d, "descending": bool(descending), "stable": bool(stable), "radix": radix}
 
 
-def sort(input, dim=-1, descending=False, *, stable=None, out=None):
-    """Sort along ``dim``: (values, indices); stable, NaN treated as the largest value."""
+_SORT_SIGS = {False: " * (Tensor input, *, bool stable, int dim = -1, bool descending = False, tuple of Tensors out "
+                     "= None)\n * (Tensor input, int dim = -1, bool descending = False, *, tuple of Tensors out = None)"
+                     "\n",
+              True: " * (*, bool stable, int dim = -1, bool descending = False)\n * (int dim = -1, bool descending = "
+                    "False)\n      didn't match because some of the keywords were incorrect: stable\n"}
+
+
+def _sort_args(args, kw, method):
+    """(dim, descending, stable) from torch's two overloads: ``(dim=-1, descending=False)``, or, once
+    ``stable=`` is given (even None), ``(*, stable, dim=-1, descending=False)``: all keyword-only."""
+    n = len(args)
+    if n > 2 or ("stable" in kw and n) or (n and "dim" in kw) or (n == 2 and "descending" in kw) or \
+            set(kw) - {"dim", "descending", "stable"}:
+        got = [type(a).__name__ if not isinstance(a, Tensor) else "Tensor" for a in args]
+        got += [f"{k}={type(v).__name__}" for k, v in reversed(kw.items())]
+        if not method:
+            got.insert(0, "Tensor")
+        raise TypeError(f"sort() received an invalid combination of arguments - got ({', '.join(got)}), but expected "
+                        f"one of:\n{_SORT_SIGS[method]}")
+    return (args[0] if n else kw.get("dim", -1), args[1] if n > 1 else kw.get("descending", False),
+            kw.get("stable"), "stable" in kw)
+
+
+def sort(input, *args, out=None, **kw):
+    """Sort along ``dim``: (values, indices); stable, NaN treated as the largest value.
+
+    ``sort(input, dim=-1, descending=False, *, stable=None, out=None)``, with torch's overload rule: when
+    ``stable=`` is given, ``dim`` and ``descending`` must be keywords.
+    """
     _check_tensor("sort", input)
+    dim, descending, stable, given = _sort_args(args, kw, False)
+    return _sort(input, dim, descending, stable, given, out)
+
+
+def _sort(input, dim, descending, stable, given, out):
     d = _dim_arg("sort", dim, input)
     _no_complex_sort(input)
     if out is not None:
@@ -604,7 +636,7 @@ def sort(input, dim=-1, descending=False, *, stable=None, out=None):
         _expect_dtype(out[1], D.int64)
     idx = _indices(_ARGSORT, input, _sort_kw(input, d, descending, stable), input._data.shape)
     # torch names the node by overload: sort(stable=...) is SortBackward1
-    values = _select(_SORT_VALUES if stable is None else _SORT_STABLE, input, idx, d, input._data.shape)
+    values = _select(_SORT_STABLE if given else _SORT_VALUES, input, idx, d, input._data.shape)
     if out is None:
         return sort_rt(values, idx)
     return sort_out_rt(_write(out[0], values), _write(out[1], idx))
@@ -1330,8 +1362,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 
 
 # ---------------------------------------------------------------- Tensor methods
-def _sort_m(self, dim=-1, descending=False, *, stable=None):
-    return sort(self, dim, descending, stable=stable)
+def _sort_m(self, *args, **kw):
+    dim, descending, stable, given = _sort_args(args, kw, True)
+    return _sort(self, dim, descending, stable, given, None)
 
 
 def _argsort_m(self, dim=-1, descending=False, *, stable=False):

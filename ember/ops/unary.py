@@ -6,7 +6,7 @@ import math
 
 from . import _special as S
 from ._api import unary_forms
-from ._registry import ZERO, _zero_vjp, defop, elementwise_shape
+from ._registry import OPS, ZERO, _zero_vjp, apply_inplace, defop, elementwise_shape, renamed
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
@@ -126,7 +126,9 @@ _TABLE = [
     ("lgamma", "float", lambda xp, x: S.lgamma(xp, x), lambda g, out, x: g * x.digamma(), {"save_out": False}),
     ("digamma", "float", lambda xp, x: S.digamma(xp, x), lambda g, out, x: g * x.polygamma_1(),
      {"save_out": False}),
-    ("polygamma_1", "float", lambda xp, x: S.trigamma(xp, x), None, {}),
+    # digamma's derivative; torch's node is polygamma(1, x)'s, whose own derivative is polygamma(2, x)
+    ("polygamma_1", "float", lambda xp, x: S.trigamma(xp, x), lambda g, out, x: g * x.polygamma(2),
+     {"save_out": False, "node": "PolygammaBackward0"}),
     ("reciprocal", "float", lambda xp, x: 1 / x, lambda g, out, x: -(g * out * out), {"save_in": False}),
     ("neg", "same", _neg, lambda g, out, x: -g, {"save_in": False, "save_out": False}),
     ("square", _square_rule, lambda xp, x: x * x, lambda g, out, x: g * 2 * x,
@@ -212,6 +214,22 @@ def is_conj(input):
 
 
 _T.conj, _T.resolve_conj, _T.resolve_neg = conj, resolve_conj, resolve_conj
+_conj_physical, _conj_physical_m = FUNCS["conj_physical"], _T.conj_physical
+
+
+_CONJ_PHYSICAL_ = renamed(OPS["conj_physical"], "ConjPhysicalBackward1")  # torch names the in-place form apart
+
+
+def conj_physical(input, *, out=None):
+    """The conjugate, materialized; a real tensor is returned itself, as torch does."""
+    if out is None and isinstance(input, _T) and input.dtype.category != 3:
+        return input
+    return _conj_physical(input, out=out)
+
+
+_T.conj_physical = lambda self: self if self.dtype.category != 3 else _conj_physical_m(self)
+_T.conj_physical_ = lambda self: apply_inplace(_CONJ_PHYSICAL_, self, (), {})
+FUNCS["conj_physical"] = conj_physical
 _T.is_conj, _T.is_neg = is_conj, is_conj
 FUNCS.update(conj=conj, resolve_conj=resolve_conj, resolve_neg=resolve_conj, is_conj=is_conj)
 globals().update(FUNCS)

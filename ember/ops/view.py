@@ -7,7 +7,10 @@ import numpy as np
 
 from .._size import Size
 from .._tensor import Tensor, contiguous_strides, wrap_dim
-from ._registry import OPS, apply, defop, renamed, replay_views_raw
+from ..autograd.anomaly_mode import record_stack, state as _anomaly
+from ..autograd.graph import Node, edge_of
+from . import _registry as _R
+from ._registry import MULTI_VIEW_OPS, OPS, apply, check_multi_view, defop, renamed, replay_views_raw
 
 
 def _shape_arg(shape):
@@ -477,10 +480,95 @@ def _narrow(self, dim, start, length, op):
     return apply(op, (self,), {"dim": dim, "start": start, "length": int(length)})
 
 
-# split / chunk / unbind: the same views as narrow / select, under the node names torch gives their outputs
-# (torch makes one node for all the outputs; here each output keeps its own view node)
+# split / chunk / unbind: the same views as narrow / select (their view chains replay them), but, as in
+# torch, one graph node for all the outputs, each output at its own output_nr
 _SPLIT, _SPLIT_SIZES = renamed(_NARROW, "SplitBackward0"), renamed(_NARROW, "SplitWithSizesBackward0")
 _UNBIND = renamed(_SELECT, "UnbindBackward0")
+MULTI_VIEW_OPS.update((_SPLIT, _SPLIT_SIZES, _UNBIND))
+
+
+def _multi_view_vjp(gs, out, x, dim, sizes, shape, n, stack):
+    """The input's gradient from its pieces' gradients: cat / stack when all arrived, else the arrived ones
+    written into zeros (one op, itself differentiable)."""
+    idx = tuple(k for k in range(n) if gs[k] is not None)
+    if len(idx) == n:
+        from .join import cat, stack as stack_
+        return (stack_(list(gs), dim) if stack else cat(list(gs), dim),)
+    kw = {"dim": dim, "starts": _starts(sizes, idx, stack), "sizes": tuple(sizes[k] for k in idx), "shape": shape}
+    return (apply(_PIECES_INTO_ZEROS, tuple(gs[k] for k in idx), kw),)
+
+
+def _starts(sizes, idx, stack):
+    if stack:
+        return idx
+    at, s = [], 0
+    for k, m in enumerate(sizes):
+        at.append(s)
+        s += m
+    return tuple(at[k] for k in idx)
+
+
+def _pieces_key(dim, start, size):
+    return (slice(None),) * dim + ((start,) if size is None else (slice(start, start + size),))
+
+
+def _pieces_into_zeros_fwd(xp, *gs, dim, starts, sizes, shape):
+    r = xp.zeros(shape, gs[0].dtype)
+    for g, a, m in zip(gs, starts, sizes):
+        r[_pieces_key(dim, a, m)] = g
+    return r
+
+
+def _pieces_into_zeros_vjp(g, out, *gs, dim, starts, sizes, shape):
+    return tuple(g.select(dim, a) if m is None else g.narrow(dim, a, m) for a, m in zip(starts, sizes))
+
+
+_PIECES_INTO_ZEROS = defop("_split_backward", "same", _pieces_into_zeros_fwd, _pieces_into_zeros_vjp,
+                           save_in=False, save_out=False, shape=lambda *s, dim, starts, sizes, shape: shape)
+
+
+class _MultiViewOp:
+    """The shared node of split / split_with_sizes / unbind (the engine's multi-output protocol, ``nout``)."""
+    nout = -1
+    check = needs = save_in = save_out = holo = view = arrays = False
+    ufunc = None
+    vjp = staticmethod(_multi_view_vjp)
+
+    def __init__(self, name, node):
+        self.name, self.node_name = name, node
+
+    def __repr__(self):
+        return f"<ember op {self.name}>"
+
+
+_MULTI_NODE = {op: _MultiViewOp(op.name, op.node_name) for op in (_SPLIT, _SPLIT_SIZES, _UNBIND)}
+_MULTI_NODE["unsafe_split"] = _MultiViewOp("unsafe_split", "UnsafeSplitBackward0")
+_MULTI_NODE["unsafe_split_with_sizes"] = _MultiViewOp("unsafe_split_with_sizes", "UnsafeSplitWithSizesBackward0")
+
+
+def _multi_views(self, op, kws, dim, sizes):
+    """The views ``op(self, **kw)`` for each kw, sharing one graph node when ``self`` requires grad."""
+    run = _R._run  # looked up at each call: the profiler swaps it
+    dev, dt = self._device, self.dtype
+    outs = tuple(run(op, (self,), kw, dev, dt, False) for kw in kws)
+    if self._rg and _R._gm.enabled and outs and dt.category >= 2:
+        split_node(self, outs, op if op in _MULTI_NODE else op.name, dim, sizes)
+    return outs
+
+
+def split_node(self, outs, key, dim, sizes):
+    """Give ``outs`` (the pieces of ``self`` along ``dim``, of ``sizes``; None: unbound) one shared node."""
+    shape, dt, dev = self._data.shape, self.dtype, self._device
+    kw = {"dim": dim, "sizes": sizes, "shape": shape, "n": len(outs), "stack": key is _UNBIND}
+    node = Node(_MULTI_NODE[key], (None,), kw, None, [edge_of(self)], [(shape, dt, dev, 0)], ((), None, 0))
+    k = 0
+    for o in outs:
+        o.grad_fn, o._rg = node, True
+        if k:
+            o._output_nr = k
+        k += 1
+    if _anomaly.enabled:
+        record_stack(node)
 
 
 def diagonal(self, offset=0, dim1=0, dim2=1):
@@ -518,17 +606,21 @@ def split(self, split_size_or_sections, dim=0):
         if s <= 0 and not (s == 0 and n == 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         if n == 0:
-            return (_narrow(self, dim, 0, 0, _SPLIT),)
-        return tuple(_narrow(self, dim, i, min(s, n - i), _SPLIT) for i in range(0, n, s))
+            return _multi_views(self, _SPLIT, [{"dim": dim, "start": 0, "length": 0}], dim, (0,))
+        sizes = tuple(min(s, n - i) for i in range(0, n, s))
+        return _multi_views(self, _SPLIT, [{"dim": dim, "start": i, "length": m}
+                                           for i, m in zip(range(0, n, s), sizes)], dim, sizes)
     sizes = list(split_size_or_sections)
     if sum(sizes) != n:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                            f"dimension {dim}), but got split_sizes={sizes}")
-    out, i = [], 0
+    if any(s < 0 for s in sizes):
+        return tuple(_narrow(self, dim, 0, s, _SPLIT_SIZES) for s in sizes)  # narrow's error for the size
+    kws, i = [], 0
     for s in sizes:
-        out.append(_narrow(self, dim, i, s, _SPLIT_SIZES))
+        kws.append({"dim": dim, "start": i, "length": s})
         i += s
-    return tuple(out)
+    return _multi_views(self, _SPLIT_SIZES, kws, dim, tuple(sizes))
 
 
 def chunk(self, chunks, dim=0):
@@ -562,7 +654,8 @@ def unbind(self, dim=0):
     if nd == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = wrap_dim(dim, nd)
-    return tuple(apply(_UNBIND, (self,), {"dim": dim, "index": i}) for i in range(self._data.shape[dim]))
+    n = self._data.shape[dim]
+    return _multi_views(self, _UNBIND, [{"dim": dim, "index": i} for i in range(n)], dim, (None,) * n)
 
 
 def mT(self):
@@ -631,6 +724,8 @@ def swapaxes(self, axis0, axis1):
 def _inplace_view(fn):
     """``squeeze_``/``unsqueeze_``/``t_``/``transpose_``: rebind self to the view's metadata."""
     def f(self, *args, **kw):
+        if self._base is not None and self._rg and _R._gm.enabled:
+            check_multi_view(self)  # torch forbids it on split / unbind outputs like any in-place op
         old = self._data
         v = fn(self, *args, **kw)
         node = v.grad_fn

@@ -48,6 +48,54 @@ CASES = [
     ("unsqueeze_", lambda m, x: (x * 2).unsqueeze_(0), (3, 4)),
     ("t_", lambda m, x: (x * 2).t_(), (3, 4)),
     ("transpose_", lambda m, x: (x * 2).transpose_(0, 1), (3, 4)),
+    # multi-output view nodes (one node, outputs at their output_nr)
+    ("split-one", lambda m, x: x.split(4), (3, 4)),
+    ("split-dim1", lambda m, x: (x * 2).split(3, 1), (2, 5)),
+    ("split_with_sizes", lambda m, x: m.split_with_sizes(x, [2, 0, 1], 0), (3, 4)),
+    ("chunk-dim1", lambda m, x: x.chunk(3, -1), (2, 5)),
+    ("unbind-0", lambda m, x: m.unbind(x * 1), (3, 2)),
+    ("unsafe_split", lambda m, x: x.unsafe_split(2), (5, 3)),
+    # renorm, quantile, trapezoid: single nodes / torch's last node
+    ("renorm", lambda m, x: m.renorm(x, 2, 0, 1.5), (3, 4)),
+    ("renorm-p1", lambda m, x: x.renorm(1, -1, 0.5), (3, 4)),
+    ("quantile", lambda m, x: m.quantile(x, 0.3), (3, 5)),
+    ("quantile-dim", lambda m, x: x.quantile(0.6, 1, keepdim=True, interpolation="midpoint"), (3, 5)),
+    ("quantile-q", lambda m, x: m.quantile(x, m.tensor([0.2, 0.9], dtype=m.float64), 0), (3, 5)),
+    ("nanquantile", lambda m, x: m.nanquantile(x, 0.5, 1, interpolation="lower"), (3, 5)),
+    ("trapezoid", lambda m, x: m.trapezoid(x, dx=0.5), (3, 4)),
+    ("trapezoid-x", lambda m, x: m.trapezoid(x, m.tensor([0.0, 0.5, 1.5, 3.0], dtype=m.float64)), (3, 4)),
+    ("cumulative_trapezoid-x", lambda m, x: m.cumulative_trapezoid(x, m.tensor([0.0, 0.5, 1.5, 3.0],
+                                                                               dtype=m.float64)), (3, 4)),
+    ("cov", lambda m, x: m.cov(x), (3, 5)),
+    ("cov-one-row", lambda m, x: m.cov(x), (1, 5)),
+    # overloads named apart: Tensor-Tensor / Tensor-Number / Number-Tensor
+    ("remainder-tt", lambda m, x: m.remainder(x, m.ones_like(x) * 0.7), (3, 4)),
+    ("remainder-ts", lambda m, x: x % 1.5, (3, 4)),
+    ("remainder-st", lambda m, x: 1.5 % x, (3, 4)),
+    ("remainder_-ts", lambda m, x: (x * 1).remainder_(2), (3, 4)),
+    ("fmod-tt", lambda m, x: m.fmod(x, m.ones_like(x) * -0.7), (3, 4)),
+    ("fmod-ts", lambda m, x: x.fmod(0.7), (3, 4)),
+    ("copysign-tt", lambda m, x: m.copysign(x, -x), (3, 4)),
+    ("copysign-ts", lambda m, x: m.copysign(x, -2), (3, 4)),
+    ("xlogy-st", lambda m, x: m.xlogy(2, x.abs()), (3, 4)),
+    ("xlogy-ts", lambda m, x: m.xlogy(x, 2.5), (3, 4)),
+    ("div-floor", lambda m, x: m.div(x, 0.7, rounding_mode="floor"), (3, 4)),
+    ("div-trunc", lambda m, x: x.div(m.ones_like(x) * 0.3, rounding_mode="trunc"), (3, 4)),
+    ("floor_divide", lambda m, x: x // 0.7, (3, 4)),
+    ("rfloordiv", lambda m, x: 2 // x, (3, 4)),
+    ("conj_physical", lambda m, x: m.conj_physical(x * 2), (3, 4)),
+    ("conj_physical_", lambda m, x: (x * 2).conj_physical_(), (3, 4)),
+    ("squeeze_copy-dim", lambda m, x: m.squeeze_copy(x.unsqueeze(0), 0), (3, 4)),
+    ("squeeze_copy-dims", lambda m, x: m.squeeze_copy(x.unsqueeze(0), (0, 1)), (3, 4)),
+    ("addr", lambda m, x: m.addr(x, x[:, 0] * 2, x[0]), (3, 3)),
+    ("addr-beta-alpha", lambda m, x: m.addr(x[0], x[:, 1], x[1], beta=2, alpha=0.5), (3, 3)),
+    ("addr-beta0", lambda m, x: m.addr(x, x[:, 0], x[2], beta=0), (3, 3)),
+    ("dist", lambda m, x: m.dist(x, x[0] * 0.5), (3, 4)),
+    ("dist-p1", lambda m, x: m.dist(x, x.flip(0), 1), (3, 4)),
+    ("dist-p3", lambda m, x: m.dist(x[0], x[1], 3.5), (3, 4)),
+    ("broadcast_tensors-fit", lambda m, x: m.broadcast_tensors(x * 2, x[0], x.sum()), (3, 4)),
+    ("sort-stable-none", lambda m, x: m.sort(x, stable=None), (3, 4)),
+    ("sort-method-stable", lambda m, x: x.sort(dim=0, descending=True, stable=False), (3, 4)),
     # already right: keep them so
     ("sum", lambda m, x: x.sum(), (3, 4)),
     ("sum-dim", lambda m, x: x.sum(1), (3, 4)),
@@ -92,13 +140,20 @@ def _names(r):
 def test_node_names(prog, shape):
     e, t = prog(ember, _x(ember, shape)), prog(torch, _x(torch, shape))
     assert _names(e) == _names(t)
-    # outputs torch gives from one node share one node here too (where they do in ember), at torch's output_nr
-    for a, b in zip(_outs(e), _outs(t)):
-        assert a.output_nr == b.output_nr or b.grad_fn is None or type(b.grad_fn).__name__ in (
-            "SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0")
+    # outputs torch gives from one node share one node here too, at torch's output_nr
+    oe, ot = _outs(e), _outs(t)
+    for i in range(len(ot)):
+        assert oe[i].output_nr == ot[i].output_nr
+        for j in range(i):
+            assert (oe[i].grad_fn is oe[j].grad_fn) == (ot[i].grad_fn is ot[j].grad_fn)
 
 
-GRAD_CASES = [c for c in CASES[:17]]
+_SINGLE = ("split", "split-sizes", "chunk", "unbind", "split-one", "split-dim1", "split_with_sizes", "chunk-dim1",
+           "unbind-0", "renorm", "renorm-p1", "quantile", "quantile-dim", "quantile-q", "nanquantile", "trapezoid",
+           "trapezoid-x", "cumulative_trapezoid-x", "cov", "cov-one-row", "remainder-tt", "remainder-ts", "fmod-tt",
+           "fmod-ts", "copysign-ts", "xlogy-st", "xlogy-ts", "addr", "addr-beta-alpha", "addr-beta0", "dist",
+           "dist-p1", "dist-p3")
+GRAD_CASES = [c for c in CASES[:17]] + [c for c in CASES if c[0] in _SINGLE]
 
 
 @pytest.mark.parametrize("prog,shape", [pytest.param(p, s, id=i) for i, p, s in GRAD_CASES])
@@ -159,4 +214,91 @@ def test_reflected_operator_nodes_and_values(prog):
         z = eval(prog, {"m": m, "x": x, "y": y})
         z.sum().backward()
         res.append((type(z.grad_fn).__name__, z.detach().tolist(), x.grad.tolist()))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("prog", ["a.sum()", "(b * 2).sum()", "(c ** 2).sum() + a.sum()", "b.sum() * c.sum()"])
+@pytest.mark.parametrize("make", ["x.split(2)", "x.split([1, 2, 2])", "x.chunk(3)", "x[:3].unbind(0)",
+                                  "x.unbind(1)[:3]"])
+def test_multi_output_views_some_used(make, prog):
+    """Gradients through one multi-output view node when only some outputs are used: zeros elsewhere;
+    second derivatives too; the outputs stay views of x's storage."""
+    res = []
+    for m in (torch, ember):
+        x = _x(m, (5, 3))
+        y = x * 1
+        a, b, c = eval(make, {"x": y})
+        assert a._base is y and c._base is y
+        assert a.grad_fn is b.grad_fn is c.grad_fn and (b.output_nr, c.output_nr) == (1, 2)
+        loss = eval(prog, {"a": a, "b": b, "c": c})
+        g, = m.autograd.grad(loss, x, create_graph=True)
+        gg, = m.autograd.grad((g * g).sum(), x) if g.requires_grad else (None,)
+        res.append((g.detach().numpy(), None if gg is None else gg.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-13, atol=1e-14)
+    if res[0][1] is not None or res[1][1] is not None:
+        np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-13, atol=1e-14)
+
+
+def test_multi_output_grad_fn_call():
+    """Calling the shared node directly takes one gradient per output (None for unused ones)."""
+    res = []
+    for m in (torch, ember):
+        a, b = (_x(m, (4, 3)) * 1).split(2)
+        r = a.grad_fn(m.ones(2, 3, dtype=m.float64), None)
+        res.append(r.detach().numpy().tolist())
+        u = (_x(m, (2, 3)) * 1).unbind(1)
+        res.append(u[1].grad_fn(None, m.ones(2, dtype=m.float64), None).detach().numpy().tolist())
+    assert res[0] == res[2] and res[1] == res[3]
+
+
+@pytest.mark.parametrize("prog", ["x // 2", "2 // x", "m.floor_divide(x, x.detach() + 1)", "2.5 % x",
+                                  "(x * 1).floor_divide_(2)"])
+def test_not_implemented_nodes(prog):
+    """torch has no derivative for floor_divide and remainder(Number, Tensor): the node is NotImplemented and
+    backward raises."""
+    res = []
+    for m in (torch, ember):
+        x = _x(m, (3,))
+        y = eval(prog, {"m": m, "x": x})
+        with pytest.raises(RuntimeError) as e:
+            y.sum().backward()
+        res.append((type(y.grad_fn).__name__, y.grad_fn.name(), str(e.value), y.detach().numpy().tolist()))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("call", ["m.sort(x, 1, stable=True)", "m.sort(x, 0, True, stable=True)",
+                                  "m.sort(x, 1, stable=None)", "m.sort(x, 1, descending=True, stable=True)",
+                                  "m.sort(x, -1, stable=True, dim=1)", "x.sort(1, stable=True)"])
+def test_sort_stable_with_positional_dim(call):
+    """With ``stable=`` given, torch's sort takes dim and descending only as keywords."""
+    msgs = []
+    for m in (torch, ember):
+        x = _x(m, (3, 4))
+        with pytest.raises(TypeError) as e:
+            eval(call, {"m": m, "x": x})
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+
+
+def test_digamma_second_derivative():
+    """digamma's derivative node is polygamma(1, x), itself differentiable (polygamma(2, x))."""
+    res = []
+    for m in (torch, ember):
+        x = m.tensor([0.7, 1.3, 4.0], dtype=m.float64, requires_grad=True)
+        g, = m.autograd.grad(m.digamma(x).sum(), x, create_graph=True)
+        gg, = m.autograd.grad(g.sum(), x)
+        res.append((type(g.grad_fn).__name__, np.round(gg.numpy(), 10).tolist()))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("prog", ["m.diff(x, 0)", "m.diff(x, 0, 0, prepend=x[:1])", "m.linalg.matrix_power(x, 0)"])
+def test_copy_results(prog):
+    """diff(n=0) and matrix_power(0) are copies made by copy_ (CopyBackwards), as in torch: they require grad;
+    the gradient flows to x (diff) or is zero (matrix_power)."""
+    res = []
+    for m in (torch, ember):
+        x = _x(m, (3, 3))
+        y = eval(prog, {"m": m, "x": x})
+        (y * y).sum().backward()
+        res.append((type(y.grad_fn).__name__, y.detach().numpy().tolist(), x.grad.numpy().tolist()))
     assert res[0] == res[1]
