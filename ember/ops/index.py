@@ -736,7 +736,7 @@ def _copy_vjp(g, out, x, src, needs):
 
 
 _COPY = defop("copy_", "raw", _copy_fwd, _copy_vjp, save_in=False, save_out=False, needs=True,
-              node="CopyBackwards", shape=lambda xs, ss: xs)
+              node="torch::autograd::CopyBackwards", shape=lambda xs, ss: xs)
 
 
 def _bcast_error(a, b):
