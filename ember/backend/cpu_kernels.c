@@ -326,3 +326,175 @@ void softmax_bwd_f32(const float *restrict g, const float *restrict y, float *re
         }
     }
 }
+
+/* ---------------------------------------------------------------- Winograd F(2x2, 3x3) transforms
+ * A 3x3 stride-1 convolution computed on 4x4 input tiles (stride 2) that give 2x2 outputs each: per tile
+ * and per channel pair, 16 products instead of 36. The three transforms below are the memory-bound part; the
+ * 16 (out x in) channel products are batched gemms done by BLAS. Layout of the transformed tensors:
+ * (16, channels, T) with T = N * th * tw tiles, so each of the 16 gemms reads contiguous rows.
+ *   V = B^T d B  (input tile d),  B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ *   Y = A^T M A  (output tile),   A^T = [1 1 1 0; 0 1 -1 -1]
+ * Tile rows are split into even and odd columns first, so that every loop over tiles is contiguous. */
+
+#include <stdlib.h>
+
+/* One padded input row z (2 tw + 2 values) through B's column combinations: tile j's four columns
+ * z[2j .. 2j + 3] give c0..c3[j]. */
+static void wino_cols(const float *restrict z, float *restrict c0, float *restrict c1, float *restrict c2,
+                      float *restrict c3, int64_t tw)
+{
+    for (int64_t j = 0; j < tw; j++) {
+        float z0 = z[2 * j], z1 = z[2 * j + 1], z2 = z[2 * j + 2], z3 = z[2 * j + 3];
+        c0[j] = z0 - z2;
+        c1[j] = z1 + z2;
+        c2[j] = z2 - z1;
+        c3[j] = z1 - z3;
+    }
+}
+
+/* Input transform of planes [lo, hi) (plane p = n * C + c, each H x W) padded by (ph, pw) zeros at the
+ * top/left: columns first, once per input row (tile rows overlap by two rows), then rows. Returns 1 if a
+ * non-finite value was read (the caller then avoids Winograd: its sums would turn one inf into NaN over a
+ * whole tile, where a direct convolution keeps it apart), -1 when out of memory. */
+int64_t wino_in_f32(const float *restrict x, float *restrict V, int64_t C, int64_t H, int64_t W, int64_t ph,
+                    int64_t pw, int64_t th, int64_t tw, int64_t T, int64_t lo, int64_t hi)
+{
+    int64_t Wt = 2 * tw + 2, Hp = 2 * th + 2, CT = C * T;
+    float *z = malloc(sizeof(float) * (Wt + 4 * tw * Hp));
+    if (!z) return -1;
+    float *cb = z + Wt; /* (Hp, 4, tw): every padded row after the column combinations */
+    float bad = 0.0f;
+    int64_t c0 = pw, len = W;
+    if (c0 + len > Wt) len = Wt - c0 > 0 ? Wt - c0 : 0;
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t n = p / C, c = p % C;
+        const float *xp = x + p * H * W;
+        for (int64_t rho = 0; rho < Hp; rho++) {
+            float *cr = cb + rho * 4 * tw;
+            int64_t row = rho - ph;
+            if (row < 0 || row >= H || len == 0) {
+                memset(cr, 0, sizeof(float) * 4 * tw);
+                continue;
+            }
+            const float *src = xp + row * W;
+            memset(z, 0, sizeof(float) * Wt);
+#pragma omp simd reduction(+ : bad)
+            for (int64_t j = 0; j < len; j++) {
+                z[c0 + j] = src[j];
+                bad += src[j] * 0.0f; /* NaN for inf or NaN */
+            }
+            wino_cols(z, cr, cr + tw, cr + 2 * tw, cr + 3 * tw, tw);
+        }
+        float *vb = V + c * T + n * th * tw;
+        for (int64_t i = 0; i < th; i++) {
+            const float *r0 = cb + 2 * i * 4 * tw, *r1 = r0 + 4 * tw, *r2 = r1 + 4 * tw, *r3 = r2 + 4 * tw;
+            for (int64_t b = 0; b < 4; b++) {
+                const float *a0 = r0 + b * tw, *a1 = r1 + b * tw, *a2 = r2 + b * tw, *a3 = r3 + b * tw;
+                float *v0 = vb + b * CT + i * tw, *v1 = v0 + 4 * CT, *v2 = v1 + 4 * CT, *v3 = v2 + 4 * CT;
+#pragma omp simd
+                for (int64_t j = 0; j < tw; j++) {
+                    v0[j] = a0[j] - a2[j];
+                    v1[j] = a1[j] + a2[j];
+                    v2[j] = a2[j] - a1[j];
+                    v3[j] = a1[j] - a3[j];
+                }
+            }
+        }
+    }
+    free(z);
+    return bad != bad;
+}
+
+/* Output transform of planes [lo, hi) (plane p = n * O + o): y (N, O, oh, ow) from M (16, O, T), plus the
+ * bias b[o] when b is not NULL. */
+void wino_out_f32(const float *restrict M, const float *restrict b, float *restrict y, int64_t O, int64_t oh,
+                  int64_t ow, int64_t th, int64_t tw, int64_t T, int64_t lo, int64_t hi)
+{
+    float *t = malloc(sizeof(float) * 4 * (tw + 1));
+    if (!t) return;
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t n = p / O, oc = p % O;
+        const float *mb = M + oc * T + n * th * tw;
+        float *yp = y + p * oh * ow, bias = b ? b[oc] : 0.0f;
+        int64_t OT = O * T;
+        for (int64_t i = 0; i < th; i++) {
+            const float *m = mb + i * tw;
+            float *y00 = t, *y01 = t + tw, *y10 = t + 2 * tw, *y11 = t + 3 * tw;
+#pragma omp simd
+            for (int64_t j = 0; j < tw; j++) {
+                float s0[4], s1[4];
+                for (int a = 0; a < 4; a++) {
+                    const float *ma = m + (a * 4) * OT;
+                    float m0 = ma[j], m1 = ma[OT + j], m2 = ma[2 * OT + j], m3 = ma[3 * OT + j];
+                    s0[a] = m0 + m1 + m2;
+                    s1[a] = m1 - m2 - m3;
+                }
+                y00[j] = s0[0] + s0[1] + s0[2] + bias;
+                y10[j] = s0[1] - s0[2] - s0[3] + bias;
+                y01[j] = s1[0] + s1[1] + s1[2] + bias;
+                y11[j] = s1[1] - s1[2] - s1[3] + bias;
+            }
+            for (int64_t d = 0; d < 2 && 2 * i + d < oh; d++) {
+                float *yr = yp + (2 * i + d) * ow;
+                const float *ye = d ? y10 : y00, *yo = d ? y11 : y01;
+                int64_t full = ow / 2;
+                for (int64_t j = 0; j < full; j++) {
+                    yr[2 * j] = ye[j];
+                    yr[2 * j + 1] = yo[j];
+                }
+                if (ow & 1) yr[ow - 1] = ye[full];
+            }
+        }
+    }
+    free(t);
+}
+
+/* Adjoint of the output transform (for the weight gradient): dM (16, O, T) = A dY A^T tile by tile, from the
+ * output gradient g (N, O, oh, ow) of planes [lo, hi); positions past oh/ow count as zeros. */
+void wino_out_t_f32(const float *restrict g, float *restrict dM, int64_t O, int64_t oh, int64_t ow, int64_t th,
+                    int64_t tw, int64_t T, int64_t lo, int64_t hi)
+{
+    float *t = malloc(sizeof(float) * 4 * tw);
+    if (!t) return;
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t n = p / O, oc = p % O, OT = O * T;
+        const float *gp = g + p * oh * ow;
+        float *db = dM + oc * T + n * th * tw;
+        for (int64_t i = 0; i < th; i++) {
+            float *r[4] = {t, t + tw, t + 2 * tw, t + 3 * tw}; /* row 0 even/odd, row 1 even/odd */
+            for (int64_t d = 0; d < 2; d++) {
+                float *ev = r[2 * d], *od = r[2 * d + 1];
+                if (2 * i + d < oh) {
+                    const float *gr = gp + (2 * i + d) * ow;
+                    int64_t full = ow / 2;
+                    for (int64_t j = 0; j < full; j++) {
+                        ev[j] = gr[2 * j];
+                        od[j] = gr[2 * j + 1];
+                    }
+                    for (int64_t j = full; j < tw; j++) {
+                        ev[j] = (2 * j < ow) ? gr[2 * j] : 0.0f;
+                        od[j] = 0.0f;
+                    }
+                } else {
+                    memset(ev, 0, sizeof(float) * tw);
+                    memset(od, 0, sizeof(float) * tw);
+                }
+            }
+            float *d0 = db + i * tw;
+#pragma omp simd
+            for (int64_t j = 0; j < tw; j++) {
+                float ue[4], uo[4];
+                ue[0] = r[0][j]; ue[1] = r[0][j] + r[2][j]; ue[2] = r[0][j] - r[2][j]; ue[3] = -r[2][j];
+                uo[0] = r[1][j]; uo[1] = r[1][j] + r[3][j]; uo[2] = r[1][j] - r[3][j]; uo[3] = -r[3][j];
+                for (int a = 0; a < 4; a++) {
+                    float *da = d0 + (a * 4) * OT;
+                    da[j] = ue[a];
+                    da[OT + j] = ue[a] + uo[a];
+                    da[2 * OT + j] = ue[a] - uo[a];
+                    da[3 * OT + j] = -uo[a];
+                }
+            }
+        }
+    }
+    free(t);
+}

@@ -44,7 +44,11 @@ _SIGNATURES = {
     "softmax_bwd_f32": [_P, _P, _P, _I64, _INT, _I64, _I64],
     "lstm_cell_f32": [_P, _P, _P, _P, _P, _P, _I64, _I64, _I64],
     "lstm_cell_bwd_f32": [_P, _P, _P, _P, _P, _P, _P, _I64, _I64, _I64],
+    "wino_in_f32": [_P, _P] + [_I64] * 10,
+    "wino_out_f32": [_P, _P, _P] + [_I64] * 8,
+    "wino_out_t_f32": [_P, _P] + [_I64] * 8,
 }
+_RESTYPES = {"wino_in_f32": _I64}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -113,7 +117,7 @@ def _build():
             lib = ctypes.CDLL(path)
             for name, args in _SIGNATURES.items():
                 fn = getattr(lib, name)
-                fn.argtypes, fn.restype = args, None
+                fn.argtypes, fn.restype = args, _RESTYPES.get(name)
             return lib, f"compiled with {os.path.basename(cc)} {' '.join(flags)} ({path})"
         except (OSError, subprocess.SubprocessError, AttributeError) as e:
             why = str(e)
@@ -235,6 +239,44 @@ def softmax_backward(g, y, log):
     _over(rows, n, lambda lo, hi: lib.softmax_bwd_f32(pg, py, po, n, lg, lo, hi))
     return gx
 
+
+def winograd_input(x, ph, pw, th, tw, out=None):
+    """Winograd F(2x2, 3x3) input transform of float32 ``x`` (N, C, H, W), padded by ``ph``/``pw`` at the
+    top/left, into ``th`` x ``tw`` tiles: ``(V, finite)`` with V (16, C, N * th * tw) (written into ``out``
+    when given); ``finite`` is False when ``x`` held inf or NaN (V is then not to be used)."""
+    lib = _lib()
+    N, C, H, W = x.shape
+    T = N * th * tw
+    V = np.empty((16, C, T), np.float32) if out is None else out
+    flags = []
+    px, pv = _ptr(x), _ptr(V)
+    _over(N * C, 16 * th * tw, lambda lo, hi: flags.append(lib.wino_in_f32(px, pv, C, H, W, ph, pw, th, tw, T,
+                                                                            lo, hi)))
+    if any(f < 0 for f in flags):
+        raise MemoryError("winograd_input: out of memory for a tile row")
+    return V, not any(flags)
+
+
+def winograd_output(M, bias, oh, ow, th, tw, out):
+    """Winograd F(2x2, 3x3) output transform into ``out`` (N, O, oh, ow) from the products M (16, O,
+    N * th * tw), plus ``bias`` (O,) when given."""
+    lib = _lib()
+    N, O = out.shape[:2]
+    T = M.shape[2]
+    pm, pb, py = _ptr(M), _ptr(bias), _ptr(out)
+    _over(N * O, 4 * th * tw, lambda lo, hi: lib.wino_out_f32(pm, pb, py, O, oh, ow, th, tw, T, lo, hi))
+    return out
+
+
+def winograd_output_t(g, th, tw, out=None):
+    """Adjoint of ``winograd_output`` (no bias): dM (16, O, N * th * tw) from float32 g (N, O, oh, ow)."""
+    lib = _lib()
+    N, O, oh, ow = g.shape
+    T = N * th * tw
+    dM = np.empty((16, O, T), np.float32) if out is None else out
+    pg, pd = _ptr(g), _ptr(dM)
+    _over(N * O, 4 * th * tw, lambda lo, hi: lib.wino_out_t_f32(pg, pd, O, oh, ow, th, tw, T, lo, hi))
+    return dM
 
 
 def lib():

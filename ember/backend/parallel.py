@@ -96,3 +96,35 @@ def parallel_for(n, fn, min_size=GRAIN):
         for f in futs:
             f.result()
 
+
+
+_blas = {"libs": None}
+
+
+def _blas_libs():
+    if _blas["libs"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas["libs"] = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        except Exception:  # noqa: BLE001 - no controller: BLAS keeps its own threads
+            _blas["libs"] = []
+    return _blas["libs"]
+
+
+class blas_serial:
+    """Within the block, BLAS calls run on the calling thread only (for kernels that run their own pieces in
+    parallel, each with its own gemms: one BLAS pool spinning beside them would fight for the cores)."""
+
+    __slots__ = ("old",)
+
+    def __enter__(self):
+        libs = _blas_libs()
+        self.old = [c.get_num_threads() for c in libs]
+        for c in libs:
+            c.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        for c, n in zip(_blas_libs(), self.old):
+            c.set_num_threads(n)
+        return False

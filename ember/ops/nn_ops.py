@@ -23,6 +23,7 @@ from .._tensor import Tensor as _T
 from ..backend import cpu_kernels as _K
 from ..backend.parallel import parallel_for
 from ..autograd import grad_mode
+from . import conv_winograd as WG
 from ._registry import _type_name, apply, defop
 
 _gm = grad_mode.state
@@ -523,6 +524,11 @@ def _conv_fwd(xp, x, w, b=None, *, stride, pads, dil, groups, out_sp=None):
     O, k = w.shape[0], tuple(w.shape[2:])
     out = _conv_out(x.shape[2:], k, stride, pads, dil) if out_sp is None else tuple(out_sp)
     G = groups
+    if WG.applies(x, w, O, k, stride, dil, groups) and out == _conv_out(x.shape[2:], k, stride, pads, dil) and \
+            (b is None or b.dtype == np.float32):
+        y = WG.conv2d(x, w, b, pads)
+        if y is not None:
+            return y
     if _s1_ok(x, k, stride, pads, dil, w, out):
         y = _conv_s1_fwd(xp, x, w, pads, dil, G, out)
     else:
@@ -591,6 +597,10 @@ def _conv_bwd_w_fwd(xp, g, x, *, k, stride, pads, dil, groups):
     N, O = g.shape[:2]
     out = tuple(g.shape[2:])
     C, G = x.shape[1], groups
+    if WG.applies(x, g, O, k, stride, dil, groups):
+        gw = WG.conv2d_weight_grad(g, x, pads)
+        if gw is not None:
+            return gw
     if _s1_ok(x, k, stride, pads, dil, g, out) and _finite(xp, x):
         return _conv_s1_bwd_w(xp, g, x, k, pads, dil, G)
     L, K = _prod(out), _prod(k)
