@@ -498,3 +498,62 @@ void wino_out_t_f32(const float *restrict g, float *restrict dM, int64_t O, int6
     }
     free(t);
 }
+
+/* ---------------------------------------------------------------- direct stride-1 convolution, few channels
+ * For convolutions whose gemms would be thin (LeNet's: 6 -> 16 channels, 5x5 taps), im2col writes K copies
+ * of the input only for BLAS to read them once. Here the input is the caller's zero-padded "shifted planes"
+ * buffer (ember/ops/nn_ops.py): the tap t of output position pos of a sample reads src[toff[t] + pos], so
+ * the columns are never built. Outputs are computed in register blocks of 4 channels x 64 positions over
+ * all taps (a gemm micro-kernel whose B operand is addressed through the tap offsets). */
+
+#define CB_O 4
+#define CB_P 64
+
+typedef float v16f __attribute__((vector_size(64))); /* GCC/Clang vector type: 16 lanes, split if narrower */
+
+static inline v16f vld(const float *p)
+{
+    v16f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void vst(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+
+/* A full block: 4 output channels x 64 positions held in 16 vector registers over all taps. */
+static inline void conv_block4x64(const float *restrict src, const int64_t *restrict toff, int64_t ntaps,
+                                  const float *restrict wt, int64_t O, float *restrict out, int64_t ostride)
+{
+    v16f a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0}, a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
+    v16f a20 = {0}, a21 = {0}, a22 = {0}, a23 = {0}, a30 = {0}, a31 = {0}, a32 = {0}, a33 = {0};
+    for (int64_t t = 0; t < ntaps; t++) {
+        const float *s = src + toff[t], *wr = wt + t * O;
+        v16f s0 = vld(s), s1 = vld(s + 16), s2 = vld(s + 32), s3 = vld(s + 48);
+        float w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
+        a00 += w0 * s0; a01 += w0 * s1; a02 += w0 * s2; a03 += w0 * s3;
+        a10 += w1 * s0; a11 += w1 * s1; a12 += w1 * s2; a13 += w1 * s3;
+        a20 += w2 * s0; a21 += w2 * s1; a22 += w2 * s2; a23 += w2 * s3;
+        a30 += w3 * s0; a31 += w3 * s1; a32 += w3 * s2; a33 += w3 * s3;
+    }
+    float *o0 = out, *o1 = out + ostride, *o2 = out + 2 * ostride, *o3 = out + 3 * ostride;
+    vst(o0, a00); vst(o0 + 16, a01); vst(o0 + 32, a02); vst(o0 + 48, a03);
+    vst(o1, a10); vst(o1 + 16, a11); vst(o1 + 32, a12); vst(o1 + 48, a13);
+    vst(o2, a20); vst(o2 + 16, a21); vst(o2 + 32, a22); vst(o2 + 48, a23);
+    vst(o3, a30); vst(o3 + 16, a31); vst(o3 + 32, a32); vst(o3 + 48, a33);
+}
+
+/* y[n, o, pos] = sum_t wt[t, o] * src_n[toff[t] + pos] for samples [lo, hi), pos < L, o < O; src_n = buf +
+ * n * sin, y rows of sample n at y + n * sout (O rows of L). The caller pads: O a multiple of 4, L of 64,
+ * and the buffer readable 64 values past every sample's last tap. */
+void conv_direct_f32(const float *restrict buf, int64_t sin, const int64_t *restrict toff, int64_t ntaps,
+                     const float *restrict wt, int64_t O, float *restrict y, int64_t sout, int64_t L, int64_t lo,
+                     int64_t hi)
+{
+    for (int64_t n = lo; n < hi; n++) {
+        const float *src = buf + n * sin;
+        float *yn = y + n * sout;
+        for (int64_t p0 = 0; p0 < L; p0 += CB_P)
+            for (int64_t ob = 0; ob < O; ob += CB_O)
+                conv_block4x64(src + p0, toff, ntaps, wt + ob, O, yn + ob * L + p0, L);
+    }
+}

@@ -47,6 +47,7 @@ _SIGNATURES = {
     "wino_in_f32": [_P, _P] + [_I64] * 10,
     "wino_out_f32": [_P, _P, _P] + [_I64] * 8,
     "wino_out_t_f32": [_P, _P] + [_I64] * 8,
+    "conv_direct_f32": [_P, _I64, _P, _I64, _P, _I64, _P, _I64, _I64, _I64, _I64],
 }
 _RESTYPES = {"wino_in_f32": _I64}
 
@@ -277,6 +278,28 @@ def winograd_output_t(g, th, tw, out=None):
     pg, pd = _ptr(g), _ptr(dM)
     _over(N * O, 4 * th * tw, lambda lo, hi: lib.wino_out_t_f32(pg, pd, O, oh, ow, th, tw, T, lo, hi))
     return dM
+
+
+def _samples(N, work, fn):
+    """``fn(lo, hi)`` over N samples of ``work`` multiply-adds each, in pieces worth a thread hand-off."""
+    parallel.parallel_for(N, fn, min_size=max(1, (1 << 20) // max(work, 1)))
+
+
+def conv_direct(buf, sample_stride, toff, wt, N, L):
+    """Stride-1 convolution on a shifted-planes buffer (float32): y (N, O, L) with y[n, o, p] =
+    sum_t wt[t, o] * buf[n * sample_stride + toff[t] + p] (``toff``: int64 tap offsets, ``wt``: (taps, O)).
+    ``buf`` must be readable 64 values past the last tap of the last sample (the kernel computes whole
+    blocks of 4 channels x 64 positions; the extra ones are dropped)."""
+    lib = _lib()
+    ntaps, O = wt.shape
+    O4, L64 = -(-O // 4) * 4, -(-L // 64) * 64
+    if O4 != O:
+        wt = np.concatenate([wt, np.zeros((ntaps, O4 - O), np.float32)], 1)
+    y = np.empty((N, O4, L64), np.float32)
+    pb, pt, pw, py = _ptr(buf), _ptr(toff), _ptr(wt), _ptr(y)
+    _samples(N, O4 * L64 * ntaps, lambda lo, hi: lib.conv_direct_f32(pb, sample_stride, pt, ntaps, pw, O4, py,
+                                                                      O4 * L64, L64, lo, hi))
+    return y[:, :O, :L]
 
 
 def lib():

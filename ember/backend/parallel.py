@@ -128,3 +128,14 @@ class blas_serial:
         for c, n in zip(_blas_libs(), self.old):
             c.set_num_threads(n)
         return False
+
+
+def per_thread(n, fn):
+    """``fn(lo, hi)`` over [0, n) in one piece per thread, each running its own gemms single-threaded (for
+    kernels made of copies and thin gemms over independent samples: one piece per core does every stage on
+    its own samples, with no hand-off between them); inline when there is one thread or one item."""
+    if n > 1 and threads() > 1:
+        with blas_serial():
+            parallel_for(n, fn, min_size=1)
+    else:
+        fn(0, n)

@@ -46,16 +46,6 @@ def _step(C, O, th, tw):
     return max(1, _CHUNK // (16 * (C + O) * th * tw * 4))
 
 
-def _over_samples(N, fn):
-    """``fn(lo, hi)`` over the samples: one piece per thread, each with its own single-threaded gemms, when
-    every thread gets a sample (no hand-offs between the stages); else one piece with BLAS's threads."""
-    if N >= parallel.threads() > 1:
-        with parallel.blas_serial():
-            parallel.parallel_for(N, fn, min_size=1)
-    else:
-        fn(0, N)
-
-
 def _steps(lo, hi, step, C, O, T1):
     """(first sample, count, V, M) for each step of samples [lo, hi), with buffers reused across steps."""
     V = M = None
@@ -90,7 +80,7 @@ def conv2d(x, w, b, pads):
                 return
             np.matmul(U, V, out=M)
             K.winograd_output(M, bias, oh, ow, th, tw, out=y[n0:n0 + m])
-    _over_samples(N, piece)
+    parallel.per_thread(N, piece)
     return None if bad else y
 
 
@@ -114,7 +104,7 @@ def conv2d_weight_grad(g, x, pads):
             K.winograd_output_t(g[n0:n0 + m], th, tw, out=M)
             acc += np.matmul(M, V.swapaxes(1, 2))
         parts[lo] = acc
-    _over_samples(N, piece)
+    parallel.per_thread(N, piece)
     if bad:
         return None
     dU = sum(parts[k] for k in sorted(parts))  # in sample order: the same sum for the same thread count

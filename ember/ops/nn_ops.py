@@ -21,6 +21,7 @@ import numpy as np
 from .. import _dtype as _D
 from .._tensor import Tensor as _T
 from ..backend import cpu_kernels as _K
+from ..backend import parallel
 from ..backend.parallel import parallel_for
 from ..autograd import grad_mode
 from . import conv_winograd as WG
@@ -401,6 +402,7 @@ def _conv_out(sp, k, stride, pads, dil):
 # then contiguous runs of out_0 * pitch_0 values (full grid rows; the out-of-range columns compute garbage that
 # is cropped): the im2col copy moves long runs instead of out_last-sized pieces, and no col2im is needed.
 _S1_CHUNK = 1 << 22  # bytes of columns per batched gemm: bounds the buffer (K times the input) at no cost in speed
+_PIECE_WORK = 1 << 21  # multiply-adds below which a convolution is not split over threads
 
 
 def _s1_geom(sp, k, pads, dil):
@@ -426,20 +428,20 @@ def _s1_ok(x, k, stride, pads, dil, other, out):
     return all(0 < o <= f for o, f in zip(out, full)) and out[0] * pitch[0] <= 1.5 * _prod(out)
 
 
-def _s1_layout(xp, x, k, pads, dil, out):
+def _s1_layout(xp, x, k, pads, dil, out, slack=0):
     """The grid of ``x`` for taps ``k`` and output extent ``out``: (extents Q, pitches, plane size, run length
-    of one sample's taps, the flat zero-filled buffer)."""
+    of one sample's taps, the flat zero-filled buffer, readable ``slack`` values past the last tap)."""
     full, Q, pitch = _s1_geom(tuple(x.shape[2:]), k, pads, dil)
-    return Q, pitch, _prod(Q), out[0] * pitch[0], _s1_planes(xp, x, full, Q, pitch, pads, k, dil)
+    return Q, pitch, _prod(Q), out[0] * pitch[0], _s1_planes(xp, x, full, Q, pitch, pads, k, dil, slack)
 
 
-def _s1_planes(xp, x, out, Q, pitch, pads, k, dil):
+def _s1_planes(xp, x, out, Q, pitch, pads, k, dil, slack=0):
     """(N, C, *sp) -> the flat zero-filled grid buffer the shifted views read."""
     N, C = x.shape[:2]
     P = _prod(Q)
     lead = sum(pads[i][0] * pitch[i] for i in range(len(k)))
     span = sum((k[i] - 1) * dil[i] * pitch[i] for i in range(len(k)))
-    buf = xp.zeros(max(lead + N * C * P, (N * C - 1) * P + out[0] * pitch[0] + span), x.dtype)
+    buf = xp.zeros(max(lead + N * C * P, (N * C - 1) * P + out[0] * pitch[0] + span) + slack, x.dtype)
     grid = buf[lead:lead + N * C * P].reshape((N, C) + Q)
     grid[(slice(None), slice(None)) + tuple(slice(0, s) for s in x.shape[2:])] = x
     return buf
@@ -459,24 +461,63 @@ def _s1_chunk(N, C, K, Lr, itemsize):
     return max(1, min(N, _S1_CHUNK // max(1, C * K * Lr * itemsize)))
 
 
+def _by_samples(xp, N, work, fn):
+    """``fn(lo, hi)`` over the N samples of a convolution of ``work`` multiply-adds: on the CPU with more than
+    one thread, one piece of samples per thread, each with single-threaded gemms on its own columns (a thin
+    gemm gains little from BLAS's threads, and the column copies would stay on one core); else in one go."""
+    if xp is np and work >= _PIECE_WORK:
+        parallel.per_thread(N, fn)
+    else:
+        fn(0, N)
+
+
+def _direct_ok(xp, x, w, G):
+    """Whether the compiled direct kernel takes a stride-1 convolution: float32 on the CPU, one group, and
+    output channels few enough that BLAS's gemms would be thin (measured faster up to 32)."""
+    return xp is np and G == 1 and x.dtype == np.float32 and w.dtype == np.float32 and w.shape[0] <= 32 and \
+        _K.available()
+
+
+def _tap_offsets(C, k, dil, pitch, P):
+    """Offsets of every tap (channel, kernel position) on the shifted-planes grid, in the weight's order."""
+    off = np.arange(C, dtype=np.int64) * P
+    for i in range(len(k)):
+        off = (off[:, None] + np.arange(k[i], dtype=np.int64) * (dil[i] * pitch[i])).reshape(-1)
+    return off
+
+
 def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
     N, C = x.shape[:2]
     O, k = w.shape[0], tuple(w.shape[2:])
     Cg, Og, K = C // G, O // G, _prod(k)
-    Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out)
+    direct = _direct_ok(xp, x, w, G)
+    Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out, slack=64 if direct else 0)
     dt = xp.result_type(x.dtype, w.dtype)
     y = xp.empty((N, O) + out, dt)
     wm = w.reshape(G, Og, Cg * K)
     nc = _s1_chunk(N, C, K, Lr, x.itemsize)
-    cols = xp.empty((nc, G, Cg * K, Lr), x.dtype)
-    tmp = xp.empty((nc, G, Og, Lr), dt)
     crop = (slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])
-    for n0 in range(0, N, nc):
-        m = min(nc, N - n0)
-        _s1_cols(xp, buf, n0, m, C, P, k, dil, pitch, Lr, cols[:m])
-        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a garbage column: silent, as in torch
-            r = xp.matmul(wm, cols[:m], out=tmp[:m])
-        y[n0:n0 + m] = r.reshape((m, O, out[0]) + Q[1:])[crop]
+    if direct and _finite(xp, w):
+        # (a non-finite weight would meet the garbage columns' zeros: the gemm route keeps torch's NaN pattern)
+        toff = _tap_offsets(C, k, dil, pitch, P)
+        wt = xp.ascontiguousarray(w.reshape(O, C * K).T)
+
+        def run(lo, hi):
+            r = _K.conv_direct(buf[lo * C * P:], C * P, toff, wt, hi - lo, Lr)
+            y[lo:hi] = r.reshape((hi - lo, O, out[0]) + Q[1:])[crop]
+        _by_samples(xp, N, N * O * C * K * Lr, run)
+        return y
+
+    def run(lo, hi):
+        cols = xp.empty((min(nc, hi - lo), G, Cg * K, Lr), x.dtype)
+        tmp = xp.empty((min(nc, hi - lo), G, Og, Lr), dt)
+        for n0 in range(lo, hi, nc):
+            m = min(nc, hi - n0)
+            _s1_cols(xp, buf, n0, m, C, P, k, dil, pitch, Lr, cols[:m])
+            with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a garbage column: silent, as torch
+                r = xp.matmul(wm, cols[:m], out=tmp[:m])
+            y[n0:n0 + m] = r.reshape((m, O, out[0]) + Q[1:])[crop]
+    _by_samples(xp, N, N * O * Cg * K * Lr, run)
     return y
 
 
@@ -507,14 +548,22 @@ def _conv_s1_bwd_w(xp, g, x, k, pads, dil, G):
         gt[crop] = g
         gt = gt.reshape(N, G, Og, Lr).swapaxes(2, 3)
     nc = _s1_chunk(N, C, K, Lr, x.itemsize)
-    cols = xp.empty((nc, G, Cg * K, Lr), x.dtype)
-    acc = None
-    for n0 in range(0, N, nc):
-        m = min(nc, N - n0)
-        _s1_cols(xp, buf, n0, m, C, P, k, dil, pitch, Lr, cols[:m])
-        r = xp.matmul(cols[:m], gt[n0:n0 + m])
-        r = r[0] if m == 1 else r.sum(0)
-        acc = r if acc is None else acc + r
+    parts = {}
+
+    def run(lo, hi):
+        cols = xp.empty((min(nc, hi - lo), G, Cg * K, Lr), x.dtype)
+        acc = None
+        for n0 in range(lo, hi, nc):
+            m = min(nc, hi - n0)
+            _s1_cols(xp, buf, n0, m, C, P, k, dil, pitch, Lr, cols[:m])
+            r = xp.matmul(cols[:m], gt[n0:n0 + m])
+            r = r[0] if m == 1 else r.sum(0)
+            acc = r if acc is None else acc + r
+        parts[lo] = acc
+    _by_samples(xp, N, N * O * Cg * K * Lr, run)
+    acc = parts[0]
+    for key in sorted(parts)[1:]:  # in sample order: the same sums for the same thread count
+        acc = acc + parts[key]
     return xp.ascontiguousarray(acc.swapaxes(1, 2)).reshape((O, Cg) + tuple(k))
 
 
@@ -569,28 +618,34 @@ def _conv_bwd_in_fwd(xp, g, w, *, in_sp, stride, pads, dil, groups):
 
 def _conv_bwd_in_s1(xp, g, w, in_sp, pads, dil, G):
     """2-D, stride 1: col2im where each kernel offset adds one contiguous slab. The gradient is laid on the
-    padded planes' grid (Hp x Wp per sample, zeros off the data), so on the flattened (C, N * plane) buffer
-    offset (a, b) is one plain shift by a * dil * Wp + b * dil for all samples at once (the zeros carry nothing
-    into a neighbour). Channels lead, offsets outermost in the columns: one gemm per group, then kh * kw adds
-    of whole (C, N * plane) slabs."""
+    padded planes' grid (Hp x Wp per sample, zeros off the data), so on the flattened (C, n * plane) buffer
+    offset (a, b) is one plain shift by a * dil * Wp + b * dil for all samples of a step at once (the zeros
+    carry nothing into a neighbour). Channels lead, offsets outermost in the columns: one gemm per group, then
+    kh * kw adds of whole slabs; one piece of samples per thread."""
     N, O, oh, ow = g.shape
     Cg, kh, kw = w.shape[1:]
     Og = O // G
     Hp, Wp = in_sp[0] + pads[0][0] + pads[0][1], in_sp[1] + pads[1][0] + pads[1][1]
     P = Hp * Wp
-    ge = xp.zeros((O, N, Hp, Wp), g.dtype)
-    ge[:, :, :oh, :ow] = g.transpose(1, 0, 2, 3)
     wm = w.reshape(G, Og, Cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(G, kh * kw * Cg, Og)
-    cols = xp.matmul(wm, ge.reshape(G, Og, N * P)).reshape(G, kh * kw, Cg, N * P)
-    buf = xp.zeros((G, Cg, N * P + (kh - 1) * dil[0] * Wp + (kw - 1) * dil[1]), cols.dtype)
-    # (serial: splitting these adds over threads right after a threaded gemm loses to BLAS's spinning workers)
-    for a in range(kh):
-        for b in range(kw):
-            off = a * dil[0] * Wp + b * dil[1]
-            buf[:, :, off:off + N * P] += cols[:, a * kw + b]
-    buf = buf[:, :, :N * P].reshape(G * Cg, N, Hp, Wp)
-    return xp.ascontiguousarray(buf[:, :, pads[0][0]:pads[0][0] + in_sp[0],
-                                    pads[1][0]:pads[1][0] + in_sp[1]].transpose(1, 0, 2, 3))
+    r = xp.empty((N, G * Cg) + tuple(in_sp), xp.result_type(g.dtype, w.dtype))
+    extra = (kh - 1) * dil[0] * Wp + (kw - 1) * dil[1]
+
+    def run(lo, hi):
+        # (one step per piece: smaller steps measured slower, the thin gemm and the slab adds want long rows)
+        m = hi - lo
+        ge = xp.zeros((O, m, Hp, Wp), g.dtype)
+        ge[:, :, :oh, :ow] = g[lo:hi].transpose(1, 0, 2, 3)
+        cols = xp.matmul(wm, ge.reshape(G, Og, m * P)).reshape(G, kh * kw, Cg, m * P)
+        buf = xp.zeros((G, Cg, m * P + extra), cols.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                off = a * dil[0] * Wp + b * dil[1]
+                buf[:, :, off:off + m * P] += cols[:, a * kw + b]
+        buf = buf[:, :, :m * P].reshape(G * Cg, m, Hp, Wp)
+        r[lo:hi] = buf[:, :, pads[0][0]:pads[0][0] + in_sp[0], pads[1][0]:pads[1][0] + in_sp[1]].transpose(1, 0, 2, 3)
+    _by_samples(xp, N, N * O * Cg * kh * kw * P, run)
+    return r
 
 
 def _conv_bwd_w_fwd(xp, g, x, *, k, stride, pads, dil, groups):
