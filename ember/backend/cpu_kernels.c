@@ -542,9 +542,28 @@ static inline void conv_block4x64(const float *restrict src, const int64_t *rest
     vst(o3, a30); vst(o3 + 16, a31); vst(o3 + 32, a32); vst(o3 + 48, a33);
 }
 
+/* The last positions of a row, 16 at a time: 4 channels x 16 positions. */
+static inline void conv_block4x16(const float *restrict src, const int64_t *restrict toff, int64_t ntaps,
+                                  const float *restrict wt, int64_t O, float *restrict out, int64_t ostride)
+{
+    v16f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (int64_t t = 0; t < ntaps; t++) {
+        const float *wr = wt + t * O;
+        v16f sv = vld(src + toff[t]);
+        a0 += wr[0] * sv;
+        a1 += wr[1] * sv;
+        a2 += wr[2] * sv;
+        a3 += wr[3] * sv;
+    }
+    vst(out, a0);
+    vst(out + ostride, a1);
+    vst(out + 2 * ostride, a2);
+    vst(out + 3 * ostride, a3);
+}
+
 /* y[n, o, pos] = sum_t wt[t, o] * src_n[toff[t] + pos] for samples [lo, hi), pos < L, o < O; src_n = buf +
- * n * sin, y rows of sample n at y + n * sout (O rows of L). The caller pads: O a multiple of 4, L of 64,
- * and the buffer readable 64 values past every sample's last tap. */
+ * n * sin, y rows of sample n at y + n * sout (O rows of L). The caller pads: O a multiple of 4, L of 16,
+ * and the buffer readable 16 values past every sample's last tap. */
 void conv_direct_f32(const float *restrict buf, int64_t sin, const int64_t *restrict toff, int64_t ntaps,
                      const float *restrict wt, int64_t O, float *restrict y, int64_t sout, int64_t L, int64_t lo,
                      int64_t hi)
@@ -552,8 +571,12 @@ void conv_direct_f32(const float *restrict buf, int64_t sin, const int64_t *rest
     for (int64_t n = lo; n < hi; n++) {
         const float *src = buf + n * sin;
         float *yn = y + n * sout;
-        for (int64_t p0 = 0; p0 < L; p0 += CB_P)
+        int64_t p0 = 0;
+        for (; p0 + CB_P <= L; p0 += CB_P)
             for (int64_t ob = 0; ob < O; ob += CB_O)
                 conv_block4x64(src + p0, toff, ntaps, wt + ob, O, yn + ob * L + p0, L);
+        for (; p0 < L; p0 += 16)
+            for (int64_t ob = 0; ob < O; ob += CB_O)
+                conv_block4x16(src + p0, toff, ntaps, wt + ob, O, yn + ob * L + p0, L);
     }
 }

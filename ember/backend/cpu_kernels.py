@@ -288,17 +288,17 @@ def _samples(N, work, fn):
 def conv_direct(buf, sample_stride, toff, wt, N, L):
     """Stride-1 convolution on a shifted-planes buffer (float32): y (N, O, L) with y[n, o, p] =
     sum_t wt[t, o] * buf[n * sample_stride + toff[t] + p] (``toff``: int64 tap offsets, ``wt``: (taps, O)).
-    ``buf`` must be readable 64 values past the last tap of the last sample (the kernel computes whole
-    blocks of 4 channels x 64 positions; the extra ones are dropped)."""
+    ``buf`` must be readable 16 values past the last tap of the last sample (the kernel computes whole
+    blocks of 4 channels x 16 positions; the extra ones are dropped)."""
     lib = _lib()
     ntaps, O = wt.shape
-    O4, L64 = -(-O // 4) * 4, -(-L // 64) * 64
+    O4, L16 = -(-O // 4) * 4, -(-L // 16) * 16
     if O4 != O:
         wt = np.concatenate([wt, np.zeros((ntaps, O4 - O), np.float32)], 1)
-    y = np.empty((N, O4, L64), np.float32)
+    y = np.empty((N, O4, L16), np.float32)
     pb, pt, pw, py = _ptr(buf), _ptr(toff), _ptr(wt), _ptr(y)
-    _samples(N, O4 * L64 * ntaps, lambda lo, hi: lib.conv_direct_f32(pb, sample_stride, pt, ntaps, pw, O4, py,
-                                                                      O4 * L64, L64, lo, hi))
+    _samples(N, O4 * L16 * ntaps, lambda lo, hi: lib.conv_direct_f32(pb, sample_stride, pt, ntaps, pw, O4, py,
+                                                                      O4 * L16, L16, lo, hi))
     return y[:, :O, :L]
 
 

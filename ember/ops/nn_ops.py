@@ -491,7 +491,7 @@ def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
     O, k = w.shape[0], tuple(w.shape[2:])
     Cg, Og, K = C // G, O // G, _prod(k)
     direct = _direct_ok(xp, x, w, G)
-    Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out, slack=64 if direct else 0)
+    Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out, slack=16 if direct else 0)
     dt = xp.result_type(x.dtype, w.dtype)
     y = xp.empty((N, O) + out, dt)
     wm = w.reshape(G, Og, Cg * K)
