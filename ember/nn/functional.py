@@ -2612,6 +2612,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     _no_grad_arg("multi_margin_loss", "weight", weight)
     if weight is not None and weight.dtype is not x.dtype:
         raise RuntimeError(f"expected scalar type {_type_name(x.dtype)} but found {_type_name(weight.dtype)}")
+    if input.dtype.category == 2 and target.dtype is D.int64:
+        # one op, torch's single MultiMarginLossBackward0 node
+        return apply(_L.MULTI_MARGIN, (input, target, weight),
+                     {"p": p, "margin": margin, "reduction": reduction})
     xy = x.gather(1, t.unsqueeze(1))
     z = (margin - xy + x).clamp(min=0)
     if p == 2:
@@ -2638,6 +2642,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     valid = np.cumprod(th != -1, axis=1).astype(bool)
     if np.any(valid & ((th < -1) | (th >= C))) or np.any(valid & (th < 0)):
         raise RuntimeError("argument #2 'target' is out of range")
+    if input.dtype.category == 2 and target.dtype is D.int64:
+        # one op, torch's single MultilabelMarginLossBackward0 node
+        return apply(_L.MULTILABEL_MARGIN, (input, target), {"reduction": reduction})
     cnt = np.zeros((N, C))
     rows = np.repeat(np.arange(N), C).reshape(N, C)
     np.add.at(cnt, (rows[valid], th[valid]), 1)

@@ -124,14 +124,20 @@ def _camel(name):
 OPS = {}
 
 
-def renamed(op, node):
+def renamed(op, node, saved=True):
     """``op`` under another grad_fn name: torch names some overloads apart (PowBackward0 / PowBackward1,
-    SqueezeBackward0 / 1 / 2, ...) although forward and derivative are the same. Not registered in OPS."""
+    SqueezeBackward0 / 1 / 2, ...) although forward and derivative are the same. Not registered in OPS.
+
+    ``saved=False``: torch's node of that name keeps other things than ``op`` does (a composite's last
+    node), so ``op``'s saved inputs are not added as ``_saved_*`` attributes to the shared node class."""
     r = Op.__new__(Op)
     for k in Op.__slots__:
         if k != "__weakref__":
             setattr(r, k, getattr(op, k))
     r.node_name, r.node_cls, r._rc = node, None, {}
+    if not saved:
+        from types import SimpleNamespace
+        r.node_cls = node_class(SimpleNamespace(node_name=node, save_in=False, save_out=False, vjp=None))
     return r
 
 

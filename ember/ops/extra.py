@@ -148,7 +148,8 @@ def get_device(input):
 def ravel(input):
     """The elements as a 1-D tensor: a view when the layout allows it, else a copy."""
     _need_tensor("ravel", input)
-    return input.reshape(-1)
+    # torch: contiguous().view(-1), so a copied ravel is a view of the copy (View over CloneBackward0)
+    return input.contiguous().view(-1)
 
 
 def split_with_sizes(input, split_sizes, dim=0):
@@ -1142,9 +1143,11 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     _need_tensor("index_reduce", input)
     d = _index_reduce_args("index_reduce", input, dim, index, source, reduce)
     x, idx, src = _index_reduce_expand(input, d, index, source)
-    r = x.scatter_reduce(d, idx, src, reduce, include_self=include_self)
     if input.dim() == 0:
-        r = r.reshape(())
+        r = x.scatter_reduce(d, idx, src, reduce, include_self=include_self).reshape(())
+    else:
+        r = apply(_INDEX_REDUCE, (x, idx, src),
+                  {"dim": d, "reduce": reduce, "include_self": bool(include_self)})
     return r if out is None else write_out(out, r)
 
 
@@ -1153,7 +1156,20 @@ def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
     if self.dim() == 0:
         return self.copy_(index_reduce(self, dim, index, source, reduce, include_self=include_self))
     _, idx, src = _index_reduce_expand(self, d, index, source)
-    return self.scatter_reduce_(d, idx, src, reduce, include_self=include_self)
+    from . import index as _I
+    return _I._inplace_op(_INDEX_REDUCE, self, (idx, src), {"dim": d, "reduce": reduce,
+                                                            "include_self": bool(include_self)},
+                          _I._scatter_reduce_write)
+
+
+def _index_reduce_op():
+    """scatter_reduce (the index is expanded first) under torch's node name."""
+    from . import index as _I
+    from ._registry import renamed
+    return renamed(_I._SCATTER_REDUCE, "IndexReduceBackward0")
+
+
+_INDEX_REDUCE = _index_reduce_op()
 
 
 _T.index_reduce = index_reduce

@@ -678,6 +678,11 @@ _FILL = defop("fill", "raw", lambda xp, x, value: xp.full(x.shape, value, dtype=
 _FILL_T = defop("fill_tensor", "raw", lambda xp, x, v: xp.full(x.shape, v.astype(x.dtype), dtype=x.dtype),
                 _fill_tensor_vjp, save_in=False, save_out=False, needs=True, node="FillBackward3",
                 shape=lambda xs, vs: xs)
+# out-of-place fill: torch's nodes for fill.Scalar / fill.Tensor (the in-place ones are FillBackward2/3)
+_FILL_OOP = defop("fill_oop", "raw", _FILL.fwd, _fill_scalar_vjp, save_in=False, save_out=False,
+                  node="FillBackward0", shape=lambda xs, value: xs)
+_FILL_T_OOP = defop("fill_tensor_oop", "raw", _FILL_T.fwd, _fill_tensor_vjp, save_in=False, save_out=False,
+                    needs=True, node="FillBackward1", shape=lambda xs, vs: xs)
 _ZERO = defop("zero_", "raw", lambda xp, x: xp.zeros(x.shape, dtype=x.dtype), lambda g, out, x: g.new_zeros(g.shape),
               save_in=False, save_out=False, node="ZeroBackward0", shape=lambda xs: xs)
 
@@ -713,8 +718,8 @@ def fill(input, value):
     """A new tensor shaped like ``input`` filled with ``value`` (gradient zero for ``input``)."""
     value = _fill_value(input, value)
     if isinstance(value, Tensor):
-        return apply(_FILL_T, (input, value), {})
-    return apply(_FILL, (input,), {"value": value})
+        return apply(_FILL_T_OOP, (input, value), {})
+    return apply(_FILL_OOP, (input,), {"value": value})
 
 
 def zero_(self):
@@ -1083,7 +1088,9 @@ def _scatter_reduce_vjp(g, out, x, idx, src, needs, dim, reduce, include_self):
         rg = gather(r, dim, idx)
         s = _sub_t(src, idx)
         hit_s = (s == rg).to(g.dtype)
-        hit_x = (x == r).to(g.dtype) if include_self else g.new_zeros(g.shape)
+        # torch counts a self element equal to the result even when include_self=False (its own gradient
+        # is masked out below), so a tie with self halves the source's share; the same here
+        hit_x = (x == r).to(g.dtype)
         N = apply(_SCATTER_ADD, (hit_x, idx, hit_s), {"dim": dim})
         gn = g / N.masked_fill(N == 0, 1)
         if needs[0]:

@@ -248,12 +248,17 @@ def _matmul_op(a, b):
     na, nb = a._data.ndim, b._data.ndim
     op = _MATMUL_NODES.get((na, nb))
     if op is None:
-        op = _MATMUL_FOLDED if na >= 3 else _MATMUL_EXPANDED
+        # torch folds a vector (or a 2-D operand not requiring grad) on the left into one mv/mm over the
+        # batch (UnsafeViewBackward0); a 2-D left operand requiring grad is expanded and cloned instead
+        op = _MATMUL_FOLDED if na >= 3 or na == 1 or not a._rg else _MATMUL_EXPANDED
+        if op is _MATMUL_EXPANDED and 0 in a._data.shape[:1] + b._data.shape[:-2] + b._data.shape[-1:]:
+            op = _MATMUL_EMPTY_T  # an empty result: its contiguous() is a no-op, the last node the transpose
     return op
 
 
 _MATMUL_FOLDED = renamed(_MATMUL, "UnsafeViewBackward0")  # batch dims folded into one mm
-_MATMUL_EXPANDED = renamed(_MATMUL, "CloneBackward0")  # a 1-D/2-D left operand expanded over the batch
+_MATMUL_EXPANDED = renamed(_MATMUL, "CloneBackward0")  # a 2-D left operand expanded over the batch
+_MATMUL_EMPTY_T = renamed(_MATMUL, "TransposeBackward0", False)
 
 
 def matmul(input, other, *, out=None):

@@ -17,7 +17,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
 from ..autograd.graph import Node, edge_of
-from ._registry import apply, apply_inplace, defop, write_out, _type_name
+from ._registry import apply, apply_inplace, defop, renamed, write_out, _type_name
 
 _gm = grad_mode.state
 
@@ -731,9 +731,19 @@ def kron(input, other, *, out=None):
     nd = max(input.dim(), other.dim())
     sa = (1,) * (nd - input.dim()) + tuple(input.shape)
     sb = (1,) * (nd - other.dim()) + tuple(other.shape)
-    a = input.reshape(sum(((s, 1) for s in sa), ()))
-    b = other.reshape(sum(((1, s) for s in sb), ()))
-    r = (a * b).reshape(tuple(x * y for x, y in zip(sa, sb)))
+    shape = tuple(x * y for x, y in zip(sa, sb))
+    if not (_gm.enabled and (input._rg or other._rg)):
+        # no graph: the product is fresh, so its reshape is a new tensor (not a view), as torch's
+        r = input.reshape(sum(((s, 1) for s in sa), ())) * other.reshape(sum(((1, s) for s in sb), ()))
+        r = Tensor._make(r._data.reshape(shape), r._device) if r._device.type != "meta" else r.reshape(shape)
+        return r if out is None else write_out(out, r)
+    from .view import _UNSAFE_VIEW  # torch reshapes with _unsafe_view here (UnsafeViewBackward0 nodes)
+
+    def uv(t, shape):
+        return apply(_UNSAFE_VIEW, (t.contiguous(),), {"shape": shape})
+    a = uv(input, sum(((s, 1) for s in sa), ()))
+    b = uv(other, sum(((1, s) for s in sb), ()))
+    r = uv(a * b, shape)
     return r if out is None else write_out(out, r)
 
 
@@ -906,12 +916,8 @@ def multi_dot(tensors, *, out=None):
                                f"{list(ts[i + 1].shape)} cannot be multiplied")
     dims = [mats[0].shape[0]] + [m.shape[1] for m in mats]
     r = _multiply_chain(mats, _chain_order(dims), 0, n - 1)
-    if first_vec and last_vec:
-        r = r.reshape(())
-    elif first_vec:
-        r = r.squeeze(0)
-    elif last_vec:
-        r = r.squeeze(-1)
+    # torch always views the product back to the result's shape (dropping the vectors' unit dims)
+    r = r.view(tuple(r.shape[1:] if first_vec else r.shape)[:len(r.shape) - first_vec - last_vec])
     return r if out is None else write_out(out, r)
 
 
@@ -1034,6 +1040,8 @@ def _einsum_fwd(xp, *arrs, eq):
 
 _EINSUM = defop("einsum", "raw", _einsum_fwd, _einsum_vjp, needs=True, save_in=(1, 0), save_out=False,
                 node="BmmBackward0")
+_EINSUM_VIEW = renamed(_EINSUM, "ViewBackward0", False)
+_EINSUM_MUL = renamed(_EINSUM, "MulBackward0", False)
 
 
 def _sublist_eq(args):
@@ -1194,7 +1202,9 @@ def einsum(*args):
     if dt is D.bool_:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
     sub = ",".join("".join(l) for l in labels) + "->" + "".join(out)
-    return apply(_EINSUM, tuple(xs), {"eq": sub})
+    # torch contracts pairwise: its last node is a mul when no label is summed, else the view of a bmm
+    contracted = any(c not in out for lab in labels for c in lab)
+    return apply(_EINSUM_VIEW if contracted else _EINSUM_MUL, tuple(xs), {"eq": sub})
 
 
 # ================================================================ inverse, det, slogdet, logdet
@@ -1353,13 +1363,15 @@ def _logdet_fwd(xp, a):
 _LOGDET = defop("logdet", "raw", _logdet_fwd,
                 lambda g, out, A: g.unsqueeze(-1).unsqueeze(-1) * _mH(inv(A)), save_out=False,
                 shape=lambda s: tuple(s[:-2]), node="LogdetBackward0")
+_LOGDET_R, _LOGDET_C = renamed(_LOGDET, "WhereBackward0", False), renamed(_LOGDET, "AddBackward0", False)
 
 
 def logdet(input):
     """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
     _check_square("logdet", input)
     _check_float("logdet", input)
-    return apply(_LOGDET, (input,), {})
+    # torch builds logdet from slogdet: where(sign < 0, nan, logabsdet), or log(sign) + logabsdet if complex
+    return apply(_LOGDET_C if input.dtype.category == 3 else _LOGDET_R, (input,), {})
 
 
 # ================================================================ solve, solve_triangular
@@ -1625,12 +1637,18 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     return x if out is None else write_out(out, x)
 
 
+_CHOL_INV = renamed(_CHOL_SOLVE, "CholeskyInverseBackward0", False)
+
+
 def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of A from its Cholesky factor."""
     _check_float("cholesky_inverse", L)
     n = L.shape[-1]
     eye = _eye(n, L).expand(L.shape)
-    r = cholesky_solve(eye, L, upper)
+    if L.dim() >= 2:
+        r = apply(_CHOL_INV, (eye, L), {"upper": bool(upper)})  # torch's one CholeskyInverseBackward0 node
+    else:
+        r = cholesky_solve(eye, L, upper)
     return r if out is None else write_out(out, r)
 
 
@@ -2370,9 +2388,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         r = _svd_norm(A, d0, d1, keepdim, "amax" if o > 0 else "amin")
     else:
         sum_dim, max_dim = (d0, d1) if abs(o) == 1 else (d1, d0)
-        s = vector_norm(A, 1, sum_dim, keepdim=True)
-        red = s.amax(max_dim, keepdim=True) if o > 0 else s.amin(max_dim, keepdim=True)
-        r = red if keepdim else red.squeeze((d0, d1))
+        # as torch: the 1-norms along sum_dim, then amax/amin over the other dim (its index shifted when
+        # sum_dim went before it)
+        s = vector_norm(A, 1, sum_dim, keepdim=keepdim)
+        md = max_dim - 1 if not keepdim and max_dim > sum_dim else max_dim
+        r = s.amax(md, keepdim=keepdim) if o > 0 else s.amin(md, keepdim=keepdim)
     return r if out is None else write_out(out, r)
 
 
@@ -2386,6 +2406,11 @@ def _svd_norm(A, d0, d1, keepdim, how):
         r = _ops().zeros(tuple(B.shape[:-2]), dtype=S.dtype, device=A.device)
     else:
         S = svdvals(B)
+        if keepdim:
+            # as torch: reduce with keepdim, add the second unit dim, permute both back into place
+            r = S.sum(-1, True) if how == "sum" else (S.amax(-1, True) if how == "amax" else S.amin(-1, True))
+            perm = [i for i in range(nd) if i not in (d0, d1)] + [d0, d1]
+            return r.unsqueeze(-1).permute([perm.index(i) for i in range(nd)])
         r = S.sum(-1) if how == "sum" else (S.amax(-1) if how == "amax" else S.amin(-1))
     if keepdim:
         for d in sorted((d0, d1)):
@@ -2429,9 +2454,9 @@ def cond(A, p=None, *, out=None):
         if S.shape[-1] == 0:
             r = _ops().zeros(tuple(A.shape[:-2]), dtype=S.dtype, device=A.device)
         elif p is None or float(p) == 2:
-            r = S.narrow(-1, 0, 1).squeeze(-1) / S.narrow(-1, S.shape[-1] - 1, 1).squeeze(-1)
+            r = (S.narrow(-1, 0, 1) / S.narrow(-1, S.shape[-1] - 1, 1)).squeeze(-1)
         else:
-            r = S.narrow(-1, S.shape[-1] - 1, 1).squeeze(-1) / S.narrow(-1, 0, 1).squeeze(-1)
+            r = (S.narrow(-1, S.shape[-1] - 1, 1) / S.narrow(-1, 0, 1)).squeeze(-1)
         return r if out is None else write_out(out, r)
     if isinstance(p, str):
         if p not in ("fro", "nuc"):
@@ -2491,6 +2516,17 @@ def _prod(shape):
     return p
 
 
+_RESHAPE_ALIAS = []
+
+
+def _reshape_alias(t, shape):
+    """A view reshape under torch's name for it inside its C++ composites (ReshapeAliasBackward0)."""
+    if not _RESHAPE_ALIAS:
+        from .view import _RESHAPE_VIEW  # view imports this module
+        _RESHAPE_ALIAS.append(renamed(_RESHAPE_VIEW, "ReshapeAliasBackward0", False))
+    return apply(_RESHAPE_ALIAS[0], (t,), {"shape": shape})
+
+
 def tensorinv(A, ind=2, *, out=None):
     """The tensor X with tensordot(A, X, ind) = identity."""
     if ind <= 0:
@@ -2499,7 +2535,7 @@ def tensorinv(A, ind=2, *, out=None):
     if _prod(a) != _prod(b):
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                            f"prod(self.shape[:ind]), but got {_prod(b)} != {_prod(a)}")
-    r = inv(A.reshape(_prod(a), _prod(b))).reshape(b + a)
+    r = _reshape_alias(inv(A.reshape(_prod(a), _prod(b))), tuple(b + a))
     return r if out is None else write_out(out, r)
 
 

@@ -94,3 +94,109 @@ SOFT_MARGIN = reduced("soft_margin_loss", "SoftMarginLossBackward0", _soft_margi
 BCE_REDUCED = reduced("binary_cross_entropy_reduced", "BinaryCrossEntropyBackward0", BCE.fwd, BCE.vjp)
 BCE_LOGITS_REDUCED = reduced("binary_cross_entropy_with_logits_reduced", "BinaryCrossEntropyWithLogitsBackward0",
                              BCE_LOGITS.fwd, BCE_LOGITS.vjp)
+
+
+# ---------------------------------------------------------------- multi-class / multi-label hinge losses
+# torch computes each as one kernel (MultiMarginLossBackward0 / MultilabelMarginLossBackward0); here the
+# forward runs on arrays and the gradient is written in ember ops, so it can itself be differentiated.
+def _rows(shape):
+    """(N, C) of a margin loss input: a 0-d/1-d input is one sample."""
+    if len(shape) < 2:
+        return 1, (shape[0] if shape else 1)
+    return shape[0], shape[1]
+
+
+def _reduce_rows(xp, loss, nd, reduction):
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    return loss.reshape(()) if nd < 2 else loss
+
+
+def _grad_rows(g, N, nd, reduction):
+    """The output gradient as an (N, 1) per-sample column."""
+    if reduction == "none":
+        return g.reshape(N, 1)
+    if reduction == "mean":
+        g = g / N
+    return g.reshape(1, 1).expand(N, 1)
+
+
+def _multi_margin_fwd(xp, x, t, w, p, margin, reduction):
+    N, C = _rows(x.shape)
+    X, T = x.reshape(N, C), t.reshape(N)
+    rows = xp.arange(N)
+    z = margin - X[rows, T][:, None] + X
+    h = xp.where(z > 0, z if p == 1 else z * z, 0)
+    if w is not None:
+        h = h * w[T][:, None]
+    h[rows, T] = 0  # the target class itself is not a margin term
+    loss = (h.sum(1) / C).astype(x.dtype, copy=False)
+    return xp.asarray(_reduce_rows(xp, loss, x.ndim, reduction)).astype(x.dtype, copy=False)
+
+
+def _multi_margin_vjp(g, out, x, t, w, needs, p, margin, reduction):
+    if not needs[0]:
+        return None, None, None
+    N, C = _rows(tuple(x.shape))
+    X, T = x.reshape(N, C), t.reshape(N, 1)
+    z = margin - X.gather(1, T) + X
+    other = X.new_ones((N, C)).scatter_(1, T, 0.0)
+    d = (z > 0).to(X.dtype) * other
+    if p == 2:
+        d = d * (2 * z)
+    if w is not None:
+        d = d * w.index_select(0, T.reshape(N)).reshape(N, 1)
+    d = d * (_grad_rows(g, N, x.dim(), reduction) / C)
+    # each margin term raises x[j] and lowers x[target] by the same amount
+    gx = d - (1 - other) * d.sum(1, keepdim=True)
+    return gx.reshape(x.shape), None, None
+
+
+def _margin_out_shape(xs, reduction):
+    return (_rows(xs)[0],) if reduction == "none" and len(xs) >= 2 else ()
+
+
+MULTI_MARGIN = defop("multi_margin_loss", "raw", _multi_margin_fwd, _multi_margin_vjp, needs=True,
+                     save_out=False, node="MultiMarginLossBackward0",
+                     shape=lambda xs, ts, ws, p, margin, reduction: _margin_out_shape(xs, reduction))
+
+
+def _multilabel_terms(xp, X, T):
+    """cnt[n, k]: how often class k is listed before the first -1 of row n; free[n, j]: j is not listed."""
+    N, C = X.shape
+    valid = xp.cumprod(T != -1, axis=1).astype(bool)
+    hit = (T[:, :, None] == xp.arange(C)[None, None, :]) & valid[:, :, None]
+    cnt = hit.sum(1).astype(X.dtype)
+    return cnt, cnt == 0
+
+
+def _multilabel_fwd(xp, x, t, reduction):
+    N, C = _rows(x.shape)
+    X, T = x.reshape(N, C), t.reshape(N, C)
+    cnt, free = _multilabel_terms(xp, X, T)
+    z = 1 - X[:, :, None] + X[:, None, :]  # z[n, k, j]: listed class k against class j
+    h = xp.where(z > 0, z, 0) * cnt[:, :, None] * free[:, None, :]
+    loss = (h.sum((1, 2)) / C).astype(x.dtype, copy=False)
+    return xp.asarray(_reduce_rows(xp, loss, x.ndim, reduction)).astype(x.dtype, copy=False)
+
+
+def _multilabel_vjp(g, out, x, t, needs, reduction):
+    if not needs[0]:
+        return None, None
+    N, C = _rows(tuple(x.shape))
+    X = x.detach().reshape(N, C)
+    T = t.reshape(N, C)
+    xp = X._device.backend.xp
+    cnt, free = _multilabel_terms(xp, X._data, T._data)
+    z = 1 - X._data[:, :, None] + X._data[:, None, :]
+    a = (z > 0) * cnt[:, :, None] * free[:, None, :]
+    # piecewise linear: the gradient is a constant pattern (+1 for class j, -1 for listed k) times g
+    pat = Tensor._make(xp.asarray(a.sum(1) - a.sum(2)).astype(x.dtype.np), x._device)
+    return (pat * (_grad_rows(g, N, x.dim(), reduction) / C)).reshape(x.shape), None
+
+
+MULTILABEL_MARGIN = defop("multilabel_margin_loss", "raw", _multilabel_fwd, _multilabel_vjp, needs=True,
+                          save_out=False, node="MultilabelMarginLossBackward0",
+                          shape=lambda xs, ts, reduction: _margin_out_shape(xs, reduction))

@@ -580,6 +580,15 @@ def sum_to(t, shape):
         be = t._device.backend
         if not (t._rg and _gm.enabled) and t.dtype.category >= 2 and not be.is_meta:
             return Tensor._make(_sum_to_fwd(be.xp, t._data, shape), t._device)
+        if t._rg and _gm.enabled:
+            # torch's graph: sum() for a 0-d target, else sum(keepdim=True), viewed when leading dims go
+            if not shape:
+                return sum(t)
+            lead = len(ts) - len(shape)
+            axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                              if s == 1 and ts[lead + i] != 1)
+            r = sum(t, axes, keepdim=True)
+            return r.view(shape) if lead else r
         return apply(_SUM_TO, (t,), {"shape": shape})
     try:
         b = np.broadcast_shapes(ts, shape)

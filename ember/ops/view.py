@@ -708,12 +708,16 @@ def real(self):
     """The real part (a view) of a complex tensor; a real tensor is returned as is."""
     if self.dtype.category != 3:
         return self
+    if self._rg and _R._gm.enabled:
+        return select(view_as_real(self), -1, 0)  # torch's graph: SelectBackward0 over ViewAsRealBackward0
     return apply(_REAL, (self,), {})
 
 
 def imag(self):
     if self.dtype.category != 3:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    if self._rg and _R._gm.enabled:
+        return select(view_as_real(self), -1, 1)
     return apply(_IMAG, (self,), {})
 
 

@@ -96,6 +96,42 @@ CASES = [
     ("broadcast_tensors-fit", lambda m, x: m.broadcast_tensors(x * 2, x[0], x.sum()), (3, 4)),
     ("sort-stable-none", lambda m, x: m.sort(x, stable=None), (3, 4)),
     ("sort-method-stable", lambda m, x: x.sort(dim=0, descending=True, stable=False), (3, 4)),
+    # round 3: fill overloads, index_reduce, sum_to_size, complex real/imag, ravel, matmul folding, kron,
+    # einsum, logdet, matrix_norm, cond, multi_dot
+    ("fill", lambda m, x: m.fill(x, 2.5), (3, 4)),
+    ("fill-tensor", lambda m, x: m.fill(x, x[0, 0] * 2), (3, 4)),
+    ("fill_", lambda m, x: (x * 1).fill_(1.5), (3, 4)),
+    ("fill_-tensor", lambda m, x: (x * 1).fill_(x[1, 1]), (3, 4)),
+    ("index_reduce-prod", lambda m, x: x.index_reduce(0, m.tensor([0, 2, 0]), x.flip(0) * 0.5, "prod"), (3, 4)),
+    ("index_reduce_-amax", lambda m, x: (x * 1).index_reduce_(1, m.tensor([0, 0, 3]), x.flip(1)[:, :3] * 0.7,
+                                                             "amax", include_self=False), (3, 4)),
+    ("sum_to_size-lead", lambda m, x: x.sum_to_size(4, 1), (3, 4, 5)),
+    ("sum_to_size-keep", lambda m, x: x.sum_to_size(1, 4), (3, 4)),
+    ("sum_to_size-0d", lambda m, x: x.sum_to_size(()), (3, 4)),
+    ("real", lambda m, x: m.view_as_complex(x * 1).real, (3, 2)),
+    ("imag", lambda m, x: m.view_as_complex(x * 1).imag, (3, 2)),
+    ("fft-real-imag", lambda m, x: (m.fft.fft(x).real, m.fft.rfft(x).imag), (3, 4)),
+    ("ravel", lambda m, x: x.ravel(), (3, 4)),
+    ("ravel-noncontig", lambda m, x: x.t().ravel(), (3, 4)),
+    ("matmul-vec-batch", lambda m, x: x[0, :, 0] @ x, (3, 4, 4)),
+    ("matmul-mat-batch", lambda m, x: x[0] @ x, (3, 4, 4)),
+    ("matmul-mat-batch-const", lambda m, x: m.ones(2, 4, dtype=m.float64) @ x, (3, 4, 4)),
+    ("matmul-mat-batch-empty", lambda m, x: x[0] @ x[:0], (3, 4, 4)),
+    ("kron", lambda m, x: m.kron(x, x[:2, :2]), (3, 4)),
+    ("kron-vec", lambda m, x: m.kron(x[0], x), (3, 4)),
+    ("einsum-mm", lambda m, x: m.einsum("ij,jk->ik", x, x.t()), (3, 4)),
+    ("einsum-outer", lambda m, x: m.einsum("i,j", x[0], x[1]), (3, 4)),
+    ("einsum-three", lambda m, x: m.einsum("ij,jk,m->ikm", x, x.t(), x[0]), (3, 4)),
+    ("logdet", lambda m, x: m.logdet(x @ x.mT + m.eye(3, dtype=m.float64)), (2, 3, 4)),
+    ("matrix_norm-1", lambda m, x: m.linalg.matrix_norm(x, 1), (3, 4, 5)),
+    ("matrix_norm--inf-dims", lambda m, x: m.linalg.matrix_norm(x, -float("inf"), (2, 0)), (3, 4, 5)),
+    ("matrix_norm-inf-keepdim", lambda m, x: m.linalg.matrix_norm(x, float("inf"), keepdim=True), (3, 4, 5)),
+    ("matrix_norm-2-keepdim", lambda m, x: m.linalg.matrix_norm(x, 2, (0, 2), True), (3, 4, 5)),
+    ("matrix_norm-nuc-keepdim", lambda m, x: m.linalg.matrix_norm(x, "nuc", (-2, -1), True), (3, 4, 5)),
+    ("cond", lambda m, x: m.linalg.cond(x), (3, 3)),
+    ("cond--2", lambda m, x: m.linalg.cond(x, -2), (3, 4)),
+    ("multi_dot-vec", lambda m, x: m.linalg.multi_dot([x[0], x.t(), x]), (3, 4)),
+    ("multi_dot-mats", lambda m, x: m.linalg.multi_dot([x, x.t(), x]), (3, 4)),
     # already right: keep them so
     ("sum", lambda m, x: x.sum(), (3, 4)),
     ("sum-dim", lambda m, x: x.sum(1), (3, 4)),
@@ -153,7 +189,10 @@ _SINGLE = ("split", "split-sizes", "chunk", "unbind", "split-one", "split-dim1",
            "trapezoid-x", "cumulative_trapezoid-x", "cov", "cov-one-row", "remainder-tt", "remainder-ts", "fmod-tt",
            "fmod-ts", "copysign-ts", "xlogy-st", "xlogy-ts", "addr", "addr-beta-alpha", "addr-beta0", "dist",
            "dist-p1", "dist-p3")
-GRAD_CASES = [c for c in CASES[:17]] + [c for c in CASES if c[0] in _SINGLE]
+_ROUND3 = [c for c in CASES if c[0].startswith(("fill-tensor", "fill_-tensor", "index_reduce", "sum_to_size", "real", "imag", "fft-",
+                                                  "ravel", "matmul-", "kron", "einsum-", "logdet", "matrix_norm",
+                                                  "cond", "multi_dot"))]
+GRAD_CASES = [c for c in CASES[:17]] + [c for c in CASES if c[0] in _SINGLE] + _ROUND3
 
 
 @pytest.mark.parametrize("prog,shape", [pytest.param(p, s, id=i) for i, p, s in GRAD_CASES])
@@ -302,3 +341,82 @@ def test_copy_results(prog):
         (y * y).sum().backward()
         res.append((type(y.grad_fn).__name__, y.detach().numpy().tolist(), x.grad.numpy().tolist()))
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+def test_scatter_reduce_ties_with_self(reduce, include_self):
+    """amax/amin share the gradient among the elements equal to the result; torch counts a self element
+    equal to it even with include_self=False (then only the source's share shrinks)."""
+    res = []
+    for m in (torch, ember):
+        x = m.tensor([[1.0, 5.0, 3.0], [2.0, 2.0, -1.0]], dtype=m.float64, requires_grad=True)
+        y = m.tensor([[5.0, 2.0], [-1.0, 4.0]], dtype=m.float64, requires_grad=True)
+        r = x.scatter_reduce(1, m.tensor([[1, 1], [2, 0]]), y, reduce, include_self=include_self)
+        gx, gy = m.autograd.grad((r * r).sum(), (x, y))
+        res.append((r.tolist(), gx.tolist(), gy.tolist(), type(r.grad_fn).__name__))
+    assert res[0] == res[1]
+
+
+_MARGIN = [dict(p=p, margin=mg, reduction=red, w=w) for p in (1, 2) for mg in (1.0, 0.4)
+           for red in ("none", "mean", "sum") for w in (False, True)]
+
+
+@pytest.mark.parametrize("kw", _MARGIN, ids=lambda k: "-".join(f"{a}{b}" for a, b in k.items()))
+@pytest.mark.parametrize("shape", [(4, 5), (5,)], ids=str)
+def test_multi_margin_loss_one_node(kw, shape):
+    """multi_margin_loss is one MultiMarginLossBackward0 node: values and gradients equal torch's."""
+    r = np.random.default_rng(3)
+    xa = r.standard_normal(shape) * 0.7
+    ta = r.integers(0, shape[-1], size=shape[:-1])
+    wa = r.uniform(0.5, 2.0, shape[-1])
+    res = []
+    for m in (torch, ember):
+        x = m.tensor(xa, dtype=m.float64, requires_grad=True)
+        w = m.tensor(wa, dtype=m.float64) if kw["w"] else None
+        out = m.nn.functional.multi_margin_loss(x, m.tensor(ta), p=kw["p"], margin=kw["margin"], weight=w,
+                                                reduction=kw["reduction"])
+        g, = m.autograd.grad((out * out).sum(), x)
+        res.append((_names(out), tuple(out.shape), out.detach().numpy(), g.numpy()))
+    assert res[0][:2] == res[1][:2] == ([("MultiMarginLossBackward0",) * 2], res[0][1])
+    np.testing.assert_allclose(res[1][2], res[0][2], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(res[1][3], res[0][3], rtol=1e-12, atol=1e-14)
+
+
+_ML_TARGET = np.array([[3, 0, -1, 1, 2], [1, 1, 4, -1, 0], [-1, 0, 0, 0, 0], [0, 1, 2, 3, 4]])
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("rows", [4, 0], ids=["2d", "1d"])
+def test_multilabel_margin_loss_one_node(reduction, rows):
+    """multilabel_margin_loss is one MultilabelMarginLossBackward0 node; targets stop at the first -1 and a
+    class listed twice counts twice, as in torch."""
+    xa = np.random.default_rng(4).standard_normal((4, 5)) * 0.6
+    xa, ta = (xa, _ML_TARGET) if rows else (xa[1], _ML_TARGET[1])
+    res = []
+    for m in (torch, ember):
+        x = m.tensor(xa, dtype=m.float64, requires_grad=True)
+        out = m.nn.functional.multilabel_margin_loss(x, m.tensor(ta), reduction=reduction)
+        g, = m.autograd.grad((out * out).sum(), x)
+        res.append((_names(out), tuple(out.shape), out.detach().numpy(), g.numpy()))
+    assert res[0][:2] == res[1][:2] and res[0][0] == [("MultilabelMarginLossBackward0",) * 2]
+    np.testing.assert_allclose(res[1][2], res[0][2], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(res[1][3], res[0][3], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_margin_losses_gradcheck(p):
+    """First and second derivatives (torch itself has no double backward for these two)."""
+    x = _x(ember, (3, 4))
+    t = ember.tensor([0, 3, 1])
+    w = ember.tensor([1.0, 2.0, 0.5, 1.5], dtype=ember.float64)
+    tt = ember.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [-1, 0, 0, 0]])
+    F = ember.nn.functional
+    for red in ("none", "mean", "sum"):
+        def f(a):
+            return F.multi_margin_loss(a, t, p=p, margin=0.7, weight=w, reduction=red)
+
+        def g(a):
+            return F.multilabel_margin_loss(a * p, tt, reduction=red)
+        assert ember.autograd.gradcheck(f, (x,)) and ember.autograd.gradgradcheck(f, (x,))
+        assert ember.autograd.gradcheck(g, (x,)) and ember.autograd.gradgradcheck(g, (x,))

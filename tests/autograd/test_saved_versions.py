@@ -25,7 +25,7 @@ _COMPOSITE = "torch's and ember's formulas are built from different pieces, so t
 KNOWN = {
     "frexp": "ember's vjp recomputes the exponent from the input; torch saves the exponent output",
     "polar": "torch saves only the result; ember's vjp reads abs and angle",
-    "vander": _COMPOSITE, "combinations": _COMPOSITE, "kron": _COMPOSITE,
+    "vander": _COMPOSITE, "combinations": _COMPOSITE,
     "index_put.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
     "getitem.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
     "fft.fft.ri": "torch's 1-D fft of a real input is an R2C transform, which saves the input",

@@ -304,9 +304,13 @@ def test_views_share_memory():
         assert r._base is not None
     for r in (ember.view_copy(x, (3, 2)), ember.t_copy(x), ember.select_copy(x, 0, 1), ember.slice_copy(x, 1, 1),
               ember.unsafe_split(x, 1)[0], ember.narrow_copy(x, 1, 0, 2), ember.expand_copy(x[:1], (4, 3)),
-              ember.select_scatter(x, ember.zeros(3), 0, 0), ember.ravel(x.t())):
+              ember.select_scatter(x, ember.zeros(3), 0, 0)):
         assert r._base is None and r.is_contiguous()
         assert r.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
+    # as in torch, ravel of a non-contiguous tensor is a view of a contiguous copy (contiguous().view(-1))
+    r = ember.ravel(x.t())
+    assert r._base is not None and r._base is not x and r.is_contiguous()
+    assert r.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
     assert ember.atleast_2d(x) is x
 
 
