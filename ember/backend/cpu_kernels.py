@@ -281,8 +281,12 @@ def winograd_output_t(g, th, tw, out=None):
 
 
 def _samples(N, work, fn):
-    """``fn(lo, hi)`` over N samples of ``work`` multiply-adds each, in pieces worth a thread hand-off."""
-    parallel.parallel_for(N, fn, min_size=max(1, (1 << 20) // max(work, 1)))
+    """``fn(lo, hi)`` over N samples of ``work`` multiply-adds each, in pieces when the whole pays for them
+    (see parallel.per_thread: BLAS's spinning workers slow small split kernels down)."""
+    if N * work < parallel.PER_THREAD_WORK:
+        fn(0, N)
+    else:
+        parallel.parallel_for(N, fn, min_size=max(1, (1 << 20) // max(work, 1)))
 
 
 def conv_direct(buf, sample_stride, toff, wt, N, L):

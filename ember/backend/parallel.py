@@ -130,11 +130,15 @@ class blas_serial:
         return False
 
 
-def per_thread(n, fn):
+PER_THREAD_WORK = 1 << 26  # multiply-adds: below, BLAS's spinning workers (left from any threaded gemm) cost
+# pieces on our threads more than they gain (LeNet's convolutions, 8-21M, ran slower split)
+
+
+def per_thread(n, fn, work):
     """``fn(lo, hi)`` over [0, n) in one piece per thread, each running its own gemms single-threaded (for
     kernels made of copies and thin gemms over independent samples: one piece per core does every stage on
-    its own samples, with no hand-off between them); inline when there is one thread or one item."""
-    if n > 1 and threads() > 1:
+    its own samples, with no hand-off between them), when ``work`` (multiply-adds) pays for it; else inline."""
+    if n > 1 and threads() > 1 and work >= PER_THREAD_WORK:
         with blas_serial():
             parallel_for(n, fn, min_size=1)
     else:

@@ -80,7 +80,7 @@ def conv2d(x, w, b, pads):
                 return
             np.matmul(U, V, out=M)
             K.winograd_output(M, bias, oh, ow, th, tw, out=y[n0:n0 + m])
-    parallel.per_thread(N, piece)
+    parallel.per_thread(N, piece, N * O * C * th * tw * 16)
     return None if bad else y
 
 
@@ -104,7 +104,7 @@ def conv2d_weight_grad(g, x, pads):
             K.winograd_output_t(g[n0:n0 + m], th, tw, out=M)
             acc += np.matmul(M, V.swapaxes(1, 2))
         parts[lo] = acc
-    parallel.per_thread(N, piece)
+    parallel.per_thread(N, piece, N * O * C * th * tw * 16)
     if bad:
         return None
     dU = sum(parts[k] for k in sorted(parts))  # in sample order: the same sum for the same thread count

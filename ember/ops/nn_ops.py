@@ -402,7 +402,6 @@ def _conv_out(sp, k, stride, pads, dil):
 # then contiguous runs of out_0 * pitch_0 values (full grid rows; the out-of-range columns compute garbage that
 # is cropped): the im2col copy moves long runs instead of out_last-sized pieces, and no col2im is needed.
 _S1_CHUNK = 1 << 22  # bytes of columns per batched gemm: bounds the buffer (K times the input) at no cost in speed
-_PIECE_WORK = 1 << 21  # multiply-adds below which a convolution is not split over threads
 
 
 def _s1_geom(sp, k, pads, dil):
@@ -461,12 +460,11 @@ def _s1_chunk(N, C, K, Lr, itemsize):
     return max(1, min(N, _S1_CHUNK // max(1, C * K * Lr * itemsize)))
 
 
-def _by_samples(xp, N, work, fn):
-    """``fn(lo, hi)`` over the N samples of a convolution of ``work`` multiply-adds: on the CPU with more than
-    one thread, one piece of samples per thread, each with single-threaded gemms on its own columns (a thin
-    gemm gains little from BLAS's threads, and the column copies would stay on one core); else in one go."""
-    if xp is np and work >= _PIECE_WORK:
-        parallel.per_thread(N, fn)
+def _per_thread(xp, N, work, fn):
+    """``fn(lo, hi)`` over the N samples of a convolution of ``work`` multiply-adds: on the CPU, one piece of
+    samples per thread when the work pays for it (see parallel.per_thread); else in one go."""
+    if xp is np:
+        parallel.per_thread(N, fn, work)
     else:
         fn(0, N)
 
@@ -505,7 +503,7 @@ def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
         def run(lo, hi):
             r = _K.conv_direct(buf[lo * C * P:], C * P, toff, wt, hi - lo, Lr)
             y[lo:hi] = r.reshape((hi - lo, O, out[0]) + Q[1:])[crop]
-        _by_samples(xp, N, N * O * C * K * Lr, run)
+        _per_thread(xp, N, N * O * C * K * Lr, run)
         return y
 
     def run(lo, hi):
@@ -517,7 +515,7 @@ def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
             with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a garbage column: silent, as torch
                 r = xp.matmul(wm, cols[:m], out=tmp[:m])
             y[n0:n0 + m] = r.reshape((m, O, out[0]) + Q[1:])[crop]
-    _by_samples(xp, N, N * O * Cg * K * Lr, run)
+    _per_thread(xp, N, N * O * Cg * K * Lr, run)
     return y
 
 
@@ -560,7 +558,7 @@ def _conv_s1_bwd_w(xp, g, x, k, pads, dil, G):
             r = r[0] if m == 1 else r.sum(0)
             acc = r if acc is None else acc + r
         parts[lo] = acc
-    _by_samples(xp, N, N * O * Cg * K * Lr, run)
+    _per_thread(xp, N, N * O * Cg * K * Lr, run)
     acc = parts[0]
     for key in sorted(parts)[1:]:  # in sample order: the same sums for the same thread count
         acc = acc + parts[key]
@@ -644,7 +642,7 @@ def _conv_bwd_in_s1(xp, g, w, in_sp, pads, dil, G):
                 buf[:, :, off:off + m * P] += cols[:, a * kw + b]
         buf = buf[:, :, :m * P].reshape(G * Cg, m, Hp, Wp)
         r[lo:hi] = buf[:, :, pads[0][0]:pads[0][0] + in_sp[0], pads[1][0]:pads[1][0] + in_sp[1]].transpose(1, 0, 2, 3)
-    _by_samples(xp, N, N * O * Cg * kh * kw * P, run)
+    _per_thread(xp, N, N * O * Cg * kh * kw * P, run)
     return r
 
 

@@ -33,6 +33,7 @@ def _run(fn, x, w, b, kw, g):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0].__name__}-{c[2]}-{c[3]}-{c[5]}")
 def test_matches_float64(case, threads, monkeypatch):
     monkeypatch.setattr(parallel, "threads", lambda: threads)
+    monkeypatch.setattr(parallel, "PER_THREAD_WORK", 0)  # split even these small ones
     fn, N, C, O, sp, k, kw = case
     rng = np.random.default_rng(N * 100 + C * 10 + O)
     x = rng.standard_normal((N, C) + sp).astype(np.float32)

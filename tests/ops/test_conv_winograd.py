@@ -148,6 +148,7 @@ def test_steps_and_threads_give_the_same_result(monkeypatch, threads):
     monkeypatch.setattr(parallel, "threads", lambda: 1)
     whole, whole_w = WG.conv2d(x, w, None, pads), WG.conv2d_weight_grad(g, x, pads)
     monkeypatch.setattr(parallel, "threads", lambda: threads)
+    monkeypatch.setattr(parallel, "PER_THREAD_WORK", 0)
     monkeypatch.setattr(WG, "_CHUNK", 16 * 32 * 5 * 4 * 4 * 2)  # two samples per step
     assert WG._step(16, 16, 5, 4) == 2
     np.testing.assert_allclose(WG.conv2d(x, w, None, pads), whole, rtol=0, atol=1e-6)
