@@ -152,4 +152,5 @@ def test_steps_and_threads_give_the_same_result(monkeypatch, threads):
     monkeypatch.setattr(WG, "_CHUNK", 16 * 32 * 5 * 4 * 4 * 2)  # two samples per step
     assert WG._step(16, 16, 5, 4) == 2
     np.testing.assert_allclose(WG.conv2d(x, w, None, pads), whole, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(WG.conv2d_weight_grad(g, x, pads), whole_w, rtol=1e-6, atol=1e-5)
+    # (the weight gradient sums 315 positions per sample in another order: float32 rounding of that size)
+    np.testing.assert_allclose(WG.conv2d_weight_grad(g, x, pads), whole_w, rtol=0, atol=2e-6 * np.abs(whole_w).max())
