@@ -496,7 +496,7 @@ def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
     nc = _s1_chunk(N, C, K, Lr, x.itemsize)
     crop = (slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])
     if direct and _finite(xp, w):
-        # (a non-finite weight would meet the garbage columns' zeros: the gemm route keeps torch's NaN pattern)
+        # (a non-finite weight takes the gemm route, the one whose inf/NaN pattern is pinned against torch)
         toff = _tap_offsets(C, k, dil, pitch, P)
         wt = xp.ascontiguousarray(w.reshape(O, C * K).T)
 
