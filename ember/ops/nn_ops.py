@@ -274,17 +274,25 @@ def _picked(xp, logp, target, ignore_index):
     safe = xp.where(valid, target, 0)
     if logp.ndim == 1:
         vals = logp[safe]
+    elif logp.ndim == 2:  # the common case, by plain fancy indexing (take_along_axis costs ~10 us more)
+        vals = logp[xp.arange(logp.shape[0]), safe]
     else:
         vals = xp.take_along_axis(logp, xp.expand_dims(safe, 1), axis=1).squeeze(1)
     return vals, valid, safe
+
+
+def _nll_weights(xp, logp, weight, valid, safe):
+    """Each target's class weight in logp's dtype, 0 where ignored."""
+    if weight is None:
+        return valid.astype(logp.dtype)
+    return xp.where(valid, weight[safe], 0).astype(logp.dtype)
 
 
 def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
     vals, valid, safe = _picked(xp, logp, target, ignore_index)
-    w = weight[safe] if weight is not None else xp.ones(safe.shape, logp.dtype)
-    w = xp.where(valid, w, 0).astype(logp.dtype)
+    w = _nll_weights(xp, logp, weight, valid, safe)
     losses = -vals * w
     if reduction == "none":
         return losses
@@ -301,8 +309,7 @@ def _nll_vjp(g, out, logp, target, weight, needs, ignore_index, reduction):
 
 def _nll_bwd_fwd(xp, g, logp, target, weight=None, ignore_index=-100, reduction="mean"):
     _, valid, safe = _picked(xp, logp, target, ignore_index)
-    w = weight[safe] if weight is not None else xp.ones(safe.shape, logp.dtype)
-    w = xp.where(valid, w, 0).astype(logp.dtype)
+    w = _nll_weights(xp, logp, weight, valid, safe)
     if reduction == "mean":
         coef = -g / w.sum()
     elif reduction == "sum":
@@ -313,6 +320,8 @@ def _nll_bwd_fwd(xp, g, logp, target, weight=None, ignore_index=-100, reduction=
     out = xp.zeros(logp.shape, logp.dtype)
     if logp.ndim == 1:
         out[safe] = gw
+    elif logp.ndim == 2:
+        out[xp.arange(logp.shape[0]), safe] = gw
     else:
         xp.put_along_axis(out, xp.expand_dims(safe, 1), xp.expand_dims(gw, 1), axis=1)
     return out
