@@ -67,7 +67,7 @@ def conv2d(x, w, b, pads):
     th, tw = _tiles(oh, ow)
     x = np.ascontiguousarray(x)
     # U = G w G^T as two plain gemms over the 3-vectors, laid out (16, O, C)
-    t = (w.astype(np.float32).reshape(-1, 3) @ _G.T).reshape(O, C, 3, 4).swapaxes(2, 3)
+    t = (w.reshape(-1, 3) @ _G.T).reshape(O, C, 3, 4).swapaxes(2, 3)  # (w is float32: applies() says so)
     U = np.ascontiguousarray((t.reshape(-1, 3) @ _G.T).reshape(O, C, 4, 4).transpose(3, 2, 0, 1)).reshape(16, O, C)
     bias = None if b is None else np.ascontiguousarray(b, np.float32)
     y = np.empty((N, O, oh, ow), np.float32)

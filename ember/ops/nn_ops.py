@@ -500,20 +500,16 @@ def _conv_s1_fwd(xp, x, w, pads, dil, G, out):
     direct = _direct_ok(xp, x, w, G)
     Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out, slack=16 if direct else 0)
     dt = xp.result_type(x.dtype, w.dtype)
+    crop = (slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])
+    if direct and _finite(xp, w):
+        # (a non-finite weight takes the gemm route, the one whose inf/NaN pattern is pinned against torch;
+        # conv_direct splits the samples over threads itself)
+        r = _K.conv_direct(buf, C * P, _tap_offsets(C, k, dil, pitch, P), xp.ascontiguousarray(w.reshape(O, C * K).T),
+                           N, Lr)
+        return xp.ascontiguousarray(r.reshape((N, O, out[0]) + Q[1:])[crop])
     y = xp.empty((N, O) + out, dt)
     wm = w.reshape(G, Og, Cg * K)
     nc = _s1_chunk(N, C, K, Lr, x.itemsize)
-    crop = (slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])
-    if direct and _finite(xp, w):
-        # (a non-finite weight takes the gemm route, the one whose inf/NaN pattern is pinned against torch)
-        toff = _tap_offsets(C, k, dil, pitch, P)
-        wt = xp.ascontiguousarray(w.reshape(O, C * K).T)
-
-        def run(lo, hi):
-            r = _K.conv_direct(buf[lo * C * P:], C * P, toff, wt, hi - lo, Lr)
-            y[lo:hi] = r.reshape((hi - lo, O, out[0]) + Q[1:])[crop]
-        _per_thread(xp, N, N * O * C * K * Lr, run)
-        return y
 
     def run(lo, hi):
         cols = xp.empty((min(nc, hi - lo), G, Cg * K, Lr), x.dtype)
