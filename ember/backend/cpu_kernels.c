@@ -164,11 +164,11 @@ static inline float sigmoidf_(float x) { return 1.0f / (1.0f + vexpf(-x)); }
 /* One LSTM step on the feature-major gate block a = [i; f; o; g] (each h*b = hb values, pre-activations
  * with i, f, o halved, as ember/ops/rnn_ops.py lays out the weights): a becomes the activations
  * (sigmoid(2 a) for i, f, o; tanh for g), and c = f c_prev + i g, ig = i g, tc = tanh(c), h = o tc. */
-void lstm_cell_f32(float *restrict a, const float *restrict cp, float *restrict cn, float *restrict tc,
-                   float *restrict ig, float *restrict h, int64_t hb, int64_t lo, int64_t hi)
+static inline void lstm_cell(float *restrict a, const float *restrict cp, float *restrict cn,
+                             float *restrict tc, float *restrict ig, float *restrict h, int64_t hb)
 {
     float *ai = a, *af = a + hb, *ao = a + 2 * hb, *ag = a + 3 * hb;
-    for (int64_t j = lo; j < hi; j++) {
+    for (int64_t j = 0; j < hb; j++) {
         float i = sigmoidf_(2.0f * ai[j]), f = sigmoidf_(2.0f * af[j]), o = sigmoidf_(2.0f * ao[j]);
         float g = vtanhf(ag[j]);
         ai[j] = i;
@@ -183,20 +183,52 @@ void lstm_cell_f32(float *restrict a, const float *restrict cp, float *restrict 
     }
 }
 
-/* One step of the LSTM backward recurrence: with dh += gout (this step's output gradient), s = dh so + dc
- * (so = o (1 - tanh(c)^2)), the gate gradients d = [k_i s; k_f s; k_g s; k_o dh] and the next dc = s f
- * (k: the per-unit gate factors rnn_ops.py computes for all steps at once). */
-void lstm_cell_bwd_f32(const float *restrict k, const float *restrict so, const float *restrict f,
-                       const float *restrict gout, float *restrict dh, float *restrict dc, float *restrict d,
-                       int64_t hb, int64_t lo, int64_t hi)
+/* The step's gate math (lstm_cell over all H * B units), then h copied batch-major into out (B, H): the
+ * layer's output row for this step, written while h is still in L1 rather than by a transposing copy of
+ * the whole output afterwards. */
+void lstm_step_f32(float *restrict a, const float *restrict cp, float *restrict cn, float *restrict tc,
+                   float *restrict ig, float *restrict h, float *restrict out, int64_t H, int64_t B)
 {
-    for (int64_t j = lo; j < hi; j++) {
-        float dhj = dh[j] + gout[j], s = dhj * so[j] + dc[j];
-        d[j] = k[j] * s;
-        d[hb + j] = k[hb + j] * s;
-        d[2 * hb + j] = k[2 * hb + j] * s;
-        d[3 * hb + j] = k[3 * hb + j] * dhj;
-        dc[j] = s * f[j];
+    lstm_cell(a, cp, cn, tc, ig, h, H * B);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t k = 0; k < H; k++)
+            out[b * H + k] = h[k * B + b];
+}
+
+/* One step of the LSTM backward recurrence, on the forward's saved step: a = the activations [i; f; o; g]
+ * (each a block of hb = H*B values, feature-major), ig = i g, cp = the previous cell state, tc = tanh(c).
+ * With dh += this step's output gradient (gout, batch-major (B, H), or NULL), s = dh o (1 - tc^2) + dc, the
+ * pre-activation gradients in torch's gate order, i(1-i) g s, f(1-f) c_prev s, i (1-g^2) s, o(1-o) tc dh,
+ * go to rows [0, 4H) of d (row stride ldd: the caller's (4H, steps * B) matrix), and dc becomes s f.
+ * gt: hb floats of scratch for gout transposed to feature-major, so that the main loop stays vectorised. */
+void lstm_step_bwd_f32(const float *restrict a, const float *restrict ig, const float *restrict cp,
+                       const float *restrict tc, const float *restrict gout, float *restrict gt,
+                       float *restrict dh, float *restrict dc, float *restrict d, int64_t ldd, int64_t H,
+                       int64_t B)
+{
+    const int64_t hb = H * B;
+    if (gout) {
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t h = 0; h < H; h++)
+                gt[h * B + b] = gout[b * H + h];
+        for (int64_t j = 0; j < hb; j++)
+            dh[j] += gt[j];
+    }
+    for (int64_t h = 0; h < H; h++) {
+        const float *ah = a + h * B;
+        float *di = d + h * ldd, *df = d + (H + h) * ldd, *dg = d + (2 * H + h) * ldd, *dout = d + (3 * H + h) * ldd;
+        float *dhh = dh + h * B, *dch = dc + h * B;
+        const float *igh = ig + h * B, *cph = cp + h * B, *tch = tc + h * B;
+        for (int64_t b = 0; b < B; b++) {
+            float i = ah[b], f = ah[hb + b], o = ah[2 * hb + b], g = ah[3 * hb + b];
+            float t = tch[b], igb = igh[b], dhb = dhh[b], ho = o * t;
+            float s = dhb * (o - ho * t) + dch[b];
+            di[b] = (igb - igb * i) * s;
+            df[b] = (1.0f - f) * f * cph[b] * s;
+            dg[b] = (i - igb * g) * s;
+            dout[b] = (ho - ho * o) * dhb;
+            dch[b] = s * f;
+        }
     }
 }
 

@@ -282,8 +282,10 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
     seq = (acts, acts[:, :3 * H], a4[:, 0], a4[:, 1], a4[:, 2], a4[:, 3], zin, zout,
            cs[1:] if reverse else cs[:T], cs[:T] if reverse else cs[1:], tcs, igs)
     if xp is np and cd == np.float32 and _K.available():
-        _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, reverse)
-        seq = ()
+        out = xp.empty((T, B, H), cd)
+        _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse)
+        return [out, z[last, :H].T.copy(), cs[last].T.copy()], \
+            {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
     for a, sg, i, f, o, g, zi, ho, ci, co, tc, ig in zip(*(v[::-1] for v in seq) if reverse else seq):
         xp.matmul(W, zi, out=a)
         xp.tanh(a, out=a)
@@ -305,33 +307,56 @@ def _base(a):
     return a.ctypes.data
 
 
-def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, reverse):
-    """The forward recurrence with each step's gate math in one compiled pass (lstm_cell_f32): the step's
-    gemm, then the kernel on pointers computed from each array's base (all C-contiguous float32 here)."""
+def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse):
+    """The forward recurrence with each step's gate math in one compiled pass (lstm_step_f32, which also
+    writes the step's row of the batch-major output): the step's gemm, then the kernel on pointers computed
+    from each array's base (all C-contiguous float32 here)."""
     T, H4, B = acts.shape
-    hb, lib = H4 // 4 * B, _K.lib()
-    pa, pc, ptc, pig, pz = (_base(a) for a in (acts, cs, tcs, igs, z))
+    H, lib = H4 // 4, _K.lib()
+    hb = H * B
+    pa, pc, ptc, pig, pz, po = (_base(a) for a in (acts, cs, tcs, igs, z, out))
     sa, sz = 4 * hb * 4, z.shape[1] * B * 4
     for t in range(T - 1, -1, -1) if reverse else range(T):
         np.matmul(W, zin[t], out=acts[t])
         cin, cout = (t + 1, t) if reverse else (t, t + 1)  # slots read and written (z's h rows, cs)
-        lib.lstm_cell_f32(pa + t * sa, pc + cin * hb * 4, pc + cout * hb * 4, ptc + t * hb * 4, pig + t * hb * 4,
-                          pz + cout * sz, hb, 0, hb)
+        lib.lstm_step_f32(pa + t * sa, pc + cin * hb * 4, pc + cout * hb * 4, ptc + t * hb * 4, pig + t * hb * 4,
+                          pz + cout * sz, po + t * hb * 4, H, B)
 
 
-def _lstm_back_steps_compiled(wt, k, so, acts, go, dh, dc, D, reverse):
-    """The backward recurrence with each step's elementwise part in one compiled pass (lstm_cell_bwd_f32),
-    then the step's gemm dh = w_hh^T d."""
-    T, H4, B = D.shape
-    hb, lib = H4 // 4 * B, _K.lib()
-    zero = np.zeros(hb, np.float32) if go is None else None
-    pk, pso, pa, pD = (_base(a) for a in (k, so, acts, D))
-    pg, sg = (go.ctypes.data, hb * 4) if go is not None else (zero.ctypes.data, 0)
-    pdh, pdc = _base(dh), _base(dc)
+def _lstm_vjp_compiled(gout, gh, gc, x, w_ih, w_hh, needs, acts, cs, tcs, igs, z, reverse, wrap):
+    """The float32 layer gradient with each step's elementwise part in one compiled pass (lstm_step_bwd_f32,
+    which forms the gate factors from the saved activations on the fly), then the step's gemm
+    dh = w_hh^T d. The gate gradients go straight into one (4H, T*B) matrix, step t in columns t*B..., so
+    the weight gradients are one gemm each with no transposing copy of them."""
+    T, H4, B = acts.shape
+    H, TB = H4 // 4, T * B
+    hb, lib = H * B, _K.lib()
+    ld = TB + 16  # a row stride off multiples of 4 KiB: the step gemm's rows would share cache sets
+    D = np.empty((H4, ld), np.float32)
+    Dm = D[:, :TB]
+    Dt = Dm.reshape(H4, T, B).transpose(1, 0, 2)  # Dt[t]: step t's (4H, B) block, a strided view
+    dh = np.array(gh._data.T, dtype=np.float32, order="C") if gh is not None else np.zeros((H, B), np.float32)
+    dc = np.array(gc._data.T, dtype=np.float32, order="C") if gc is not None else np.zeros((H, B), np.float32)
+    go = np.ascontiguousarray(gout._data, dtype=np.float32) if gout is not None else None  # (T, B, H)
+    gt = np.empty(hb, np.float32)
+    wt = w_hh._data.astype(np.float32, copy=False).T  # a transposed view: BLAS reads it as it is
+    pa, pig, pcs, ptc, pD = (_base(a) for a in (acts, igs, cs, tcs, D))
+    pgo = _base(go) if go is not None else None
+    pdh, pdc, pgt = _base(dh), _base(dc), gt.ctypes.data
     for t in range(T) if reverse else range(T - 1, -1, -1):
-        lib.lstm_cell_bwd_f32(pk + t * 4 * hb * 4, pso + t * hb * 4, pa + (4 * t + 1) * hb * 4, pg + t * sg,
-                              pdh, pdc, pD + t * 4 * hb * 4, hb, 0, hb)
-        np.matmul(wt, D[t], out=dh)
+        cin = t + 1 if reverse else t  # the cell-state slot the forward step read
+        lib.lstm_step_bwd_f32(pa + t * 4 * hb * 4, pig + t * hb * 4, pcs + cin * hb * 4, ptc + t * hb * 4,
+                              None if pgo is None else pgo + t * hb * 4, pgt, pdh, pdc, pD + t * B * 4, ld, H, B)
+        np.matmul(wt, Dt[t], out=dh)
+    # the step inputs h_{t-1}, (H, T*B) like Dm's columns: moving whole B-runs, a cheap copy
+    hin = z[1:, :H] if reverse else z[:T, :H]
+    dx = wrap(np.matmul(Dm.T, w_ih._data.astype(np.float32, copy=False)).reshape(x.shape)) if needs[0] else None
+    dwi = wrap(np.matmul(Dm, x._data.astype(np.float32, copy=False).reshape(TB, -1))) if needs[1] else None
+    dwh = wrap(np.matmul(Dm, np.ascontiguousarray(hin.transpose(1, 0, 2)).reshape(H, TB).T)) if needs[2] else None
+    db = wrap(np.matmul(Dm, np.ones(TB, np.float32))) if needs[3] or needs[4] else None
+    return (dx, dwi, dwh, db if needs[3] else None, db if needs[4] else None,
+            wrap(np.ascontiguousarray(dh.T)) if needs[5] else None,
+            wrap(np.ascontiguousarray(dc.T)) if needs[6] else None)
 
 
 def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, acts, cs, tcs, igs, z,
@@ -341,6 +366,12 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
         return _lstm_layer_vjp_graph(gout, gh, gc, x, w_ih, w_hh, b_ih, b_hh, h0, c0, needs, reverse)
     xp = dev.backend.xp
     cd = acts.dtype
+    odt = x._data.dtype
+
+    def wrap(a):
+        return _wrap(a.astype(odt, copy=False), dev)
+    if xp is np and cd == np.float32 and _K.available():
+        return _lstm_vjp_compiled(gout, gh, gc, x, w_ih, w_hh, needs, acts, cs, tcs, igs, z, reverse, wrap)
     T, H4, B = acts.shape
     H = H4 // 4
     A = acts.reshape(T, 4, H, B)  # i, f, o, g (the forward's order)
@@ -368,12 +399,8 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
     D = xp.empty((T, 4, H, B), cd)
     s = xp.empty((H, B), cd)
     seq = (so, k[:, :3], ko, D[:, :3], D[:, 3], f, D.reshape(T, H4, B))
-    go = xp.ascontiguousarray(gout._data.transpose(0, 2, 1), dtype=cd) if gout is not None else None
-    if xp is np and cd == np.float32 and _K.available():
-        _lstm_back_steps_compiled(wt, k, so, acts, go, dh, dc, D.reshape(T, H4, B), reverse)
-        seq = ()
-    elif go is not None:
-        seq += (go,)
+    if gout is not None:
+        seq += (xp.ascontiguousarray(gout._data.transpose(0, 2, 1), dtype=cd),)
     for so_t, k3, ko_t, d3, do, f_t, d, *g_t in zip(*seq if reverse else (v[::-1] for v in seq)):
         if g_t:
             dh += g_t[0]
@@ -384,10 +411,6 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
         xp.multiply(s, f_t, out=dc)
         xp.matmul(wt, d, out=dh)
     Dm = D.reshape(T, H4, B).transpose(1, 0, 2).reshape(H4, T * B)  # a copy: (4H, T*B), step t in columns t*B..
-    odt = x._data.dtype
-
-    def wrap(a):
-        return _wrap(a.astype(odt, copy=False), dev)
     dx = wrap(xp.matmul(Dm.T, w_ih._data.astype(cd, copy=False)).reshape(x.shape)) if needs[0] else None
     dwi = wrap(xp.matmul(Dm, x._data.astype(cd, copy=False).reshape(T * B, -1))) if needs[1] else None
     dwh = wrap(xp.matmul(Dm, hin.transpose(0, 2, 1).reshape(T * B, H))) if needs[2] else None

@@ -200,11 +200,14 @@ def test_switched_off_by_environment(tmp_path):
     assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".so"]  # no temporary left behind
 
 
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_lstm_steps_match_numpy_path(bidirectional, monkeypatch):
-    # the compiled step (gate math forward, elementwise recurrence backward) against the NumPy step loop
+@pytest.mark.parametrize("bidirectional, use_out, batch_first",
+                         [(False, True, False), (True, True, False), (False, False, False), (True, False, True)])
+def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, monkeypatch):
+    # the compiled step (gate math forward, elementwise recurrence backward) against the NumPy step loop; without
+    # use_out only h_n and c_n carry gradient (the output gradient arrives as None)
     ember.manual_seed(0)
-    m = ember.nn.LSTM(5, 7, bidirectional=bidirectional)
+    m = ember.nn.LSTM(5, 7, bidirectional=bidirectional, num_layers=2 if not use_out else 1,
+                      batch_first=batch_first)
     x0 = R.standard_normal((6, 3, 5)).astype(np.float32) * 2
     g0 = R.standard_normal((6, 3, 14 if bidirectional else 7)).astype(np.float32)
 
@@ -213,7 +216,10 @@ def test_lstm_steps_match_numpy_path(bidirectional, monkeypatch):
             p.grad = None
         x = ember.tensor(x0, requires_grad=True)
         out, (h, c) = m(x)
-        (out * ember.tensor(g0)).sum().add(h.sum() * 0.5).add(c.sum() * 0.25).backward()
+        loss = h.sum() * 0.5 + c.sum() * 0.25
+        if use_out:
+            loss = loss + (out * ember.tensor(g0)).sum()
+        loss.backward()
         return [out.detach().numpy().copy(), h.detach().numpy().copy(), c.detach().numpy().copy(),
                 x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in m.parameters()]
     a, b = _both(run, monkeypatch)
