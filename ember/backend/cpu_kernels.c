@@ -320,20 +320,25 @@ void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_
                 yr[j] = log_ ? (float)((double)xr[j] - log(s)) : (float)(exp((double)xr[j] - m) / s);
             continue;
         }
+        /* the fast path in float32, as torch's vectorised kernel: the sum over as many partial sums as the
+         * vector has lanes (each term is at most 1, so a float sum of a row loses under 1e-6 relatively) */
+        float fs = 0.0f;
         if (log_) {
-#pragma omp simd reduction(+ : s)
-            for (int64_t j = 0; j < n; j++) s += vexpf(xr[j] - mx);
-            double off = mx + log(s);
-            for (int64_t j = 0; j < n; j++) yr[j] = (float)((double)xr[j] - off);
+#pragma omp simd reduction(+ : fs)
+            for (int64_t j = 0; j < n; j++) fs += vexpf(xr[j] - mx);
+            const float ls = logf(fs);
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++) yr[j] = (xr[j] - mx) - ls;
         } else {
             /* exp once, kept in y, then scaled */
-#pragma omp simd reduction(+ : s)
+#pragma omp simd reduction(+ : fs)
             for (int64_t j = 0; j < n; j++) {
                 float e = vexpf(xr[j] - mx);
                 yr[j] = e;
-                s += e;
+                fs += e;
             }
-            float inv = (float)(1.0 / s);
+            const float inv = 1.0f / fs;
+#pragma omp simd
             for (int64_t j = 0; j < n; j++) yr[j] *= inv;
         }
     }
@@ -346,15 +351,17 @@ void softmax_bwd_f32(const float *restrict g, const float *restrict y, float *re
     for (int64_t r = lo; r < hi; r++) {
         const float *gr = g + r * n, *yr = y + r * n;
         float *o = gx + r * n;
-        double s = 0.0;
+        float s = 0.0f;
         if (log_) {
 #pragma omp simd reduction(+ : s)
             for (int64_t j = 0; j < n; j++) s += gr[j];
-            for (int64_t j = 0; j < n; j++) o[j] = (float)((double)gr[j] - vexpf(yr[j]) * s);
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++) o[j] = gr[j] - vexpf(yr[j]) * s;
         } else {
 #pragma omp simd reduction(+ : s)
-            for (int64_t j = 0; j < n; j++) s += (double)gr[j] * yr[j];
-            for (int64_t j = 0; j < n; j++) o[j] = (float)((double)yr[j] * ((double)gr[j] - s));
+            for (int64_t j = 0; j < n; j++) s += gr[j] * yr[j];
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++) o[j] = yr[j] * (gr[j] - s);
         }
     }
 }
