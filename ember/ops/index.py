@@ -366,6 +366,7 @@ def _parse(self, key):
     adv = None
     dim = odim = 0
     last = None
+    steps = []  # (op, dim of the partial result, item): torch's one view node per item
     ell_seen = False
     for k, v in parsed:
         if k == _K_INT:
@@ -375,18 +376,21 @@ def _parse(self, key):
             npkey.append(v)
             dim += 1
             last = _SELECT
+            steps.append((last, odim, v))
         elif k == _K_SLICE:
             start, stop, step = _slice_bounds(v)
             s = slice(start, stop, step)
             npkey.append(s)
             if bare_slice or not (s.indices(shape[dim]) == (0, shape[dim], 1)):
                 last = _SLICE
+                steps.append((last, odim, s))
             dim += 1
             odim += 1
         elif k == _K_NONE:
             npkey.append(None)
-            odim += 1
             last = _UNSQ
+            steps.append((last, odim, None))
+            odim += 1
         elif k == _K_ELL:
             m = 0 if ell_seen else nd - consumed
             ell_seen = True
@@ -396,6 +400,7 @@ def _parse(self, key):
         elif k == _K_BOOL:
             npkey.append(None)
             last = _UNSQ
+            steps.append((last, odim, None))
             if adv is None:
                 adv = []
             adv.append((odim, v))
@@ -417,6 +422,12 @@ def _parse(self, key):
             odim += m
     if last is None:
         return self, adv, True
+    if len(steps) > 1 and self._rg and _gm.enabled:
+        # recorded in the graph: a chain of views, as torch's (one view op without a graph is cheaper)
+        v = self
+        for op, d, item in steps:
+            v = apply(op, (v,), {"key": (_FULL,) * d + (item, Ellipsis)})
+        return v, adv, False
     npkey.append(Ellipsis)
     return apply(last, (self,), {"key": tuple(npkey)}), adv, False
 
@@ -1698,7 +1709,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         if nd:
             xs[dim] = input._data.shape[dim]
             js[dim] = indices._data.shape[dim]
-        x = input if tuple(xs) == input._data.shape else input.expand(xs)
+        x = input.expand(xs)  # always, as torch's broadcast_to: its graph has the ExpandBackward0 node
         j = indices if tuple(js) == indices._data.shape else indices.expand(js)
         r = gather(x, dim, j.clone())  # torch gathers with a copy of the indices: changing them later is fine
     return r if out is None else write_out(out, r)

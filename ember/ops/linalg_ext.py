@@ -17,7 +17,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
 from ..autograd.graph import Node, edge_of
-from ._registry import apply, apply_inplace, defop, renamed, write_out, _type_name
+from ._registry import OPS, apply, apply_inplace, defop, renamed, write_out, _type_name
 
 _gm = grad_mode.state
 
@@ -67,6 +67,10 @@ triangular_solve_rt = _rt("triangular_solve", ("solution", "cloned_coefficient")
 
 
 # ================================================================ small helpers in ember ops (differentiable)
+# torch's x.conj() is lazy (a ConjBackward0 view); where a torch composite conjugates, ember copies under that name
+_CONJ = renamed(OPS["conj_physical"], "ConjBackward0", False)
+
+
 def _cj(t):
     """conj for complex tensors, identity for real ones (ember has conj_physical)."""
     return t.conj_physical() if t.dtype.category == 3 else t
@@ -312,14 +316,15 @@ def _lu_kernel(xp, a):
     return lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)), info.reshape(batch)
 
 
-def _apply_pivots(xp, b, piv):
-    """Row interchanges of getrf (0-based ``piv``) applied to ``b`` (..., n, k), in order."""
+def _apply_pivots(xp, b, piv, reverse=False):
+    """Row interchanges of getrf (0-based ``piv``) applied to ``b`` (..., n, k), in order: P^T b
+    (``reverse``: in reverse order, which undoes them: P b)."""
     b = xp.array(b, copy=True)
     shp = b.shape
     bb = b.reshape((-1,) + shp[-2:])
     pp = xp.broadcast_to(piv, shp[:-2] + piv.shape[-1:]).reshape(-1, piv.shape[-1])
     rows = xp.arange(bb.shape[0])
-    for j in range(pp.shape[1]):
+    for j in (range(pp.shape[1] - 1, -1, -1) if reverse else range(pp.shape[1])):
         p = pp[:, j]
         rj = bb[rows, j, :].copy()
         bb[rows, j, :] = bb[rows, p, :]
@@ -767,12 +772,8 @@ def _cross(name, input, other, dim):
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
                            f"{other.shape[d]}")
-    a, b = input, other
-    if tuple(a.shape) != shape:
-        a = a.expand(shape)
-    if tuple(b.shape) != shape:
-        b = b.expand(shape)
-    return apply(_CROSS, (a, b), {"dim": d})
+    # the op broadcasts (torch's node has edges to the inputs themselves, not to expanded views)
+    return apply(_CROSS, (input, other), {"dim": d})
 
 
 _cross_warned = [False]
@@ -825,6 +826,13 @@ def _tensordot_dims(a, b, dims):
     raise RuntimeError(f"tensordot expects dims to be an int or a pair of lists, but got {dims!r}")
 
 
+def _td_reshape(t, shape):
+    # torch's reshape of a non-contiguous tensor to its own shape is an alias (ReshapeAliasBackward0)
+    if tuple(t.shape) == shape and not t.is_contiguous():
+        return _reshape_alias(t, shape)
+    return t.reshape(shape)
+
+
 def tensordot(a, b, dims=2, out=None):
     """Contract dims of ``a`` with dims of ``b`` (an int n: last n of a with first n of b)."""
     da, db = _tensordot_dims(a, b, dims)
@@ -851,8 +859,13 @@ def tensordot(a, b, dims=2, out=None):
     k = 1
     for d in da:
         k *= sa[d]
-    pa = a.permute(fa + da).reshape(-1, k) if a.dim() else a.reshape(1, 1)
-    pb = b.permute(db + fb).reshape(k, -1) if b.dim() else b.reshape(1, 1)
+    if not fa and not fb and a.dim() and b.dim():
+        # nothing left free: a dot product of the flattened operands, as torch's
+        pa, pb = a.permute(da), b.permute(db)
+        r = _ops().dot(pa if pa.dim() == 1 else pa.reshape(k), pb if pb.dim() == 1 else pb.reshape(k)).reshape(())
+        return r if out is None else write_out(out, r)
+    pa = _td_reshape(a.permute(fa + da), (_prod(sa[i] for i in fa), k)) if a.dim() else a.reshape(1, 1)
+    pb = _td_reshape(b.permute(db + fb), (k, _prod(sb[i] for i in fb))) if b.dim() else b.reshape(1, 1)
     r = (pa @ pb).reshape([sa[i] for i in fa] + [sb[i] for i in fb])
     return r if out is None else write_out(out, r)
 
@@ -1637,18 +1650,20 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     return x if out is None else write_out(out, x)
 
 
-_CHOL_INV = renamed(_CHOL_SOLVE, "CholeskyInverseBackward0", False)
+# cholesky_solve with B = I, L its only input (torch's node has one edge)
+_CHOL_INV = defop("cholesky_inverse", "raw",
+                  lambda xp, l, upper: _chol_solve_fwd(xp, xp.eye(l.shape[-1], dtype=l.dtype), l, upper),
+                  lambda g, X, L, upper: _chol_solve_vjp(g, X, None, L, (False, True), upper)[1],
+                  shape=lambda sl, upper: tuple(sl))
 
 
 def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of A from its Cholesky factor."""
     _check_float("cholesky_inverse", L)
-    n = L.shape[-1]
-    eye = _eye(n, L).expand(L.shape)
     if L.dim() >= 2:
-        r = apply(_CHOL_INV, (eye, L), {"upper": bool(upper)})  # torch's one CholeskyInverseBackward0 node
+        r = apply(_CHOL_INV, (L,), {"upper": bool(upper)})
     else:
-        r = cholesky_solve(eye, L, upper)
+        r = cholesky_solve(_eye(L.shape[-1], L).expand(L.shape), L, upper)
     return r if out is None else write_out(out, r)
 
 
@@ -2194,6 +2209,9 @@ def matrix_power(A, n, *, out=None):
     if n == 1:
         r = A.clone()
         return r if out is None else write_out(out, r)
+    if n == 3:
+        r = (A @ A) @ A  # torch's order for 3 (its graph, and its rounding)
+        return r if out is None else write_out(out, r)
     result, base = None, A
     while n:
         if n & 1:
@@ -2450,10 +2468,11 @@ def cond(A, p=None, *, out=None):
     _check_matrix("linalg.cond", A)
     _check_float("linalg.cond", A)
     if p is None or (not isinstance(p, str) and abs(float(p)) == 2):
+        if A.numel() == 0:
+            r = _ops().zeros(tuple(A.shape[:-2]), dtype=A.dtype.to_real(), device=A.device)
+            return r if out is None else write_out(out, r)
         S = svdvals(A)
-        if S.shape[-1] == 0:
-            r = _ops().zeros(tuple(A.shape[:-2]), dtype=S.dtype, device=A.device)
-        elif p is None or float(p) == 2:
+        if p is None or float(p) == 2:
             r = (S.narrow(-1, 0, 1) / S.narrow(-1, S.shape[-1] - 1, 1)).squeeze(-1)
         else:
             r = (S.narrow(-1, S.shape[-1] - 1, 1) / S.narrow(-1, 0, 1)).squeeze(-1)
@@ -2463,17 +2482,25 @@ def cond(A, p=None, *, out=None):
             raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     elif float(p) not in (1.0, -1.0, math.inf, -math.inf):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {_fmt_ord(p)}")
+    if A.numel() == 0 and (not isinstance(p, str) or A.shape[-2] == A.shape[-1]):
+        # torch's 0 for empty matrices (or batches); numeric ords check squareness only after this
+        return _ops().zeros(tuple(A.shape[:-2]), dtype=A.dtype.to_real(), device=A.device) if out is None else \
+            write_out(out, _ops().zeros(tuple(A.shape[:-2]), dtype=A.dtype.to_real(), device=A.device))
     m, n = A.shape[-2], A.shape[-1]
     if m != n:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are {m} by {n} "
                            f"matrices")
     if p == "nuc" and (A.dtype is D.bfloat16 or A.dtype is D.float16):
         _check_low("linalg.svd", A)  # torch's nuclear-norm condition number starts from an SVD
-    Ai, info = inv_ex(A)
-    r = matrix_norm(A, p) * matrix_norm(Ai, p)
-    bad = info != 0
-    if info.numel() and A._device.type != "meta" and bool(bad.any()):
-        r = _where(bad, math.inf, r)
+    if p == "nuc":
+        # as torch: from the singular values, sum(S) * sum(1 / S)
+        S = svdvals(A)
+        r = S.sum(-1) * S.reciprocal().sum(-1)
+    else:
+        Ai, info = inv_ex(A)
+        # as torch: a singular A's inverse counts as all inf, and 0 * inf (a zero A) is inf
+        Ai = Ai.masked_fill((info > 0).unsqueeze(-1).unsqueeze(-1), math.inf)
+        r = (matrix_norm(A, p) * matrix_norm(Ai, p)).nan_to_num(math.inf, math.inf, -math.inf)
     return r if out is None else write_out(out, r)
 
 
@@ -2481,16 +2508,6 @@ def cond(A, p=None, *, out=None):
 def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonal over the last two dims (a view)."""
     return A.diagonal(offset, dim1, dim2)
-
-
-def _vecdot_fwd(xp, x, y, dim):
-    return xp.sum(xp.conj(x) * y, axis=dim)
-
-
-_VECDOT = defop("linalg_vecdot", "raw", _vecdot_fwd,
-                lambda g, out, x, y, needs, dim: (_cj(g).unsqueeze(dim) * y if needs[0] else None,
-                                                  g.unsqueeze(dim) * x if needs[1] else None),
-                needs=True, save_in=(1, 0), save_out=False, node="SumBackward1")
 
 
 def vecdot(x, y, *, dim=-1, out=None):
@@ -2501,11 +2518,8 @@ def vecdot(x, y, *, dim=-1, out=None):
     _check_float("linalg.vecdot", x)
     shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(y.shape)))
     d = wrap_dim(dim, len(shape))
-    if tuple(x.shape) != shape:
-        x = x.expand(shape)
-    if tuple(y.shape) != shape:
-        y = y.expand(shape)
-    r = apply(_VECDOT, (x, y), {"dim": d})
+    # torch's graph: SumBackward1 over MulBackward0 (over ConjBackward0 for complex x)
+    r = ((apply(_CONJ, (x,), {}) if x.dtype.category == 3 else x) * y).sum(d)
     return r if out is None else write_out(out, r)
 
 
@@ -2553,6 +2567,55 @@ def tensorsolve(A, B, dims=None, *, out=None):
     return r if out is None else write_out(out, r)
 
 
+def _hh_fwd(xp, a, tau):
+    m, n = a.shape[-2:]
+    k = tau.shape[-1]
+    batch = tuple(np.broadcast_shapes(a.shape[:-2], tau.shape[:-1]))
+    V = xp.tril(a[..., :k], -1) + xp.eye(m, k, dtype=a.dtype)
+    X = xp.array(xp.broadcast_to(xp.eye(m, n, dtype=a.dtype), batch + (m, n)))
+    for i in range(k - 1, -1, -1):
+        v = V[..., i:i + 1]
+        X -= (v * tau[..., i, None, None]) @ (xp.conj(xp.swapaxes(v, -1, -2)) @ X)
+    return X
+
+
+def _hh_vjp(g, _, A, tau, needs):
+    # Q = X_0 with X_k = I (m x n) and X_i = H_i X_{i+1}, H_i = I - tau_i v_i v_i^H. Going back through
+    # step i with G the gradient of X_i: G_{i+1} = H_i^H G, the gradient of tau_i is -v^H G X^H v and the
+    # one of v_i is -(conj(tau_i) G X^H v + tau_i X G^H v), of which A keeps the part below the diagonal.
+    m, n = A.shape[-2], A.shape[-1]
+    k = tau.shape[-1]
+    if k == 0:
+        return None, None  # no reflectors: torch leaves both gradients undefined
+    V = _tril(A, -1).narrow(-1, 0, k) + _eye(m, A, k)
+    Xs = [_eye(m, A, n).expand(tuple(g.shape))]
+    for i in range(k - 1, 0, -1):
+        v = V.narrow(-1, i, 1)
+        Xs.append(Xs[-1] - (v * tau.narrow(-1, i, 1).unsqueeze(-1)) @ (_mH(v) @ Xs[-1]))
+    gv, gt = [], []
+    for i in range(k):
+        v, t = V.narrow(-1, i, 1), tau.narrow(-1, i, 1).unsqueeze(-1)
+        X = Xs[k - 1 - i]
+        GXv = g @ (_mH(X) @ v)
+        gt.append(-(_mH(v) @ GXv))
+        gv.append(-(_cj(t) * GXv + t * (X @ (_mH(g) @ v))))
+        if i + 1 < k:
+            g = g - (_cj(t) * v) @ (_mH(v) @ g)
+    ops = _ops()
+    gA = gtau = None
+    if needs[0]:
+        gA = _tril(ops.cat(gv, -1), -1)
+        if k < n:
+            gA = ops.cat([gA, ops.zeros(tuple(gA.shape[:-1]) + (n - k,), dtype=A.dtype, device=A.device)], -1)
+    if needs[1]:
+        gtau = ops.cat(gt, -1).squeeze(-2)
+    return gA, gtau
+
+
+_HOUSEHOLDER = defop("linalg_householder_product", "raw", _hh_fwd, _hh_vjp, needs=True,
+                     shape=lambda sa, st: tuple(np.broadcast_shapes(sa[:-2], st[:-1])) + tuple(sa[-2:]))
+
+
 def householder_product(A, tau, *, out=None):
     """First n columns of the product of Householder reflectors H_i = I - tau_i v_i v_i^H stored in A."""
     name = "torch.linalg.householder_product"
@@ -2570,12 +2633,7 @@ def householder_product(A, tau, *, out=None):
     if A.dtype is not tau.dtype:
         raise RuntimeError(f"{name}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
     _check_float(name, A)
-    V = _tril(A, -1).narrow(-1, 0, k) + _eye(m, A, k)
-    X = _eye(m, A, n).expand(tuple(A.shape[:-2]) + (m, n))
-    for i in range(k - 1, -1, -1):
-        v = V.select(-1, i).unsqueeze(-1)
-        t = tau.select(-1, i).unsqueeze(-1).unsqueeze(-1)
-        X = X - (v * t) @ (_mH(v) @ X)
+    X = apply(_HOUSEHOLDER, (A, tau), {})
     return X if out is None else write_out(out, X)
 
 
@@ -2627,7 +2685,7 @@ def _perm_matrix(piv, like):
     if like._device.type == "meta" or m == 0:
         return _ops().zeros(tuple(like.shape[:-2]) + (m, m), dtype=like.dtype, device=like.device)
     xp = like._device.backend.xp
-    perm = _perm_from_pivots(xp, piv._data.astype(np.int64) - 1, m)
+    perm = _perm_from_pivots(xp, (piv._data if isinstance(piv, Tensor) else piv).astype(np.int64) - 1, m)
     eye = xp.eye(m, dtype=like.dtype.np)
     # P = rows of I taken in ``perm`` order, transposed: A = P L U
     Pt = eye[perm]
@@ -2698,6 +2756,54 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     return res if out is None else _write_tuple(out, res)
 
 
+def _lu_solve_fwd(xp, lu, b, piv, left, adjoint):
+    if not left:
+        # X A = B  <=>  A^H X^H = B^H, and X A^H = B  <=>  A X^H = B^H
+        x = _lu_solve_fwd(xp, lu, xp.conj(xp.swapaxes(b, -1, -2)), piv, True, not adjoint)
+        return xp.ascontiguousarray(xp.conj(xp.swapaxes(x, -1, -2)))
+    batch = tuple(np.broadcast_shapes(lu.shape[:-2], b.shape[:-2]))
+    n = lu.shape[-1]
+    if n == 0 or b.shape[-1] == 0:
+        return xp.zeros(batch + b.shape[-2:], np.result_type(lu.dtype, b.dtype))
+    lu = xp.broadcast_to(lu, batch + lu.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    p0 = xp.broadcast_to(piv.astype(np.int64) - 1, batch + piv.shape[-1:])
+    if not adjoint:
+        # A = P L U: X = U^-1 L^-1 P^T B
+        y = _solve_tri(xp, lu, _apply_pivots(xp, b, p0), True, True)
+        return _solve_tri(xp, lu, y, False, False)
+    # A^H X = B: X = P L^-H U^-H B (the lower triangle of LU^H holds U^H, its strict upper one L^H)
+    luh = xp.conj(xp.swapaxes(lu, -1, -2))
+    y = _solve_tri(xp, luh, b, True, False)
+    return _apply_pivots(xp, _solve_tri(xp, luh, y, False, True), p0, reverse=True)
+
+
+def _lu_solve_vjp(g, X, LU, B, needs, piv, left, adjoint):
+    # gB solves the adjoint system; gA is -gB X^H (or its left/adjoint variants), carried to L and U
+    # through A = P L U: gL = tril(P^T gA U^H, -1), gU = triu(L^H P^T gA)
+    gB = _lu_solve_op(LU, piv, g, left, not adjoint)
+    gLU = None
+    if needs[0]:
+        if left:
+            gA = -(X @ _mH(gB)) if adjoint else -(gB @ _mH(X))
+        else:
+            gA = -(_mH(gB) @ X) if adjoint else -(_mH(X) @ gB)
+        n = LU.shape[-1]
+        PtgA = _perm_matrix(piv, LU).mT @ gA
+        gLU = _tril(PtgA @ _mH(_triu(LU)), -1) + _triu(_mH(_tril(LU, -1) + _eye(n, LU)) @ PtgA)
+    return gLU, (gB if needs[1] else None)
+
+
+_LU_SOLVE = defop("linalg_lu_solve", "raw", _lu_solve_fwd, _lu_solve_vjp, needs=True, save_in=(True, False),
+                  shape=lambda sl, sb, piv, left, adjoint: (tuple(np.broadcast_shapes(sl[:-2], sb[:-2]))
+                                                                       + tuple(sb[-2:])))
+
+
+def _lu_solve_op(LU, piv, B, left, adjoint):
+    # the pivots travel as a static argument: torch's node has no edge for them
+    return apply(_LU_SOLVE, (LU, B), {"piv": piv, "left": bool(left), "adjoint": bool(adjoint)})
+
+
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     """Solve A X = B (or X A = B, or with A^H) from A's LU factorisation."""
     n = LU.shape[-1]
@@ -2711,24 +2817,10 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                            f"{rows}x{cols})")
     if LU.dtype is D.bfloat16 or LU.dtype is D.float16:
         _check_low("linalg.lu_solve", LU)
-    L = _tril(LU, -1) + _eye(n, LU)
-    U = _triu(LU)
-    P = _perm_matrix(pivots, LU)
-    # A = P L U
-    if left and not adjoint:
-        x = solve_triangular(U, solve_triangular(L, P.mT @ B, upper=False, unitriangular=True), upper=True)
-    elif left:
-        # A^H X = B: U^H L^H P^T X = B
-        y = solve_triangular(_mH(U), B, upper=False)
-        x = P @ solve_triangular(_mH(L), y, upper=True, unitriangular=True)
-    elif not adjoint:
-        # X P L U = B
-        y = solve_triangular(U, B, upper=True, left=False)
-        x = solve_triangular(L, y, upper=False, left=False, unitriangular=True) @ P.mT
-    else:
-        # X A^H = B: X U^H L^H P^T = B
-        y = solve_triangular(_mH(L), B @ P, upper=True, left=False, unitriangular=True)
-        x = solve_triangular(_mH(U), y, upper=False, left=False)
+    if B.dtype is not LU.dtype:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
+                           f"{_tn(LU.dtype)} and B of type {_tn(B.dtype)} instead")
+    x = _lu_solve_op(LU, pivots._data, B, left, adjoint)
     return x if out is None else write_out(out, x)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import to_device
 from .._tensor import Tensor, wrap_dim
-from ._registry import apply, defop, write_out, _type_name
+from ._registry import OPS, apply, defop, renamed, write_out, _type_name
 
 _SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
@@ -79,6 +79,19 @@ def _fit(t, axes, sizes):
     if all(t.shape[a] == n for a, n in zip(axes, sizes)):
         return t
     return apply(_FIT, (t,), {"axes": tuple(axes), "sizes": tuple(sizes)})
+
+
+def _resize(x, axes, sizes):
+    """The input cut (a slice per dim) or zero-padded (one pad) to the transform's sizes before it, as torch
+    does: its graph shows those nodes in front of the transform's."""
+    for a, n in zip(axes, sizes):
+        if x.shape[a] > n:
+            x = x.narrow(a, 0, n)
+    return _fit(x, axes, sizes)
+
+
+# torch's hfft/ihfft conjugate lazily (a ConjBackward0 node); ember copies
+_CONJ = renamed(OPS["conj_physical"], "ConjBackward0", False)
 
 
 # ---------------------------------------------------------------- the three transforms
@@ -203,7 +216,19 @@ def _c2c(name, x, s, dim, norm, forward, out):
     _need_tensor(name, x)
     x = _as_float(x)
     axes, sizes = _axes_sizes(name, x, s, dim)
-    r = apply(_C2C, (x,), {"sizes": sizes, "axes": axes, "norm": _norm(norm), "forward": forward,
+    nm = _norm(norm)
+    if x.dtype.category == 2:
+        if name in ("fft", "ifft"):
+            # as torch: a real input's 1-D transform is a two-sided r2c (conjugated for the inverse)
+            x = _resize(x, axes, sizes)
+            r = apply(_R2C, (x,), {"sizes": sizes, "axes": axes, "norm": nm if forward else _SWAP[nm],
+                                   "npdt": _cplx_of(x.dtype).np, "onesided": False})
+            if not forward:
+                r = apply(_CONJ, (r,), {})
+            return r if out is None else write_out(out, r)
+        x = x.to(_cplx_of(x.dtype))  # torch's n-D transforms make a complex copy first
+    x = _resize(x, axes, sizes)
+    r = apply(_C2C, (x,), {"sizes": sizes, "axes": axes, "norm": nm, "forward": forward,
                            "npdt": _cplx_of(x.dtype).np})
     return r if out is None else write_out(out, r)
 
@@ -216,10 +241,18 @@ def _r2c(name, x, s, dim, norm, out, conj=False):
     x = _as_float(x)
     axes, sizes = _axes_sizes(name, x, s, dim)
     nm = _norm(norm)
-    r = apply(_R2C, (x,), {"sizes": sizes, "axes": axes, "norm": _SWAP[nm] if conj else nm,
-                           "npdt": _cplx_of(x.dtype).np, "onesided": True})
+    x = _resize(x, axes, sizes)
+    cdt = _cplx_of(x.dtype).np
+    if conj and len(axes) > 1:
+        # as torch's ihfftn: the last dim's one-sided transform, conjugated, then the inverse over the rest
+        r = apply(_R2C, (x,), {"sizes": sizes[-1:], "axes": axes[-1:], "norm": _SWAP[nm], "npdt": cdt,
+                               "onesided": True}).conj_physical()
+        r = apply(_C2C, (r,), {"sizes": sizes[:-1], "axes": axes[:-1], "norm": nm, "forward": False, "npdt": cdt})
+        return r if out is None else write_out(out, r)
+    r = apply(_R2C, (x,), {"sizes": sizes, "axes": axes, "norm": _SWAP[nm] if conj else nm, "npdt": cdt,
+                           "onesided": True})
     if conj:
-        r = r.conj_physical()
+        r = apply(_CONJ, (r,), {})
     return r if out is None else write_out(out, r)
 
 
@@ -228,8 +261,16 @@ def _c2r(name, x, s, dim, norm, out, conj=False):
     x = _as_float(x)
     axes, sizes = _axes_sizes(name, x, s, dim, c2r=True)
     nm = _norm(norm)
+    if x.dtype.category == 2:
+        x = x.to(_cplx_of(x.dtype))  # torch's c2r transforms make a complex copy of a real input first
+    x = _resize(x, axes, sizes[:-1] + (sizes[-1] // 2 + 1,))
+    if conj and x.dtype.category == 3 and len(axes) > 1:
+        # as torch's hfftn: the forward transform over all but the last dim, conjugated, then the c2r of the last
+        x = apply(_C2C, (x,), {"sizes": sizes[:-1], "axes": axes[:-1], "norm": nm, "forward": True,
+                               "npdt": x.dtype.np})
+        axes, sizes = axes[-1:], sizes[-1:]
     if conj and x.dtype.category == 3:
-        x = x.conj_physical()
+        x = apply(_CONJ, (x,), {})
     r = apply(_C2R, (x,), {"sizes": sizes, "axes": axes, "norm": _SWAP[nm] if conj else nm,
                            "npdt": _real_of(x.dtype).np})
     return r if out is None else write_out(out, r)

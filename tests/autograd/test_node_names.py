@@ -420,3 +420,262 @@ def test_margin_losses_gradcheck(p):
             return F.multilabel_margin_loss(a * p, tt, reduction=red)
         assert ember.autograd.gradcheck(f, (x,)) and ember.autograd.gradgradcheck(f, (x,))
         assert ember.autograd.gradcheck(g, (x,)) and ember.autograd.gradgradcheck(g, (x,))
+
+
+# ---------------------------------------------------------------- round 4: lu_solve, householder_product, cond,
+# getitem chains, fft graphs
+def _walk(fn, out=None, depth=0, skip_none=False):
+    """The whole graph under ``fn`` as indented node names (None for an edge to nothing)."""
+    out = [] if out is None else out
+    if fn is None:
+        if not skip_none:
+            out.append(" " * depth + "None")
+        return out
+    out.append(" " * depth + type(fn).__name__)
+    for f, _ in fn.next_functions:
+        _walk(f, out, depth + 1, skip_none)
+    return out
+
+
+def _np(t):
+    t = t.detach()
+    return t.resolve_conj().numpy() if isinstance(t, torch.Tensor) else t.numpy()
+
+
+def _rand(shape, cplx, seed):
+    r = np.random.default_rng(seed)
+    a = r.standard_normal(shape)
+    return a + 1j * r.standard_normal(shape) if cplx else a
+
+
+def _grads_to_second(m, outs, inputs):
+    """Values, first gradients (with a graph) and second derivatives of a fixed real loss of ``outs``."""
+    loss = 0
+    for k, o in enumerate(outs):
+        w = m.tensor(np.cos(np.arange(o.numel()) + k).reshape(tuple(o.shape)))
+        loss = loss + (o * w).abs().sum() + (o.abs() ** 2 * w).sum()
+    gs = m.autograd.grad(loss, inputs, create_graph=True)
+    s = sum((g.abs() ** 2 * m.tensor(np.sin(np.arange(g.numel())).reshape(tuple(g.shape)))).sum() for g in gs)
+    ggs = m.autograd.grad(s, inputs)
+    return [_np(o) for o in outs] + [_np(g) for g in gs] + [_np(g) for g in ggs]
+
+
+_LU_SHAPES = [((3, 3), (3, 2)), ((2, 4, 4), (4, 3)), ((4, 4), (2, 4, 1)), ((1, 3, 3), (2, 3, 3))]
+
+
+@pytest.mark.parametrize("cplx", [False, True], ids=["float64", "complex128"])
+@pytest.mark.parametrize("left,adjoint", [(True, False), (True, True), (False, False), (False, True)])
+@pytest.mark.parametrize("shapes", _LU_SHAPES, ids=str)
+def test_lu_solve_one_node(shapes, left, adjoint, cplx):
+    """linalg.lu_solve is one LinalgLuSolveBackward0 node (edges for LU and B only, not the pivots); values,
+    gradients (through lu_factor to A, and to B) and second derivatives equal torch's."""
+    ash, bsh = shapes
+    if not left:
+        bsh = bsh[:-2] + (bsh[-1], bsh[-2])
+    A, B = _rand(ash, cplx, 1) + 3 * np.eye(ash[-1]), _rand(bsh, cplx, 2)
+    res = []
+    for m in (torch, ember):
+        a, b = m.tensor(A, requires_grad=True), m.tensor(B, requires_grad=True)
+        LU, piv = m.linalg.lu_factor(a)
+        X = m.linalg.lu_solve(LU, piv, b, left=left, adjoint=adjoint)
+        res.append((_walk(X.grad_fn), _grads_to_second(m, [X], (a, b))))
+    assert res[0][0] == res[1][0] and res[0][0][0] == "LinalgLuSolveBackward0"
+    for t, e in zip(res[0][1], res[1][1]):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("cplx", [False, True], ids=["float64", "complex128"])
+@pytest.mark.parametrize("left,adjoint", [(True, False), (True, True), (False, False), (False, True)])
+def test_lu_solve_gradcheck(left, adjoint, cplx):
+    """First and second derivatives w.r.t. the packed LU (both triangles) and B."""
+    A = _rand((2, 3, 3), cplx, 3) + 3 * np.eye(3)
+    LU, piv = ember.linalg.lu_factor(ember.tensor(A))
+    LU = LU.detach().requires_grad_()
+    b = ember.tensor(_rand((3, 2) if left else (2, 3), cplx, 4), requires_grad=True)
+
+    def f(lu, rhs):
+        return ember.linalg.lu_solve(lu, piv, rhs, left=left, adjoint=adjoint)
+    assert ember.autograd.gradcheck(f, (LU, b))
+    assert ember.autograd.gradgradcheck(f, (LU, b))
+
+
+def test_lu_solve_errors_and_saved():
+    """torch's dtype message; the node keeps the result even when only B requires grad (changing it in place
+    fails backward)."""
+    for m in (torch, ember):
+        LU, piv = m.linalg.lu_factor(m.tensor(_rand((3, 3), False, 5)))
+        with pytest.raises(RuntimeError, match="Expected LU and B to have the same dtype, but found LU of type "
+                                               "Double and B of type Float instead"):
+            m.linalg.lu_solve(LU, piv, m.ones(3, 1))
+        b = m.ones(3, 1, dtype=m.float64, requires_grad=True)
+        X = m.linalg.lu_solve(LU, piv, b)
+        assert len(X.grad_fn.next_functions) == 2
+        X.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            X.sum().backward()
+
+
+_HH_CASES = [((3, 3), 3), ((4, 3), 3), ((5, 3), 2), ((2, 4, 2), 2), ((3, 3), 1), ((2, 3, 5, 3), 3)]
+
+
+@pytest.mark.parametrize("cplx", [False, True], ids=["float64", "complex128"])
+@pytest.mark.parametrize("shape,k", _HH_CASES, ids=str)
+def test_householder_product_one_node(shape, k, cplx):
+    """linalg.householder_product is one LinalgHouseholderProductBackward0 node; values, gradients w.r.t.
+    input and tau, and second derivatives equal torch's (square, tall, batched, fewer reflectors)."""
+    A, T = _rand(shape, cplx, 6), _rand(shape[:-2] + (k,), cplx, 7)
+    res = []
+    for m in (torch, ember):
+        a, t = m.tensor(A, requires_grad=True), m.tensor(T, requires_grad=True)
+        Q = m.linalg.householder_product(a, t)
+        res.append((_walk(Q.grad_fn), _grads_to_second(m, [Q], (a, t))))
+    assert res[0][0] == res[1][0] and res[0][0][0] == "LinalgHouseholderProductBackward0"
+    for t, e in zip(res[0][1], res[1][1]):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("cplx", [False, True], ids=["float64", "complex128"])
+@pytest.mark.parametrize("shape,k", [((4, 3), 3), ((2, 5, 3), 2), ((3, 3), 3)], ids=str)
+def test_householder_product_gradcheck(shape, k, cplx):
+    a = ember.tensor(_rand(shape, cplx, 8), requires_grad=True)
+    t = ember.tensor(_rand(shape[:-2] + (k,), cplx, 9), requires_grad=True)
+    assert ember.autograd.gradcheck(ember.linalg.householder_product, (a, t))
+    assert ember.autograd.gradgradcheck(ember.linalg.householder_product, (a, t))
+
+
+def test_householder_product_no_reflectors():
+    """With an empty tau torch leaves both gradients undefined."""
+    res = []
+    for m in (torch, ember):
+        a = m.tensor(_rand((4, 3), False, 10), requires_grad=True)
+        t = m.zeros(0, dtype=m.float64, requires_grad=True)
+        Q = m.linalg.householder_product(a, t)
+        res.append((type(Q.grad_fn).__name__, _np(Q).tolist(), m.autograd.grad(Q.sum(), (a, t), allow_unused=True)))
+    assert res[0][:2] == res[1][:2] and res[1][2] == (None, None) == res[0][2]
+
+
+@pytest.mark.parametrize("p", ["fro", 1, -1, float("inf"), -float("inf"), "nuc"], ids=str)
+def test_cond_graph(p):
+    """cond's whole graph is torch's: nan_to_num over norm(A) * norm(inv(A) masked to inf where singular), or
+    sum(S) * sum(1 / S) for the nuclear norm; values (singular and zero matrices too) equal torch's."""
+    A = np.stack([_rand((3, 3), False, 11), np.zeros((3, 3)), [[1.0, 2, 3], [2, 4, 6], [0, 1, 0]]])
+    res = []
+    for m in (torch, ember):
+        r = m.linalg.cond(m.tensor(A, requires_grad=True), p)
+        res.append((_walk(r.grad_fn, skip_none=True), _np(r)))  # masked_fill's mask edge: see index ops
+    assert res[0][0] == res[1][0]
+    if p == "nuc":  # the singular values of a singular matrix are rounding noise: only the regular one
+        np.testing.assert_allclose(res[1][1][0], res[0][1][0], rtol=1e-10)
+    else:
+        np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -float("inf")], ids=str)
+@pytest.mark.parametrize("shape", [(2, 0, 0), (0, 3, 3), (2, 0, 3), (0, 2, 3)], ids=str)
+def test_cond_empty(shape, p):
+    """Empty inputs give torch's zeros (no graph); string ords check squareness before that, numbers after."""
+    res = []
+    for m in (torch, ember):
+        a = m.zeros(shape, dtype=m.complex64, requires_grad=True)
+        try:
+            r = m.linalg.cond(a, p)
+            res.append((tuple(r.shape), str(r.dtype), r.grad_fn, r.tolist()))
+        except RuntimeError as e:
+            res.append(str(e))
+    assert res[0] == res[1]
+
+
+_KEYS = [(None, 1), (1, None), (slice(None), None, 1), (None, None, 1), (None, slice(1, 3), None, 2),
+         (Ellipsis, None), (None,), (None, Ellipsis, 1), (1, 2), (1, slice(1, 3), None), (slice(None), 1, slice(0, 2)),
+         (None, 1, Ellipsis, slice(1, None, 2)), (-1, slice(None, None, 2), None, -2), (slice(0, 1), slice(None), 3),
+         slice(None), 1, (True, 1), (1, [0, 2], slice(1, 3))]
+
+
+@pytest.mark.parametrize("key", _KEYS, ids=str)
+def test_getitem_view_chain(key):
+    """With a graph, a key of several items is one view node per item as in torch (an int, a slice that cuts,
+    None); the values, strides and gradients are the single-view ones."""
+    X = _rand((3, 3, 4), False, 12)
+    res = []
+    for m in (torch, ember):
+        k = tuple(m.tensor(v) if isinstance(v, list) else v for v in key) if type(key) is tuple else key
+        x = m.tensor(X, requires_grad=True)
+        r = x.clone()[k]
+        g, = m.autograd.grad((r * m.tensor(np.cos(np.arange(r.numel())).reshape(tuple(r.shape)))).sum(), x)
+        res.append((_walk(r.grad_fn, skip_none=True), r.stride(), _np(r), _np(g)))
+        if m is ember:
+            with ember.no_grad():
+                assert x[k].stride() == r.stride()
+    assert res[0][:2] == res[1][:2]
+    np.testing.assert_array_equal(res[1][2], res[0][2])
+    np.testing.assert_array_equal(res[1][3], res[0][3])
+
+
+def test_take_along_dim_expands():
+    res = []
+    for m in (torch, ember):
+        x = m.tensor(_rand((3, 4), False, 13), requires_grad=True)
+        r = m.take_along_dim(x, m.tensor([[0, 3], [1, 1], [2, 0]]), 1)
+        r2 = m.take_along_dim(x, m.tensor([1, 5]))
+        res.append((_walk(r.grad_fn, skip_none=True), _walk(r2.grad_fn, skip_none=True)))
+    assert res[0] == res[1]
+
+
+_FFT = ["m.fft.hfft(x)", "m.fft.hfft(x, 12)", "m.fft.hfft(x, 3)", "m.fft.hfftn(x)", "m.fft.hfftn(x, (3, 9))",
+        "m.fft.ihfft(y)", "m.fft.ihfft(y, 3)", "m.fft.ihfftn(y, (6, 7))", "m.fft.irfft(x, 12)",
+        "m.fft.irfft(x, 4, dim=0)", "m.fft.irfftn(x, (2, 12))", "m.fft.fft(x, 7)", "m.fft.fft(x, 2)",
+        "m.fft.fftn(x, (2, 9))", "m.fft.rfft(y, 3)", "m.fft.rfftn(y, (7, 3))", "m.fft.ifft(x, 9)",
+        "m.fft.fft2(x, (3, 3))", "m.fft.ihfft2(y, (3, 8))", "m.fft.hfft2(x, (3, 8))", "m.fft.irfft2(x, (5, 5))",
+        "m.fft.hfftn(x, norm='ortho')", "m.fft.hfftn(x, (5, 6), norm='forward')", "m.fft.ihfftn(y, norm='ortho')",
+        "m.fft.ihfftn(y, (3, 4), norm='forward')", "m.fft.ihfftn(y, dim=(1, 0))", "m.fft.hfftn(x, dim=(1, 0))",
+        "m.fft.hfft2(y)", "m.fft.hfftn(y, (3, 4))", "m.fft.ihfftn(y, dim=(0,))", "m.fft.hfft(y, 12)",
+        "m.fft.irfft(y)", "m.fft.irfft2(y, (3, 12))", "m.fft.fft(y)", "m.fft.ifft(y)", "m.fft.fftn(y)",
+        "m.fft.fft2(y, (3, 9))", "m.fft.ifftn(y)", "m.fft.fft(y, 3, norm='ortho')",
+        "m.fft.ifft(y, 8, 0, norm='forward')", "m.fft.ifft(y, 2, norm='ortho')", "m.fft.ifft2(y, norm='ortho')"]
+
+
+@pytest.mark.parametrize("prog", _FFT)
+def test_fft_graphs(prog):
+    """torch's fft graphs: the input cut (SliceBackward0) / padded (ConstantPadNdBackward0) in front of the
+    transform, a complex copy of a real input for c2c n-D and c2r transforms, a two-sided r2c for a real
+    input's 1-D fft/ifft, ConjBackward0 for hfft/ihfft, and hfftn/ihfftn split into the last dim and the rest;
+    values, gradients and second derivatives equal torch's."""
+    X, Y = _rand((4, 5), True, 14), _rand((4, 5), False, 15)
+    res = []
+    for m in (torch, ember):
+        x, y = m.tensor(X, requires_grad=True), m.tensor(Y, requires_grad=True)
+        o = eval(prog, {"m": m, "x": x, "y": y})
+        used = x if "x" in prog.split("(", 1)[1] else y
+        res.append((_walk(o.grad_fn), _grads_to_second(m, [o], (used,))))
+    assert res[0][0] == res[1][0]
+    for t, e in zip(res[0][1], res[1][1]):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-9)
+
+
+_LINALG_PROGS = ["m.inner(a[0], b[1])", "m.tensordot(a, b, 2)", "m.tensordot(a[0], b[0], 1)",
+                 "m.linalg.matrix_power(c[0], 3)", "m.linalg.matrix_power(c[0], 5)", "m.linalg.matrix_power(c[0], -3)",
+                 "m.cholesky_inverse(c[0])", "m.cholesky_inverse(c[:2], upper=True)", "m.linalg.vecdot(a, b[0])",
+                 "m.linalg.vecdot(a.to(m.complex128), b[0].to(m.complex128))",
+                 "m.linalg.vecdot(a[:, None, :2], b[:, :2], dim=0)", "m.linalg.cross(c[:, :1], c[:1])",
+                 "m.linalg.cross(c, c[:1], dim=1)", "m.cross(c[:1], c[1:], dim=1)",
+                 "m.linalg.cross(c.to(m.complex128), c[:1].to(m.complex128), dim=1)", "m.inner(a, b)",
+                 "m.inner(a[0], b)", "m.inner(a[0, 0], b)", "m.tensordot(a, b.t(), 1)",
+                 "m.tensordot(c, c, ([1, 2], [2, 1]))", "m.tensordot(a, b, 0)", "m.tensordot(c, a, ([1], [0]))"]
+
+
+@pytest.mark.parametrize("prog", _LINALG_PROGS)
+def test_linalg_graphs(prog):
+    """Whole graphs as torch's: inner/tensordot with nothing free is a dot, matrix_power(3) is (A @ A) @ A,
+    cholesky_inverse has one edge, vecdot is sum(conj(x) * y), cross broadcasts inside its node; values,
+    gradients and second derivatives equal torch's."""
+    A, B, C = _rand((3, 4), False, 16), _rand((3, 4), False, 17), _rand((4, 3, 3), False, 18)
+    res = []
+    for m in (torch, ember):
+        a, b, c = (m.tensor(v, requires_grad=True) for v in (A, B, C))
+        o = eval(prog, {"m": m, "a": a, "b": b, "c": c})
+        used = [t for t, nm in ((a, "a"), (b, "b"), (c, "c")) if nm + "[" in prog or nm + "," in prog or
+                nm + ")" in prog or nm + "." in prog]
+        res.append((_walk(o.grad_fn), _grads_to_second(m, [o], used)))
+    assert res[0][0] == res[1][0]
+    for t, e in zip(res[0][1], res[1][1]):
+        np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-9)

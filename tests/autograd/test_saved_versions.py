@@ -28,11 +28,9 @@ KNOWN = {
     "vander": _COMPOSITE, "combinations": _COMPOSITE,
     "index_put.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
     "getitem.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
-    "fft.fft.ri": "torch's 1-D fft of a real input is an R2C transform, which saves the input",
-    "fft.ifft.ri": "torch's 1-D ifft of a real input is an R2C transform, which saves the input",
     **{k: _MULTI for k in ("linalg.inv", "inverse", "linalg.slogdet", "linalg.solve", "linalg.cholesky",
                            "linalg.lstsq", "linalg.tensorinv", "linalg.tensorsolve", "linalg.lu_factor",
-                           "linalg.householder_product", "linalg.eigh.invariant", "linalg.eigvalsh",
+                           "linalg.eigh.invariant", "linalg.eigvalsh",
                            "linalg.svd.invariant", "linalg.svdvals", "linalg.qr", "linalg.eig.invariant")},
 }
 # single samples left out: torch's matmul copies broadcast batch operands (expand + reshape) before its
