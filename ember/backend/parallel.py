@@ -97,7 +97,6 @@ def parallel_for(n, fn, min_size=GRAIN):
             f.result()
 
 
-
 _blas = {"libs": None}
 
 

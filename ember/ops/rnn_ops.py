@@ -277,15 +277,15 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
     acts = xp.empty((T, 4 * H, B), cd)
     tcs = xp.empty((T, H, B), cd)
     igs = xp.empty((T, H, B), cd)  # i * g, kept for the backward
+    stash = {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
+    if xp is np and cd == np.float32 and _K.available():
+        out = xp.empty((T, B, H), cd)
+        _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse)
+        return [out, z[last, :H].T.copy(), cs[last].T.copy()], stash
     a4 = acts.reshape(T, 4, H, B)
     # the per-step views, made by iterating the arrays (cheaper than slicing inside the loop)
     seq = (acts, acts[:, :3 * H], a4[:, 0], a4[:, 1], a4[:, 2], a4[:, 3], zin, zout,
            cs[1:] if reverse else cs[:T], cs[:T] if reverse else cs[1:], tcs, igs)
-    if xp is np and cd == np.float32 and _K.available():
-        out = xp.empty((T, B, H), cd)
-        _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse)
-        return [out, z[last, :H].T.copy(), cs[last].T.copy()], \
-            {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
     for a, sg, i, f, o, g, zi, ho, ci, co, tc, ig in zip(*(v[::-1] for v in seq) if reverse else seq):
         xp.matmul(W, zi, out=a)
         xp.tanh(a, out=a)
@@ -296,8 +296,7 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
         co += ig
         xp.tanh(co, out=tc)
         xp.multiply(o, tc, out=ho)
-    return [zout.transpose(0, 2, 1).copy(), z[last, :H].T.copy(), cs[last].T.copy()], \
-        {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
+    return [zout.transpose(0, 2, 1).copy(), z[last, :H].T.copy(), cs[last].T.copy()], stash
 
 
 def _base(a):
@@ -323,11 +322,12 @@ def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse):
                           pz + cout * sz, po + t * hb * 4, H, B)
 
 
-def _lstm_vjp_compiled(gout, gh, gc, x, w_ih, w_hh, needs, acts, cs, tcs, igs, z, reverse, wrap):
-    """The float32 layer gradient with each step's elementwise part in one compiled pass (lstm_step_bwd_f32,
-    which forms the gate factors from the saved activations on the fly), then the step's gemm
-    dh = w_hh^T d. The gate gradients go straight into one (4H, T*B) matrix, step t in columns t*B..., so
-    the weight gradients are one gemm each with no transposing copy of them."""
+def _lstm_back_compiled(gout, dh, dc, w_hh, acts, cs, tcs, igs, reverse):
+    """The float32 backward recurrence with each step's elementwise part in one compiled pass
+    (lstm_step_bwd_f32, which forms the gate factors from the saved activations on the fly), then the step's
+    gemm dh = w_hh^T d; dh and dc are updated in place. Returns the gate gradients as a (4H, T*B) view, step t
+    in columns t*B...: the kernel writes them there directly, so no transposing copy precedes the weight
+    gradients' gemms."""
     T, H4, B = acts.shape
     H, TB = H4 // 4, T * B
     hb, lib = H * B, _K.lib()
@@ -335,8 +335,6 @@ def _lstm_vjp_compiled(gout, gh, gc, x, w_ih, w_hh, needs, acts, cs, tcs, igs, z
     D = np.empty((H4, ld), np.float32)
     Dm = D[:, :TB]
     Dt = Dm.reshape(H4, T, B).transpose(1, 0, 2)  # Dt[t]: step t's (4H, B) block, a strided view
-    dh = np.array(gh._data.T, dtype=np.float32, order="C") if gh is not None else np.zeros((H, B), np.float32)
-    dc = np.array(gc._data.T, dtype=np.float32, order="C") if gc is not None else np.zeros((H, B), np.float32)
     go = np.ascontiguousarray(gout._data, dtype=np.float32) if gout is not None else None  # (T, B, H)
     gt = np.empty(hb, np.float32)
     wt = w_hh._data.astype(np.float32, copy=False).T  # a transposed view: BLAS reads it as it is
@@ -348,34 +346,17 @@ def _lstm_vjp_compiled(gout, gh, gc, x, w_ih, w_hh, needs, acts, cs, tcs, igs, z
         lib.lstm_step_bwd_f32(pa + t * 4 * hb * 4, pig + t * hb * 4, pcs + cin * hb * 4, ptc + t * hb * 4,
                               None if pgo is None else pgo + t * hb * 4, pgt, pdh, pdc, pD + t * B * 4, ld, H, B)
         np.matmul(wt, Dt[t], out=dh)
-    # the step inputs h_{t-1}, (H, T*B) like Dm's columns: moving whole B-runs, a cheap copy
-    hin = z[1:, :H] if reverse else z[:T, :H]
-    dx = wrap(np.matmul(Dm.T, w_ih._data.astype(np.float32, copy=False)).reshape(x.shape)) if needs[0] else None
-    dwi = wrap(np.matmul(Dm, x._data.astype(np.float32, copy=False).reshape(TB, -1))) if needs[1] else None
-    dwh = wrap(np.matmul(Dm, np.ascontiguousarray(hin.transpose(1, 0, 2)).reshape(H, TB).T)) if needs[2] else None
-    db = wrap(np.matmul(Dm, np.ones(TB, np.float32))) if needs[3] or needs[4] else None
-    return (dx, dwi, dwh, db if needs[3] else None, db if needs[4] else None,
-            wrap(np.ascontiguousarray(dh.T)) if needs[5] else None,
-            wrap(np.ascontiguousarray(dc.T)) if needs[6] else None)
+    return Dm
 
 
-def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, acts, cs, tcs, igs, z,
-                    reverse=False, dev, n):
-    gout, gh, gc = grads
-    if _gm.enabled:
-        return _lstm_layer_vjp_graph(gout, gh, gc, x, w_ih, w_hh, b_ih, b_hh, h0, c0, needs, reverse)
-    xp = dev.backend.xp
+def _lstm_back_steps(xp, gout, dh, dc, w_hh, acts, cs, tcs, igs, z, reverse):
+    """The backward recurrence in array ops (any backend and dtype); dh and dc are updated in place. Returns
+    the gate gradients as (4H, T*B), step t in columns t*B..."""
     cd = acts.dtype
-    odt = x._data.dtype
-
-    def wrap(a):
-        return _wrap(a.astype(odt, copy=False), dev)
-    if xp is np and cd == np.float32 and _K.available():
-        return _lstm_vjp_compiled(gout, gh, gc, x, w_ih, w_hh, needs, acts, cs, tcs, igs, z, reverse, wrap)
     T, H4, B = acts.shape
     H = H4 // 4
     A = acts.reshape(T, 4, H, B)  # i, f, o, g (the forward's order)
-    hin, hout = (z[1:, :H], z[:T, :H]) if reverse else (z[:T, :H], z[1:, :H])
+    hout = z[:T, :H] if reverse else z[1:, :H]
     # each step's gate gradients (torch's order i, f, g, o) per unit of s = dL/dc (i, f, g) or of dL/dh (o), for
     # all steps at once: i(1-i) g = ig - ig i, f(1-f) c_prev, i (1-g^2) = i - ig g, o(1-o) tanh(c) = h - h o; and
     # so = o (1 - tanh(c)^2) = o - h tanh(c), the path h -> c
@@ -394,8 +375,6 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
     so = hout * tcs
     xp.subtract(o, so, out=so)
     wt = xp.ascontiguousarray(w_hh._data.astype(cd, copy=False).T)  # (H, 4H)
-    dh = xp.array(gh._data.T, dtype=cd, order="C") if gh is not None else xp.zeros((H, B), cd)
-    dc = xp.array(gc._data.T, dtype=cd, order="C") if gc is not None else xp.zeros((H, B), cd)
     D = xp.empty((T, 4, H, B), cd)
     s = xp.empty((H, B), cd)
     seq = (so, k[:, :3], ko, D[:, :3], D[:, 3], f, D.reshape(T, H4, B))
@@ -410,11 +389,34 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
         xp.multiply(ko_t, dh, out=do)
         xp.multiply(s, f_t, out=dc)
         xp.matmul(wt, d, out=dh)
-    Dm = D.reshape(T, H4, B).transpose(1, 0, 2).reshape(H4, T * B)  # a copy: (4H, T*B), step t in columns t*B..
+    return D.reshape(T, H4, B).transpose(1, 0, 2).reshape(H4, T * B)  # a copy
+
+
+def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, acts, cs, tcs, igs, z,
+                    reverse=False, dev, n):
+    gout, gh, gc = grads
+    if _gm.enabled:
+        return _lstm_layer_vjp_graph(gout, gh, gc, x, w_ih, w_hh, b_ih, b_hh, h0, c0, needs, reverse)
+    xp = dev.backend.xp
+    cd = acts.dtype
+    T, H4, B = acts.shape
+    H, TB = H4 // 4, T * B
+    dh = xp.array(gh._data.T, dtype=cd, order="C") if gh is not None else xp.zeros((H, B), cd)
+    dc = xp.array(gc._data.T, dtype=cd, order="C") if gc is not None else xp.zeros((H, B), cd)
+    if xp is np and cd == np.float32 and _K.available():
+        Dm = _lstm_back_compiled(gout, dh, dc, w_hh, acts, cs, tcs, igs, reverse)
+    else:
+        Dm = _lstm_back_steps(xp, gout, dh, dc, w_hh, acts, cs, tcs, igs, z, reverse)
+    odt = x._data.dtype
+
+    def wrap(a):
+        return _wrap(a.astype(odt, copy=False), dev)
+    # the step inputs h_{t-1} as (H, T*B) like Dm's columns: moving whole B-runs, a cheap copy
+    hin = z[1:, :H] if reverse else z[:T, :H]
     dx = wrap(xp.matmul(Dm.T, w_ih._data.astype(cd, copy=False)).reshape(x.shape)) if needs[0] else None
-    dwi = wrap(xp.matmul(Dm, x._data.astype(cd, copy=False).reshape(T * B, -1))) if needs[1] else None
-    dwh = wrap(xp.matmul(Dm, hin.transpose(0, 2, 1).reshape(T * B, H))) if needs[2] else None
-    db = wrap(xp.matmul(Dm, xp.ones(T * B, cd))) if needs[3] or needs[4] else None
+    dwi = wrap(xp.matmul(Dm, x._data.astype(cd, copy=False).reshape(TB, -1))) if needs[1] else None
+    dwh = wrap(xp.matmul(Dm, xp.ascontiguousarray(hin.transpose(1, 0, 2)).reshape(H, TB).T)) if needs[2] else None
+    db = wrap(xp.matmul(Dm, xp.ones(TB, cd))) if needs[3] or needs[4] else None
     return (dx, dwi, dwh, db if needs[3] else None, db if needs[4] else None,
             wrap(xp.ascontiguousarray(dh.T)) if needs[5] else None,
             wrap(xp.ascontiguousarray(dc.T)) if needs[6] else None)
