@@ -80,14 +80,17 @@ class Op:
     (``g * out``, ``g @ b.swapaxes(-1, -2)``, ``g.reshape(s)``), so when no graph of the backward is being
     built the engine may run it on the raw arrays and skip the op dispatch for each step of the formula;
     a callable ``arrays(*inputs)`` decides per node (e.g. matmul: only for 2-D operands).
+    ``nodiff``: positions (any container) of tensor inputs that get no edge, as torch's nodes have none for
+    index tensors and masks: absent from next_functions and from what a direct ``grad_fn(...)`` call returns;
+    their versions are still checked where saved.
     """
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
-                 "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "_rc",
-                 "__weakref__")
+                 "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "nodiff",
+                 "_rc", "__weakref__")
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
                  needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None,
-                 arrays=False):
+                 arrays=False, nodiff=()):
         self.name, self.fwd, self.vjp = name, fwd, vjp
         self.rule = RULES[rule] if isinstance(rule, str) else rule
         self.shape, self.view = shape, view
@@ -103,6 +106,8 @@ class Op:
         # elementwise: on the meta device the result takes the inputs' layout (elementwise_shape implies it)
         self.pointwise = (shape is elementwise_shape) if pointwise is None else pointwise
         self.arrays = arrays
+        # positional tensor inputs torch's node has no edge for (an index): no next_functions entry
+        self.nodiff = nodiff
         self._rc = {}
 
     def __call__(self, *args, **kw):
@@ -421,8 +426,12 @@ def saves_input(op, k, args):
 def _attach(op, args, kw, out, out_arr):
     edges, metas = [], []
     i = 0
+    nd = op.nodiff
     for a in args:
         if isinstance(a, Tensor):
+            if nd and i in nd:
+                i += 1
+                continue
             if a._rg:
                 fn = a.grad_fn
                 if fn is None:

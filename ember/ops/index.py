@@ -504,6 +504,10 @@ def _index_shape(xs, spec, ishapes):
     return b + tuple(xs[d] for d in range(len(xs)) if d >= len(spec) or spec[d] is None)
 
 
+# the index tensors of index / index_put (any number of them): no edges, as torch's nodes
+_FROM1, _FROM2 = range(1, 1 << 30), range(2, 1 << 30)
+
+
 def _index_fwd(xp, x, *idx, spec, shape):
     # NumPy lays out results whose index dims are not leading non-contiguously; torch's are contiguous
     return xp.ascontiguousarray(x[_adv_key(spec, idx)])
@@ -514,8 +518,8 @@ def _index_vjp(g, out, x, *idx, spec, shape):
     return (gx,) + (None,) * len(idx)
 
 
-_INDEX = defop("index", "raw", _index_fwd, _index_vjp, save_out=False, save_in=(None,), node="IndexBackward0",
-               shape=lambda xs, *ishapes, spec, shape: _index_shape(xs, spec, ishapes))
+_INDEX = defop("index", "raw", _index_fwd, _index_vjp, nodiff=_FROM1, save_out=False, save_in=(None,),
+               node="IndexBackward0", shape=lambda xs, *ishapes, spec, shape: _index_shape(xs, spec, ishapes))
 
 
 def _index_put_write(xp, out, v, *idx, spec, accumulate):
@@ -538,8 +542,8 @@ def _index_put_vjp(g, out, x, v, *idx, needs, spec, accumulate):
 
 _INDEX_PUT = defop("index_put", "raw", lambda xp, x, v, *idx, spec, accumulate:
                    _index_put_write(xp, x.copy(), v, *idx, spec=spec, accumulate=accumulate),
-                   _index_put_vjp, save_out=False, save_in=(None, None), needs=True, node="IndexPutBackward0",
-                   shape=lambda xs, *rest, spec, accumulate: xs)
+                   _index_put_vjp, nodiff=_FROM2, save_out=False, save_in=(None, None), needs=True,
+                   node="IndexPutBackward0", shape=lambda xs, *rest, spec, accumulate: xs)
 
 
 def _getitem(self, key):
@@ -841,7 +845,7 @@ def _gather_vjp(g, out, x, idx, dim, shape):
 
 
 _GATHER = defop("gather", "raw", lambda xp, x, idx, dim, shape: _gather_fwd(xp, x, idx, dim), _gather_vjp,
-                save_out=False, shape=lambda xs, ishape, dim, shape: ishape)
+                nodiff=(1,), save_out=False, shape=lambda xs, ishape, dim, shape: ishape)
 
 
 def _sub(src, ishape):
@@ -887,12 +891,13 @@ def _pad_to(t, shape):
 
 
 _SCATTER = defop("scatter", "raw", lambda xp, x, idx, src, dim, reduce:
-                 _scatter_write(xp, x.copy(), idx, src, dim, reduce), _scatter_src_vjp, save_out=False,
+                 _scatter_write(xp, x.copy(), idx, src, dim, reduce), _scatter_src_vjp, nodiff=(1,), save_out=False,
                  needs=True, save_in=(None, True, None), node="ScatterBackward0",
                  shape=lambda xs, i, s, dim, reduce: xs)
 _SCATTER_VAL = defop("scatter_value", "raw", lambda xp, x, idx, dim, value, reduce:
                      _scatter_write(xp, x.copy(), idx, None, dim, reduce, value), _scatter_val_vjp, save_out=False,
-                     save_in=(None, True), node="ScatterBackward1", shape=lambda xs, i, dim, value, reduce: xs)
+                     nodiff=(1,), save_in=(None, True), node="ScatterBackward1",
+                     shape=lambda xs, i, dim, value, reduce: xs)
 
 
 def _scatter_add_vjp(g, out, x, idx, src, needs, dim):
@@ -901,7 +906,7 @@ def _scatter_add_vjp(g, out, x, idx, src, needs, dim):
 
 
 _SCATTER_ADD = defop("scatter_add", "raw", lambda xp, x, idx, src, dim:
-                     _scatter_write(xp, x.copy(), idx, src, dim, "add"), _scatter_add_vjp, save_out=False,
+                     _scatter_write(xp, x.copy(), idx, src, dim, "add"), _scatter_add_vjp, nodiff=(1,), save_out=False,
                      needs=True, save_in=(None, 2, None), shape=lambda xs, i, s, dim: xs)
 
 
@@ -1132,7 +1137,7 @@ def _others(v, P, Z):
 
 _SCATTER_REDUCE = defop("scatter_reduce", "raw", lambda xp, x, idx, src, dim, reduce, include_self:
                         _scatter_reduce_write(xp, x.copy(), idx, src, dim, reduce, include_self),
-                        _scatter_reduce_vjp, needs=True, save_in=True, node="ScatterReduceBackward0",
+                        _scatter_reduce_vjp, nodiff=(1,), needs=True, save_in=True, node="ScatterReduceBackward0",
                         shape=lambda xs, i, s, dim, reduce, include_self: xs)
 
 
@@ -1178,7 +1183,8 @@ def _index_select_vjp(g, out, x, idx, dim, shape):
     return apply(_INDEX_ADD, (g.new_zeros(shape), idx.reshape(-1), g), {"dim": dim, "alpha": 1}), None
 
 
-_INDEX_SELECT = defop("index_select", "raw", _index_select_fwd, _index_select_vjp, save_out=False, save_in=(None, True),
+_INDEX_SELECT = defop("index_select", "raw", _index_select_fwd, _index_select_vjp, nodiff=(1,), save_out=False,
+                      save_in=(None, True),
                       shape=lambda xs, ish, dim, shape: xs[:dim] + ((int(np.prod(ish)),) if xs else ()) +
                       xs[dim + 1:])
 
@@ -1234,7 +1240,7 @@ def _index_add_vjp(g, out, x, idx, src, needs, dim, alpha):
 
 
 _INDEX_ADD = defop("index_add", "raw", lambda xp, x, idx, src, dim, alpha:
-                   _index_add_write(xp, x.copy(), idx, src, dim, alpha), _index_add_vjp, save_out=False,
+                   _index_add_write(xp, x.copy(), idx, src, dim, alpha), _index_add_vjp, nodiff=(1,), save_out=False,
                    needs=True, save_in=(None, 2, 2), shape=lambda xs, i, s, dim, alpha: xs)
 
 
@@ -1325,7 +1331,7 @@ def _index_copy_vjp(g, out, x, idx, src, needs, dim):
 
 
 _INDEX_COPY = defop("index_copy", "raw", lambda xp, x, idx, src, dim: _index_copy_write(xp, x.copy(), idx, src, dim),
-                    _index_copy_vjp, save_out=False, needs=True, save_in=(None, True, 2),
+                    _index_copy_vjp, nodiff=(1,), save_out=False, needs=True, save_in=(None, True, 2),
                     shape=lambda xs, i, s, dim: xs)
 
 
@@ -1361,7 +1367,8 @@ def _index_fill_t_write(xp, out, idx, v, dim):
 _INDEX_FILL = defop("index_fill", "raw", lambda xp, x, idx, dim, value:
                     _index_fill_write(xp, x.copy(), idx, dim, value),
                     lambda g, out, x, idx, dim, value: (index_fill(g, dim, idx, 0), None),
-                    save_out=False, save_in=(None, True), node="IndexFillBackward0", shape=lambda xs, i, dim, value: xs)
+                    nodiff=(1,), save_out=False, save_in=(None, True), node="IndexFillBackward0",
+                    shape=lambda xs, i, dim, value: xs)
 
 
 def _index_fill_t_vjp(g, out, x, idx, v, needs, dim):
@@ -1371,7 +1378,7 @@ def _index_fill_t_vjp(g, out, x, idx, v, needs, dim):
 
 
 _INDEX_FILL_T = defop("index_fill_tensor", "raw", lambda xp, x, idx, v, dim:
-                      _index_fill_t_write(xp, x.copy(), idx, v, dim), _index_fill_t_vjp, save_out=False,
+                      _index_fill_t_write(xp, x.copy(), idx, v, dim), _index_fill_t_vjp, nodiff=(1,), save_out=False,
                       needs=True, save_in=(None, True, None), node="IndexFillBackward1",
                       shape=lambda xs, i, vs, dim: xs)
 
@@ -1420,11 +1427,11 @@ def _masked_fill_t_vjp(g, out, x, mask, v, needs):
 
 
 _MASKED_FILL = defop("masked_fill", "raw", lambda xp, x, mask, value: xp.where(mask, value, x).astype(x.dtype, copy=False),
-                     _masked_fill_vjp, save_out=False, save_in=(None, True), node="MaskedFillBackward0",
+                     _masked_fill_vjp, nodiff=(1,), save_out=False, save_in=(None, True), node="MaskedFillBackward0",
                      shape=lambda xs, ms, value: _bshape(xs, ms))
 _MASKED_FILL_T = defop("masked_fill_tensor", "raw", lambda xp, x, mask, v:
                        xp.where(mask, v.astype(x.dtype), x).astype(x.dtype, copy=False), _masked_fill_t_vjp,
-                       save_out=False, needs=True, save_in=(None, True, None), node="MaskedFillBackward1",
+                       nodiff=(1,), save_out=False, needs=True, save_in=(None, True, None), node="MaskedFillBackward1",
                        shape=lambda xs, ms, vs: _bshape(xs, ms))
 
 
@@ -1498,7 +1505,7 @@ def _masked_select_vjp(g, out, x, mask, shape):
     return apply(_MASKED_SCATTER, (g.new_zeros(shape), mask, g), {"shape": shape}), None
 
 
-_MASKED_SELECT = defop("masked_select", "raw", _masked_select_fwd, _masked_select_vjp, save_out=False)
+_MASKED_SELECT = defop("masked_select", "raw", _masked_select_fwd, _masked_select_vjp, nodiff=(1,), save_out=False)
 
 
 def _bcast_or_raise(a, b):
@@ -1543,7 +1550,7 @@ def _masked_scatter_vjp(g, out, x, mask, src, needs, shape):
     return gx, None, gs
 
 
-_MASKED_SCATTER = defop("masked_scatter", "raw", _masked_scatter_fwd, _masked_scatter_vjp, save_out=False,
+_MASKED_SCATTER = defop("masked_scatter", "raw", _masked_scatter_fwd, _masked_scatter_vjp, nodiff=(1,), save_out=False,
                         needs=True, save_in=(None, True, None), shape=lambda xs, ms, ss, shape: shape)
 
 
@@ -1605,7 +1612,7 @@ def _take_vjp(g, out, x, idx, shape):
     return apply(_PUT, (g.new_zeros(shape), idx, g), {"accumulate": True}), None
 
 
-_TAKE = defop("take", "raw", lambda xp, x, idx, shape: x.reshape(-1)[idx], _take_vjp, save_out=False,
+_TAKE = defop("take", "raw", lambda xp, x, idx, shape: x.reshape(-1)[idx], _take_vjp, nodiff=(1,), save_out=False,
               shape=lambda xs, ish, shape: ish)
 
 
@@ -1633,7 +1640,8 @@ def _put_vjp(g, out, x, idx, src, needs, accumulate):
 
 
 _PUT = defop("put", "raw", lambda xp, x, idx, src, accumulate: _put_write(xp, x.copy(), idx, src, accumulate),
-             _put_vjp, save_out=False, needs=True, save_in=(None, True, 2), shape=lambda xs, i, s, accumulate: xs)
+             _put_vjp, nodiff=(1,), save_out=False, needs=True, save_in=(None, True, 2),
+             shape=lambda xs, i, s, accumulate: xs)
 
 
 def _check_flat_index(self, index, name):
