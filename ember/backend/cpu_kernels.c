@@ -619,3 +619,176 @@ void conv_direct_f32(const float *restrict buf, int64_t sin, const int64_t *rest
                 conv_block4x16(src + p0, toff, ntaps, wt + ob, O, yn + ob * L + p0, L);
     }
 }
+
+/* ---------------------------------------------------------------- max pooling over H x W planes
+ * NumPy finds window maxima one tap at a time, a pass over the input per tap plus the passes that carry the
+ * arg-max (LeNet's 2x2 pools took 650 and 350 us); here each window is one small loop. */
+
+/* One plane's window arg-maxima. `nan` says whether the plane holds a NaN: only then is the NaN test made
+ * (with it in the loop the compiler emits branches that mispredict on random data: 5x slower). */
+static inline void maxpool2d_plane(const float *restrict xp, int64_t *restrict ip, int64_t H, int64_t W,
+                                   int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                   int64_t ph, int64_t pw, int64_t dh, int64_t dw, int nan, int inside)
+{
+    if (inside) { /* every window within the plane (no padding reached): no bounds in the loops */
+        for (int64_t i = 0; i < oh; i++)
+            for (int64_t j = 0; j < ow; j++) {
+                int64_t base = i * sh * W + j * sw, arg = base;
+                float best = -INFINITY;
+                for (int64_t a = 0; a < kh; a++)
+                    for (int64_t b = 0; b < kw; b++) {
+                        int64_t pos = base + a * dh * W + b * dw;
+                        float v = xp[pos];
+                        int take = nan ? (v > best) | (v != v) : v > best;
+                        best = take ? v : best;
+                        arg = take ? pos : arg;
+                    }
+                ip[i * ow + j] = arg;
+            }
+        return;
+    }
+    for (int64_t i = 0; i < oh; i++) {
+        int64_t h0 = i * sh - ph, a0 = 0;
+        while (a0 < kh && h0 + a0 * dh < 0)
+            a0++;
+        for (int64_t j = 0; j < ow; j++) {
+            int64_t w0 = j * sw - pw, b0 = 0;
+            while (b0 < kw && w0 + b0 * dw < 0)
+                b0++;
+            int64_t arg = (h0 + a0 * dh) * W + (w0 + b0 * dw);
+            float best = -INFINITY;
+            for (int64_t a = a0; a < kh && h0 + a * dh < H; a++) {
+                const float *row = xp + (h0 + a * dh) * W;
+                for (int64_t b = b0; b < kw && w0 + b * dw < W; b++) {
+                    int64_t w = w0 + b * dw;
+                    float v = row[w];
+                    int take = nan ? (v > best) | (v != v) : v > best;
+                    best = take ? v : best;
+                    arg = take ? (h0 + a * dh) * W + w : arg;
+                }
+            }
+            ip[i * ow + j] = arg;
+        }
+    }
+}
+
+/* For the planes [lo, hi) of x (each H x W), the flat in-plane index of every window's maximum, by torch's
+ * rules: windows scanned in row-major order, a strictly larger value or a NaN takes over (so ties keep the
+ * first, and the last NaN wins), and a window of only -inf keeps its first valid position (outside the
+ * plane when the window lies wholly in the padding, as torch's). */
+void maxpool2d_idx_f32(const float *restrict x, int64_t *restrict idx, int64_t H, int64_t W, int64_t oh,
+                       int64_t ow, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                       int64_t dh, int64_t dw, int64_t lo, int64_t hi)
+{
+    int inside = ph == 0 && pw == 0 && (oh - 1) * sh + (kh - 1) * dh < H && (ow - 1) * sw + (kw - 1) * dw < W;
+    for (int64_t p = lo; p < hi; p++) {
+        const float *xp = x + p * H * W;
+        int64_t *ip = idx + p * oh * ow;
+        int nan = 0;
+        for (int64_t i = 0; i < H * W; i++)
+            nan |= xp[i] != xp[i];
+        if (inside && !nan) /* the common case gets its own copy of the loop, with both flags constant */
+            maxpool2d_plane(xp, ip, H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, 0, 1);
+        else
+            maxpool2d_plane(xp, ip, H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, nan, inside);
+    }
+}
+
+/* y[p, j] = x[p, idx[p, j]] for planes [lo, hi) (S values per input plane, L per index plane). An index
+ * outside the plane (a window that lies wholly in the padding, which torch allows with dilation) gives
+ * -inf, torch's value for such a window. */
+void pool_gather_f32(const float *restrict x, const int64_t *restrict idx, float *restrict y, int64_t S,
+                     int64_t L, int64_t lo, int64_t hi)
+{
+    for (int64_t p = lo; p < hi; p++)
+        for (int64_t j = 0; j < L; j++) {
+            int64_t t = idx[p * L + j];
+            y[p * L + j] = t >= 0 && t < S ? x[p * S + t] : -INFINITY;
+        }
+}
+
+/* The adjoint: r[p] = 0, then r[p, idx[p, j]] += g[p, j] in order, for planes [lo, hi); an index outside
+ * the plane adds nothing (as in torch). */
+void pool_scatter_f32(const float *restrict g, const int64_t *restrict idx, float *restrict r, int64_t S,
+                      int64_t L, int64_t lo, int64_t hi)
+{
+    memset(r + lo * S, 0, sizeof(float) * (size_t)((hi - lo) * S));
+    for (int64_t p = lo; p < hi; p++)
+        for (int64_t j = 0; j < L; j++) {
+            int64_t t = idx[p * L + j];
+            if (t >= 0 && t < S)
+                r[p * S + t] += g[p * L + j];
+        }
+}
+
+/* ---------------------------------------------------------------- the kernels on the intra-op pool
+ * One entry point runs any kernel above over [0, n) in k pieces on the pool of cpu_pool.h: the Python side
+ * passes the kernel's number (the order of KERNELS in cpu_kernels.py) and its arguments as int64 (pointers
+ * as addresses, a float as its bit pattern), and the C side unpacks them with their real types. */
+#include "cpu_pool.h"
+
+enum {
+    K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
+    K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
+    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER
+};
+
+typedef struct {
+    int kernel;
+    const int64_t *a;
+    int64_t *res; /* one int64 per piece, for kernels that return a status */
+} par_job;
+
+#define PF(i) ((float *)(intptr_t)a[i])
+#define PI(i) ((int64_t *)(intptr_t)a[i])
+
+static float f32_of_bits(int64_t v)
+{
+    uint32_t u = (uint32_t)v;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
+{
+    const par_job *j = c;
+    const int64_t *a = j->a;
+    switch (j->kernel) {
+    case K_GELU: gelu_f32(PF(0), PF(1), lo, hi); break;
+    case K_GELU_CDF: gelu_cdf_f32(PF(0), PF(1), PF(2), lo, hi); break;
+    case K_GELU_BWD: gelu_bwd_f32(PF(0), PF(1), PF(2), lo, hi); break;
+    case K_GELU_CDF_BWD: gelu_cdf_bwd_f32(PF(0), PF(1), PF(2), PF(3), lo, hi); break;
+    case K_GELU_TANH: gelu_tanh_f32(PF(0), PF(1), lo, hi); break;
+    case K_GELU_TANH_BWD: gelu_tanh_bwd_f32(PF(0), PF(1), PF(2), lo, hi); break;
+    case K_LAYER_NORM: layer_norm_f32(PF(0), PF(1), PF(2), PF(3), a[4], f32_of_bits(a[5]), lo, hi); break;
+    case K_LAYER_NORM_BWD: /* dw, db: one row of a[6] accumulators per piece */
+        layer_norm_bwd_f32(PF(0), PF(1), PF(2), PF(3), PF(4) + idx * a[6], PF(5) + idx * a[6], a[6],
+                           f32_of_bits(a[7]), lo, hi);
+        break;
+    case K_SOFTMAX: softmax_f32(PF(0), PF(1), a[2], (int)a[3], (int)a[4], lo, hi); break;
+    case K_SOFTMAX_BWD: softmax_bwd_f32(PF(0), PF(1), PF(2), a[3], (int)a[4], lo, hi); break;
+    case K_WINO_IN:
+        j->res[idx] = wino_in_f32(PF(0), PF(1), a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], lo, hi);
+        break;
+    case K_WINO_OUT: wino_out_f32(PF(0), PF(1), PF(2), a[3], a[4], a[5], a[6], a[7], a[8], lo, hi); break;
+    case K_WINO_OUT_T: wino_out_t_f32(PF(0), PF(1), a[2], a[3], a[4], a[5], a[6], a[7], lo, hi); break;
+    case K_CONV_DIRECT:
+        conv_direct_f32(PF(0), a[1], (const int64_t *)(intptr_t)a[2], a[3], PF(4), a[5], PF(6), a[7], a[8], lo,
+                        hi);
+        break;
+    case K_MAXPOOL2D_IDX:
+        maxpool2d_idx_f32(PF(0), PI(1), a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
+                          lo, hi);
+        break;
+    case K_POOL_GATHER: pool_gather_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
+    case K_POOL_SCATTER: pool_scatter_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
+    }
+}
+
+/* Kernel number `kernel` with arguments `args` over [0, n) in k pieces (k = 1: on this thread). */
+void run_f32(int kernel, const int64_t *args, int64_t *res, int64_t n, int64_t k)
+{
+    par_job j = {kernel, args, res};
+    pool_for(n, k, par_piece, &j);
+}

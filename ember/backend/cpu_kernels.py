@@ -25,8 +25,10 @@ import numpy as np
 
 from . import parallel
 
-_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_kernels.c")
-_BASE_FLAGS = ["-O3", "-shared", "-fPIC", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"]
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SRC = os.path.join(_HERE, "cpu_kernels.c")
+_HEADERS = [os.path.join(_HERE, "cpu_pool.h")]  # included by _SRC: part of the cache key
+_BASE_FLAGS = ["-O3", "-shared", "-fPIC", "-pthread", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"]
 _TUNED = ["-march=native"]  # this machine's vector units; the CPU's flags are part of the cache key
 ELEMS_PER_PIECE = 131072  # measured: below this a thread hand-off (~30-60 us) costs more than it saves
 
@@ -48,8 +50,14 @@ _SIGNATURES = {
     "wino_out_f32": [_P, _P, _P] + [_I64] * 8,
     "wino_out_t_f32": [_P, _P] + [_I64] * 8,
     "conv_direct_f32": [_P, _I64, _P, _I64, _P, _I64, _P, _I64, _I64, _I64, _I64],
+    "run_f32": [_INT, _P, _P, _I64, _I64],
 }
 _RESTYPES = {"wino_in_f32": _I64}
+# the kernels ``run_f32`` runs on the compiled pool, by number: the order of the enum in cpu_kernels.c
+KERNELS = {name: i for i, name in enumerate((
+    "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
+    "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
+    "pool_scatter"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -100,8 +108,10 @@ def _build():
     if cc is None:
         return None, "no C compiler found (set CC): using the NumPy kernels"
     try:
-        with open(_SRC, "rb") as f:
-            src = f.read()
+        src = b""
+        for path in [_SRC, *_HEADERS]:
+            with open(path, "rb") as f:
+                src += f.read()
     except OSError as e:
         return None, f"kernel source missing ({e}): using the NumPy kernels"
     why = None
@@ -149,76 +159,72 @@ def _ptr(a):
     return None if a is None else a.ctypes.data
 
 
-def _over(total, per_unit, fn, piece=ELEMS_PER_PIECE):
-    """``fn(lo, hi)`` over [0, total) units of ``per_unit`` elements, in pieces of at least ``piece`` elements
-    on the intra-op threads."""
+def _f32_bits(v):
+    return int(np.array(v, np.float32).view(np.uint32))
+
+
+def _over(kernel, args, total, per_unit, piece=ELEMS_PER_PIECE, res=False):
+    """Run ``kernel`` (a name in KERNELS) with ``args`` over [0, total) units of ``per_unit`` elements on the
+    compiled pool, in pieces of at least ``piece`` elements; returns the number of pieces (and, with ``res``,
+    the int64 status each piece returned)."""
     if total == 0:
-        return
-    units = max(1, piece // max(per_unit, 1))
-    parallel.parallel_for(total, fn, min_size=units)
+        return (0, np.zeros(0, np.int64)) if res else 0
+    k = parallel.pieces(total, max(1, piece // max(per_unit, 1)))
+    a = (ctypes.c_int64 * len(args))(*[0 if v is None else v for v in args])
+    out = np.zeros(k, np.int64) if res else None
+    _lib().run_f32(KERNELS[kernel], a, _ptr(out), total, k)
+    return (k, out) if res else k
 
 
 def gelu(x, approximate, keep_cdf=False):
     """GELU of a float32 array: ``(y, cdf)``, cdf = Phi(x) (exact form, when ``keep_cdf``) or None."""
-    lib = _lib()
     y = np.empty_like(x)
     cdf = np.empty_like(x) if keep_cdf and approximate == "none" else None
-    px, py, pc = _ptr(x), _ptr(y), _ptr(cdf)
     if approximate == "tanh":
-        _over(x.size, 1, lambda lo, hi: lib.gelu_tanh_f32(px, py, lo, hi))
+        _over("gelu_tanh", (_ptr(x), _ptr(y)), x.size, 1)
     elif cdf is None:
-        _over(x.size, 1, lambda lo, hi: lib.gelu_f32(px, py, lo, hi))
+        _over("gelu", (_ptr(x), _ptr(y)), x.size, 1)
     else:
-        _over(x.size, 1, lambda lo, hi: lib.gelu_cdf_f32(px, py, pc, lo, hi))
+        _over("gelu_cdf", (_ptr(x), _ptr(y), _ptr(cdf)), x.size, 1)
     return y, cdf
 
 
 def gelu_backward(g, x, approximate, cdf=None):
     """g * gelu'(x) for float32 arrays of one shape (cdf: the forward's Phi(x), exact form only)."""
-    lib = _lib()
     gx = np.empty_like(x)
-    pg, px, pc, po = _ptr(g), _ptr(x), _ptr(cdf), _ptr(gx)
     if approximate == "tanh":
-        _over(x.size, 1, lambda lo, hi: lib.gelu_tanh_bwd_f32(pg, px, po, lo, hi))
+        _over("gelu_tanh_bwd", (_ptr(g), _ptr(x), _ptr(gx)), x.size, 1)
     elif cdf is None:
-        _over(x.size, 1, lambda lo, hi: lib.gelu_bwd_f32(pg, px, po, lo, hi))
+        _over("gelu_bwd", (_ptr(g), _ptr(x), _ptr(gx)), x.size, 1)
     else:
-        _over(x.size, 1, lambda lo, hi: lib.gelu_cdf_bwd_f32(pg, px, pc, po, lo, hi))
+        _over("gelu_cdf_bwd", (_ptr(g), _ptr(x), _ptr(cdf), _ptr(gx)), x.size, 1)
     return gx
 
 
 def layer_norm(x, w, b, eps):
     """Layer norm of the rows of 2-D float32 ``x`` with optional weight and bias of its row length."""
-    lib = _lib()
     rows, n = x.shape
     y = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
     b = np.zeros(n, np.float32) if b is None else b
-    px, pw, pb, py = _ptr(x), _ptr(w), _ptr(b), _ptr(y)
-    _over(rows, n, lambda lo, hi: lib.layer_norm_f32(px, pw, pb, py, n, float(eps), lo, hi))
+    _over("layer_norm", (_ptr(x), _ptr(w), _ptr(b), _ptr(y), n, _f32_bits(eps)), rows, n)
     return y
 
 
 def layer_norm_backward(g, x, w, eps):
     """(gx, dw, db) of layer norm over the rows of 2-D float32 ``x`` (weight ``w`` may be None)."""
-    lib = _lib()
     rows, n = x.shape
     gx = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
-    parts = {}  # accumulators per piece (pieces never write the same memory), summed in row order
-
-    def piece(lo, hi):
-        dw, db = np.zeros(n, np.float32), np.zeros(n, np.float32)
-        parts[lo] = (dw, db)
-        lib.layer_norm_bwd_f32(pg, px, pw, po, _ptr(dw), _ptr(db), n, float(eps), lo, hi)
-    pg, px, pw, po = _ptr(g), _ptr(x), _ptr(w), _ptr(gx)
-    _over(rows, n, piece)
-    order = [parts[k] for k in sorted(parts)]
-    dw, db = order[0]
-    for pw_, pb_ in order[1:]:
-        dw += pw_
-        db += pb_
-    return gx, dw, db
+    # one row of accumulators per piece (pieces never write the same memory), summed in piece order
+    k = parallel.pieces(rows, max(1, ELEMS_PER_PIECE // max(n, 1)))
+    dw, db = np.zeros((k, n), np.float32), np.zeros((k, n), np.float32)
+    args = (_ptr(g), _ptr(x), _ptr(w), _ptr(gx), _ptr(dw), _ptr(db), n, _f32_bits(eps))
+    _lib().run_f32(KERNELS["layer_norm_bwd"], (ctypes.c_int64 * len(args))(*args), None, rows, k)
+    for i in range(1, k):
+        dw[0] += dw[i]
+        db[0] += db[i]
+    return gx, dw[0], db[0]
 
 
 # softmax runs at ~0.2-0.6 ns per element: a piece must be this big to outweigh a thread hand-off (measured:
@@ -229,21 +235,17 @@ _SOFTMAX_PIECE = 4 * ELEMS_PER_PIECE
 def softmax(x, log, dead_zero=False):
     """softmax (or log_softmax) over the last dim of 2-D float32 ``x``; with ``dead_zero`` a softmax row of
     only -inf gives zeros (attention's fully masked rows), not NaN."""
-    lib = _lib()
     rows, n = x.shape
     y = np.empty_like(x)
-    px, py, lg, dz = _ptr(x), _ptr(y), int(bool(log)), int(bool(dead_zero))
-    _over(rows, n, lambda lo, hi: lib.softmax_f32(px, py, n, lg, dz, lo, hi), _SOFTMAX_PIECE)
+    _over("softmax", (_ptr(x), _ptr(y), n, int(bool(log)), int(bool(dead_zero))), rows, n, _SOFTMAX_PIECE)
     return y
 
 
 def softmax_backward(g, y, log):
     """Gradient of softmax (or log_softmax) over the last dim given its output ``y`` (2-D float32)."""
-    lib = _lib()
     rows, n = y.shape
     gx = np.empty_like(y)
-    pg, py, po, lg = _ptr(g), _ptr(y), _ptr(gx), int(bool(log))
-    _over(rows, n, lambda lo, hi: lib.softmax_bwd_f32(pg, py, po, n, lg, lo, hi), _SOFTMAX_PIECE)
+    _over("softmax_bwd", (_ptr(g), _ptr(y), _ptr(gx), n, int(bool(log))), rows, n, _SOFTMAX_PIECE)
     return gx
 
 
@@ -251,48 +253,33 @@ def winograd_input(x, ph, pw, th, tw, out=None):
     """Winograd F(2x2, 3x3) input transform of float32 ``x`` (N, C, H, W), padded by ``ph``/``pw`` at the
     top/left, into ``th`` x ``tw`` tiles: ``(V, finite)`` with V (16, C, N * th * tw) (written into ``out``
     when given); ``finite`` is False when ``x`` held inf or NaN (V is then not to be used)."""
-    lib = _lib()
     N, C, H, W = x.shape
     T = N * th * tw
     V = np.empty((16, C, T), np.float32) if out is None else out
-    flags = []
-    px, pv = _ptr(x), _ptr(V)
-    _over(N * C, 16 * th * tw, lambda lo, hi: flags.append(lib.wino_in_f32(px, pv, C, H, W, ph, pw, th, tw, T,
-                                                                            lo, hi)))
-    if any(f < 0 for f in flags):
+    _, flags = _over("wino_in", (_ptr(x), _ptr(V), C, H, W, ph, pw, th, tw, T), N * C, 16 * th * tw, res=True)
+    if (flags < 0).any():
         raise MemoryError("winograd_input: out of memory for a tile row")
-    return V, not any(flags)
+    return V, not flags.any()
 
 
 def winograd_output(M, bias, oh, ow, th, tw, out):
     """Winograd F(2x2, 3x3) output transform into ``out`` (N, O, oh, ow) from the products M (16, O,
     N * th * tw), plus ``bias`` (O,) when given."""
-    lib = _lib()
     N, O = out.shape[:2]
-    T = M.shape[2]
-    pm, pb, py = _ptr(M), _ptr(bias), _ptr(out)
-    _over(N * O, 4 * th * tw, lambda lo, hi: lib.wino_out_f32(pm, pb, py, O, oh, ow, th, tw, T, lo, hi))
+    _over("wino_out", (_ptr(M), _ptr(bias), _ptr(out), O, oh, ow, th, tw, M.shape[2]), N * O, 4 * th * tw)
     return out
 
 
 def winograd_output_t(g, th, tw, out=None):
     """Adjoint of ``winograd_output`` (no bias): dM (16, O, N * th * tw) from float32 g (N, O, oh, ow)."""
-    lib = _lib()
     N, O, oh, ow = g.shape
     T = N * th * tw
     dM = np.empty((16, O, T), np.float32) if out is None else out
-    pg, pd = _ptr(g), _ptr(dM)
-    _over(N * O, 4 * th * tw, lambda lo, hi: lib.wino_out_t_f32(pg, pd, O, oh, ow, th, tw, T, lo, hi))
+    _over("wino_out_t", (_ptr(g), _ptr(dM), O, oh, ow, th, tw, T), N * O, 4 * th * tw)
     return dM
 
 
-def _samples(N, work, fn):
-    """``fn(lo, hi)`` over N samples of ``work`` multiply-adds each, in pieces when the whole pays for them
-    (see parallel.per_thread: BLAS's spinning workers slow small split kernels down)."""
-    if N * work < parallel.PER_THREAD_WORK:
-        fn(0, N)
-    else:
-        parallel.parallel_for(N, fn, min_size=max(1, (1 << 20) // max(work, 1)))
+CONV_PIECE_WORK = 1 << 20  # multiply-adds per piece of a direct convolution (~10 us: a hand-off is ~1 us)
 
 
 def conv_direct(buf, sample_stride, toff, wt, N, L):
@@ -300,16 +287,45 @@ def conv_direct(buf, sample_stride, toff, wt, N, L):
     sum_t wt[t, o] * buf[n * sample_stride + toff[t] + p] (``toff``: int64 tap offsets, ``wt``: (taps, O)).
     ``buf`` must be readable 16 values past the last tap of the last sample (the kernel computes whole
     blocks of 4 channels x 16 positions; the extra ones are dropped)."""
-    lib = _lib()
     ntaps, O = wt.shape
     O4, L16 = -(-O // 4) * 4, -(-L // 16) * 16
     if O4 != O:
         wt = np.concatenate([wt, np.zeros((ntaps, O4 - O), np.float32)], 1)
     y = np.empty((N, O4, L16), np.float32)
-    pb, pt, pw, py = _ptr(buf), _ptr(toff), _ptr(wt), _ptr(y)
-    _samples(N, O4 * L16 * ntaps, lambda lo, hi: lib.conv_direct_f32(pb, sample_stride, pt, ntaps, pw, O4, py,
-                                                                      O4 * L16, L16, lo, hi))
+    _over("conv_direct", (_ptr(buf), sample_stride, _ptr(toff), ntaps, _ptr(wt), O4, _ptr(y), O4 * L16, L16), N,
+          O4 * L16 * ntaps, CONV_PIECE_WORK)
     return y[:, :O, :L]
+
+
+POOL_PIECE = 16384  # window taps or values per piece of a pooling kernel
+
+
+def maxpool2d_indices(x, k, stride, pad, dil, out):
+    """Flat in-plane index (int64) of each window's maximum of C-contiguous float32 ``x`` (N, C, H, W), for
+    2-D windows ``k`` with ``stride``, ``pad``, ``dil`` and output extent ``out`` (torch's tie and NaN rules)."""
+    N, C, H, W = x.shape
+    idx = np.empty((N, C) + tuple(out), np.int64)
+    _over("maxpool2d_idx", (_ptr(x), _ptr(idx), H, W, out[0], out[1], k[0], k[1], stride[0], stride[1], pad[0],
+                            pad[1], dil[0], dil[1]), N * C, out[0] * out[1] * k[0] * k[1], POOL_PIECE)
+    return idx
+
+
+def pool_gather(x, idx):
+    """y[n, c, ...] = x[n, c].flat[idx[n, c, ...]] for C-contiguous float32 ``x`` and int64 ``idx`` (-inf where
+    an index is outside the plane: a window wholly in the padding)."""
+    y = np.empty(idx.shape, np.float32)
+    S, L = x[0, 0].size, idx[0, 0].size
+    _over("pool_gather", (_ptr(x), _ptr(idx), _ptr(y), S, L), x.shape[0] * x.shape[1], L, POOL_PIECE)
+    return y
+
+
+def pool_scatter(g, idx, sp):
+    """The adjoint of ``pool_gather``: zeros of (N, C, *sp) with g added at idx in order (float32; an index
+    outside the plane adds nothing)."""
+    r = np.empty(g.shape[:2] + tuple(sp), np.float32)
+    S, L = r[0, 0].size, idx[0, 0].size
+    _over("pool_scatter", (_ptr(g), _ptr(idx), _ptr(r), S, L), g.shape[0] * g.shape[1], S + L, POOL_PIECE)
+    return r
 
 
 def lib():

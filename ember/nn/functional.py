@@ -844,7 +844,9 @@ def _max_pool(fname, n, input, kernel_size, stride, padding, dilation, ceil_mode
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
         raise _too_small(x, out, n)
     idx = apply(_N.MAXPOOL_IDX, (x,), {"k": k, "stride": st, "pad": pd, "dil": dl, "osz": out})
-    vals = apply(_N.gather_op(f"MaxPool{n}DWithIndicesBackward0"), (x, idx), {})
+    empty = _N.empty_windows(x.shape[2:], k, st, pd, dl, out)
+    vals = apply(_N.gather_op(f"MaxPool{n}DWithIndicesBackward0"), (x, idx), {} if empty is None else
+                 {"empty": empty})
     if batched:  # torch lays both out like a channels-last input
         _MF.layout_like_(vals, x)
         _MF.layout_like_(idx, x)

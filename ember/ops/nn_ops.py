@@ -603,7 +603,10 @@ def _conv_bwd_in_fwd(xp, g, w, *, in_sp, stride, pads, dil, groups):
     if all(s == 1 for s in stride) and g.size and w.size and _finite(xp, w):
         span = [d * (kk - 1) for d, kk in zip(dil, k)]
         wide = (out[-1] + span[-1]) / out[-1] if out and out[-1] else 1
-        if O * _prod(in_sp) <= G * Cg * L * wide and all(lo <= s_ and hi <= s_ for (lo, hi), s_ in zip(pads, span)):
+        # (with few input channels the compiled direct kernel runs that convolution: measured faster than the
+        # slab adds below even where the gemm count says otherwise, LeNet's 16 -> 6: 1200 -> 900 us)
+        cheap = O * _prod(in_sp) <= G * Cg * L * wide or (G == 1 and _direct_ok(xp, g, w.swapaxes(0, 1), G))
+        if cheap and all(lo <= s_ and hi <= s_ for (lo, hi), s_ in zip(pads, span)):
             # stride 1: the input gradient is a plain convolution of g with the flipped kernel (channels swapped
             # per group), padded by (k - 1) * dil - pad: im2col and one batched gemm, no scatter-add
             wf = w.reshape((G, O // G, Cg) + k).swapaxes(1, 2)
@@ -781,6 +784,13 @@ def _maxpool_idx_fwd(xp, x, *, k, stride, pad, dil, osz):
     out = osz
     n = len(k)
     sp = x.shape[2:]
+    if _compiled_pool(xp, x) and n <= 2:
+        if n == 2:
+            return _K.maxpool2d_indices(xp.ascontiguousarray(x), k, stride, pad, dil, out)
+        x2 = xp.ascontiguousarray(x).reshape(x.shape[:2] + (1,) + sp)  # 1-D: windows of one row
+        idx = _K.maxpool2d_indices(x2, (1,) + tuple(k), (1,) + tuple(stride), (0,) + tuple(pad), (1,) + tuple(dil),
+                                   (1,) + tuple(out))
+        return idx.reshape(x.shape[:2] + tuple(out))
     if tuple(stride) == tuple(k) and not any(pad) and all(d == 1 for d in dil) and \
             all(o * kk <= s_ for o, kk, s_ in zip(out, k, sp)) and x.size and \
             not (x.dtype.kind == "f" and bool(xp.isnan(x).any())):
@@ -842,6 +852,11 @@ def _maxpool_idx_fwd(xp, x, *, k, stride, pad, dil, osz):
         f = (picks[i].astype(np.int64) * dil[i] + xp.asarray(start)) * _prod(sp[i + 1:])
         flat = f if flat is None else flat + f
     return flat
+
+
+def _compiled_pool(xp, x):
+    """Whether the compiled pooling kernels take ``x``: float32 on the CPU, not empty."""
+    return xp is np and x.dtype == np.float32 and x.size > 0 and x.ndim >= 3 and _K.available()
 
 
 def _maxpool_tiled(xp, x, k, out):
@@ -992,15 +1007,37 @@ def _flat_rows(xp, idx, S):
     return idx + rows
 
 
-def _gather_fwd(xp, x, idx):
+def _gather_fwd(xp, x, idx, empty=None):
+    """Values at the in-plane indices ``idx``. ``empty``: per pooled dim, which output positions' windows lie
+    wholly in the padding (torch gives those -inf, whatever their index)."""
     if idx.size == 0 or x.size == 0:
         return xp.zeros(idx.shape, dtype=x.dtype)
-    return xp.take(x.reshape(-1), _flat_rows(xp, idx, _prod(x.shape[2:])))
+    if _compiled_pool(xp, x) and idx.dtype == np.int64:
+        r = _K.pool_gather(xp.ascontiguousarray(x), xp.ascontiguousarray(idx))
+    else:
+        r = xp.take(x.reshape(-1), _flat_rows(xp, xp.where(idx < _prod(x.shape[2:]), idx, 0), _prod(x.shape[2:])))
+    if empty is not None:
+        n = len(empty)
+        mask = np.zeros(tuple(len(e) for e in empty), bool)
+        for i, e in enumerate(empty):
+            mask |= np.array(e).reshape(_bcast_shape(len(e), n, i))
+        r[(Ellipsis, xp.asarray(mask))] = -np.inf
+    return r
+
+
+def empty_windows(sp, k, stride, pad, dil, out):
+    """Per dim, which output positions have no tap inside the input (a dilated window wholly in the
+    padding), or None when there are none."""
+    res = tuple(tuple(not any(0 <= o * s_ - p + a * d < n for a in range(kk)) for o in range(oo))
+                for n, kk, s_, p, d, oo in zip(sp, k, stride, pad, dil, out))
+    return res if any(any(e) for e in res) else None
 
 
 def _scatter_fwd(xp, g, idx, *, sp):
     N, C = g.shape[:2]
     S = _prod(sp)
+    if _compiled_pool(xp, g) and idx.dtype == np.int64 and S > 0:
+        return _K.pool_scatter(xp.ascontiguousarray(g), xp.ascontiguousarray(idx), sp)
     if xp is np and g.dtype in (np.float32, np.float64):
         # NumPy's 1-D add.at loop sums in the gradient's own dtype, as torch does, and beats bincount's float64
         # round trip (~370 vs 650 us for 262K values)
@@ -1011,7 +1048,7 @@ def _scatter_fwd(xp, g, idx, *, sp):
     return r.astype(g.dtype, copy=False).reshape((N, C) + tuple(sp))
 
 
-def _gather_vjp(g, out, x, idx):
+def _gather_vjp(g, out, x, idx, empty=None):
     return apply(POOL_SCATTER, (g, idx), {"sp": tuple(x.shape[2:])}), None
 
 
@@ -1027,7 +1064,7 @@ def gather_op(node):
     op = _GATHERS.get(node)
     if op is None:
         op = _GATHERS[node] = defop("pool_gather_" + node, "raw", _gather_fwd, _gather_vjp, save_out=False,
-                                    node=node, shape=lambda sx, si: tuple(si))
+                                    node=node, shape=lambda sx, si, empty=None: tuple(si))
     return op
 
 
