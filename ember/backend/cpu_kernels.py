@@ -1,11 +1,12 @@
-"""Compiled float32 kernels for the CPU backend: GELU, layer norm, softmax and the LSTM step, forward and
-backward.
+"""Compiled float32 kernels for the CPU backend: GELU, layer norm, softmax, the LSTM step, Winograd and direct
+convolutions, and max pooling, forward and backward.
 
 NumPy runs each of these in many passes over memory (GELU's exact form took 35), so they are the ops that
 kept ember's transformer steps well behind torch's. ``cpu_kernels.c`` does each in one or two passes. It is
 plain C with no Python headers: on first use it is compiled with the machine's C compiler (``$CC`` or
-``cc``, tuned for this CPU) into a per-user cache and loaded with ctypes, which releases the GIL, so the
-pieces run on the intra-op threads of ``ember.backend.parallel``.
+``cc``, tuned for this CPU) into a per-user cache and loaded with ctypes. Kernels that split their work run
+it on the library's own thread pool (``cpu_pool.h``, entered through ``run_f32``), with as many threads as
+``ember.backend.parallel.threads()`` allows.
 
 Nothing depends on it: without a compiler, or with ``EMBER_CPU_KERNELS=0``, ``available()`` is False and
 the ops keep their NumPy code. ``status()`` says which, and why. The cache is
@@ -30,7 +31,8 @@ _SRC = os.path.join(_HERE, "cpu_kernels.c")
 _HEADERS = [os.path.join(_HERE, "cpu_pool.h")]  # included by _SRC: part of the cache key
 _BASE_FLAGS = ["-O3", "-shared", "-fPIC", "-pthread", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"]
 _TUNED = ["-march=native"]  # this machine's vector units; the CPU's flags are part of the cache key
-ELEMS_PER_PIECE = 131072  # measured: below this a thread hand-off (~30-60 us) costs more than it saves
+ELEMS_PER_PIECE = 131072  # elements per piece: tuned for Python's pool (30-60 us a hand-off), not yet re-tuned
+# for the compiled pool's ~1 us
 
 _P, _I64, _F, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float, ctypes.c_int
 _SIGNATURES = {
@@ -169,11 +171,19 @@ def _over(kernel, args, total, per_unit, piece=ELEMS_PER_PIECE, res=False):
     the int64 status each piece returned)."""
     if total == 0:
         return (0, np.zeros(0, np.int64)) if res else 0
-    k = parallel.pieces(total, max(1, piece // max(per_unit, 1)))
-    a = (ctypes.c_int64 * len(args))(*[0 if v is None else v for v in args])
+    k = _pieces(total, per_unit, piece)
     out = np.zeros(k, np.int64) if res else None
-    _lib().run_f32(KERNELS[kernel], a, _ptr(out), total, k)
+    _run(kernel, args, total, k, out)
     return (k, out) if res else k
+
+
+def _pieces(total, per_unit, piece=ELEMS_PER_PIECE):
+    return parallel.pieces(total, max(1, piece // max(per_unit, 1)))
+
+
+def _run(kernel, args, total, k, res=None):
+    a = (ctypes.c_int64 * len(args))(*[0 if v is None else v for v in args])
+    _lib().run_f32(KERNELS[kernel], a, _ptr(res), total, k)
 
 
 def gelu(x, approximate, keep_cdf=False):
@@ -217,10 +227,9 @@ def layer_norm_backward(g, x, w, eps):
     gx = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
     # one row of accumulators per piece (pieces never write the same memory), summed in piece order
-    k = parallel.pieces(rows, max(1, ELEMS_PER_PIECE // max(n, 1)))
+    k = _pieces(rows, n)
     dw, db = np.zeros((k, n), np.float32), np.zeros((k, n), np.float32)
-    args = (_ptr(g), _ptr(x), _ptr(w), _ptr(gx), _ptr(dw), _ptr(db), n, _f32_bits(eps))
-    _lib().run_f32(KERNELS["layer_norm_bwd"], (ctypes.c_int64 * len(args))(*args), None, rows, k)
+    _run("layer_norm_bwd", (_ptr(g), _ptr(x), _ptr(w), _ptr(gx), _ptr(dw), _ptr(db), n, _f32_bits(eps)), rows, k)
     for i in range(1, k):
         dw[0] += dw[i]
         db[0] += db[i]
