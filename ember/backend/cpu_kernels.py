@@ -59,7 +59,7 @@ _RESTYPES = {"wino_in_f32": _I64}
 KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
-    "pool_scatter"))}
+    "pool_scatter", "relu"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -304,6 +304,13 @@ def conv_direct(buf, sample_stride, toff, wt, N, L):
     _over("conv_direct", (_ptr(buf), sample_stride, _ptr(toff), ntaps, _ptr(wt), O4, _ptr(y), O4 * L16, L16), N,
           O4 * L16 * ntaps, CONV_PIECE_WORK)
     return y[:, :O, :L]
+
+
+def relu(x):
+    """max(x, 0) of a C-contiguous float32 array, keeping -0 and NaN as torch does."""
+    y = np.empty_like(x)
+    _over("relu", (_ptr(x), _ptr(y)), x.size, 1, 4 * ELEMS_PER_PIECE)
+    return y
 
 
 POOL_PIECE = 16384  # window taps or values per piece of a pooling kernel

@@ -225,3 +225,15 @@ def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, monkey
     a, b = _both(run, monkeypatch)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+def test_relu_compiled_keeps_negative_zero_and_nan_like_torch(monkeypatch):
+    torch = pytest.importorskip("torch")
+    x = R.standard_normal(20000).astype(np.float32)
+    x[:5] = [-0.0, np.nan, -np.inf, np.inf, 0.0]
+    got = ember.tensor(x).relu().numpy()
+    want = torch.tensor(x).relu().numpy()
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    a, b = _both(lambda: F.relu(ember.tensor(x[5:])).numpy(), monkeypatch)  # no specials: same as NumPy's
+    np.testing.assert_array_equal(a, b)
