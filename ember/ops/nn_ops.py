@@ -1015,7 +1015,9 @@ def _gather_fwd(xp, x, idx, empty=None):
     if _compiled_pool(xp, x) and idx.dtype == np.int64:
         r = _K.pool_gather(xp.ascontiguousarray(x), xp.ascontiguousarray(idx))
     else:
-        r = xp.take(x.reshape(-1), _flat_rows(xp, xp.where(idx < _prod(x.shape[2:]), idx, 0), _prod(x.shape[2:])))
+        S = _prod(x.shape[2:])
+        # (only an empty window's index can point past its plane: read a valid place, overwritten below)
+        r = xp.take(x.reshape(-1), _flat_rows(xp, idx if empty is None else xp.where(idx < S, idx, 0), S))
     if empty is not None:
         n = len(empty)
         mask = np.zeros(tuple(len(e) for e in empty), bool)
@@ -1027,7 +1029,10 @@ def _gather_fwd(xp, x, idx, empty=None):
 
 def empty_windows(sp, k, stride, pad, dil, out):
     """Per dim, which output positions have no tap inside the input (a dilated window wholly in the
-    padding), or None when there are none."""
+    padding), or None when there are none. Without dilation there are none: torch bounds the padding by half
+    the window and keeps the last window's start inside the input, so every window holds a tap."""
+    if all(d == 1 for d in dil):
+        return None
     res = tuple(tuple(not any(0 <= o * s_ - p + a * d < n for a in range(kk)) for o in range(oo))
                 for n, kk, s_, p, d, oo in zip(sp, k, stride, pad, dil, out))
     return res if any(any(e) for e in res) else None
