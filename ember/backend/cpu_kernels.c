@@ -629,6 +629,59 @@ void relu_f32(const float *restrict x, float *restrict y, int64_t lo, int64_t hi
         y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
+/* torch's threshold_backward(g, out, 0): 0 where out <= 0, else g (a NaN output passes g on; NumPy's
+ * g * (out > 0) gave 0 there, and NaN for a NaN g where out <= 0) */
+void relu_bwd_f32(const float *restrict g, const float *restrict out, float *restrict gx, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; i++)
+        gx[i] = out[i] <= 0.0f ? 0.0f : g[i];
+}
+
+/* ---------------------------------------------------------------- transpose
+ * dst (C x R) = src (R x C)^T, both C-contiguous; this piece writes dst rows [lo, hi). 8 x 8 blocks go through
+ * registers (three rounds of shuffles); NumPy's transposing copy takes 10 us for 64 x 256, this ~2. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline void transpose8(const float *restrict s, int64_t ls, float *restrict d, int64_t ld)
+{
+    v8f r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++)
+        memcpy(&r[i], s + i * ls, sizeof r[i]);
+    for (int i = 0; i < 8; i += 2) { /* pairs of rows interleaved */
+        t[i] = __builtin_shuffle(r[i], r[i + 1], (v8i){0, 8, 1, 9, 4, 12, 5, 13});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (v8i){2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int i = 0; i < 8; i += 4) { /* then pairs of pairs: four rows' elements side by side */
+        u[i] = __builtin_shuffle(t[i], t[i + 2], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
+        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
+        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
+        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
+    }
+    for (int i = 0; i < 4; i++) { /* and the halves of rows 0-3 and 4-7 joined: columns i and i + 4 */
+        v8f lo = __builtin_shuffle(u[i], u[i + 4], (v8i){0, 1, 2, 3, 8, 9, 10, 11});
+        v8f hi = __builtin_shuffle(u[i], u[i + 4], (v8i){4, 5, 6, 7, 12, 13, 14, 15});
+        memcpy(d + i * ld, &lo, sizeof lo);
+        memcpy(d + (i + 4) * ld, &hi, sizeof hi);
+    }
+}
+
+void transpose_f32(const float *restrict s, float *restrict d, int64_t R, int64_t C, int64_t lo, int64_t hi)
+{
+    int64_t j = lo;
+    for (; j + 8 <= hi; j += 8) {
+        int64_t i = 0;
+        for (; i + 8 <= R; i += 8)
+            transpose8(s + i * C + j, C, d + j * R + i, R);
+        for (; i < R; i++)
+            for (int64_t jj = j; jj < j + 8; jj++)
+                d[jj * R + i] = s[i * C + jj];
+    }
+    for (; j < hi; j++)
+        for (int64_t i = 0; i < R; i++)
+            d[j * R + i] = s[i * C + j];
+}
+
 /* ---------------------------------------------------------------- max pooling over H x W planes
  * NumPy finds window maxima one tap at a time, a pass over the input per tap plus the passes that carry the
  * arg-max (LeNet's 2x2 pools took 650 and 350 us); here each window is one small loop. */
@@ -739,7 +792,7 @@ void pool_scatter_f32(const float *restrict g, const int64_t *restrict idx, floa
 enum {
     K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
     K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
-    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU
+    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD
 };
 
 typedef struct {
@@ -791,14 +844,33 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
                           lo, hi);
         break;
     case K_RELU: relu_f32(PF(0), PF(1), lo, hi); break;
+    case K_TRANSPOSE: transpose_f32(PF(0), PF(1), a[2], a[3], lo, hi); break;
+    case K_RELU_BWD: relu_bwd_f32(PF(0), PF(1), PF(2), lo, hi); break;
     case K_POOL_GATHER: pool_gather_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
     case K_POOL_SCATTER: pool_scatter_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
     }
 }
 
-/* Kernel number `kernel` with arguments `args` over [0, n) in k pieces (k = 1: on this thread). */
-void run_f32(int kernel, const int64_t *args, int64_t *res, int64_t n, int64_t k)
+/* Where a NumPy array object keeps its data pointer (after the object header); 0 until the Python side has
+ * checked it on a live array. */
+static int64_t array_data_offset;
+
+void set_array_data_offset(int64_t off) { array_data_offset = off; }
+
+#define MAX_ARGS 24
+
+/* One call, one int64 array p (ctypes converts each argument at ~0.1 us, so they travel packed):
+ *   p[0] kernel number, p[1] nargs, p[2] array mask, p[3] res (int64 per piece, or 0), p[4] n, p[5] k,
+ *   p[6 ...] the kernel's arguments;
+ * runs the kernel over [0, n) in k pieces (k = 1: on this thread). Argument i with bit i of the mask set is
+ * the address of a NumPy array object (Python's id()), read here for its data pointer: NumPy's
+ * ``.ctypes.data`` costs ~1 us per array, as much as a small kernel. */
+void run_f32(const int64_t *p)
 {
-    par_job j = {kernel, args, res};
-    pool_for(n, k, par_piece, &j);
+    int64_t a[MAX_ARGS];
+    const int64_t *args = p + 6;
+    for (int64_t i = 0; i < p[1] && i < MAX_ARGS; i++)
+        a[i] = (p[2] >> i) & 1 ? *(const int64_t *)(intptr_t)(args[i] + array_data_offset) : args[i];
+    par_job j = {(int)p[0], a, (int64_t *)(intptr_t)p[3]};
+    pool_for(p[4], p[5], par_piece, &j);
 }

@@ -52,14 +52,15 @@ _SIGNATURES = {
     "wino_out_f32": [_P, _P, _P] + [_I64] * 8,
     "wino_out_t_f32": [_P, _P] + [_I64] * 8,
     "conv_direct_f32": [_P, _I64, _P, _I64, _P, _I64, _P, _I64, _I64, _I64, _I64],
-    "run_f32": [_INT, _P, _P, _I64, _I64],
+    "run_f32": [_P],
+    "set_array_data_offset": [_I64],
 }
 _RESTYPES = {"wino_in_f32": _I64}
 # the kernels ``run_f32`` runs on the compiled pool, by number: the order of the enum in cpu_kernels.c
 KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
-    "pool_scatter", "relu"))}
+    "pool_scatter", "relu", "transpose", "relu_bwd"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -131,10 +132,28 @@ def _build():
             for name, args in _SIGNATURES.items():
                 fn = getattr(lib, name)
                 fn.argtypes, fn.restype = args, _RESTYPES.get(name)
+            _check_array_ids(lib)
             return lib, f"compiled with {os.path.basename(cc)} {' '.join(flags)} ({path})"
         except (OSError, subprocess.SubprocessError, AttributeError) as e:
             why = str(e)
     return None, f"build failed, using the NumPy kernels: {why}"
+
+
+_ids = {"ok": False}  # whether arrays may be passed to run_f32 as their object address (see _run)
+
+
+def _check_array_ids(lib):
+    """Let run_f32 read array data pointers from the array objects, if this interpreter allows it: CPython,
+    whose id() is the object's address, with NumPy's data pointer right after the object header (checked on
+    a live array; otherwise arrays are passed by ``.ctypes.data``)."""
+    _ids["ok"] = False
+    if platform.python_implementation() != "CPython":
+        return
+    probe = np.empty(3, np.float32)
+    off = object.__sizeof__(object())  # the object header: reference count and type (16 bytes on 64-bit)
+    if ctypes.c_void_p.from_address(id(probe) + off).value == probe.ctypes.data:
+        lib.set_array_data_offset(off)
+        _ids["ok"] = True
 
 
 def _lib():
@@ -171,7 +190,8 @@ def _over(kernel, args, total, per_unit, piece=ELEMS_PER_PIECE, res=False):
     the int64 status each piece returned)."""
     if total == 0:
         return (0, np.zeros(0, np.int64)) if res else 0
-    k = _pieces(total, per_unit, piece)
+    units = max(1, piece // max(per_unit, 1))
+    k = 1 if total < 2 * units else parallel.pieces(total, units)  # small jobs skip the call
     out = np.zeros(k, np.int64) if res else None
     _run(kernel, args, total, k, out)
     return (k, out) if res else k
@@ -181,9 +201,36 @@ def _pieces(total, per_unit, piece=ELEMS_PER_PIECE):
     return parallel.pieces(total, max(1, piece // max(per_unit, 1)))
 
 
+_MAX_ARGS = 24  # MAX_ARGS in cpu_kernels.c
+_ndarray = np.ndarray
+_tls = threading.local()
+
+
 def _run(kernel, args, total, k, res=None):
-    a = (ctypes.c_int64 * len(args))(*[0 if v is None else v for v in args])
-    _lib().run_f32(KERNELS[kernel], a, _ptr(res), total, k)
+    """Call ``kernel`` through run_f32: ``args`` holds arrays (addressed from their data pointer), None (a
+    null pointer) and ints."""
+    if len(args) > _MAX_ARGS:
+        raise ValueError(f"internal: kernel {kernel} takes at most {_MAX_ARGS} arguments")
+    vals = [KERNELS[kernel], len(args), 0, 0 if res is None else res.ctypes.data, total, k]
+    by_id, arrays, bit = _ids["ok"], 0, 1
+    for v in args:
+        if v.__class__ is _ndarray and by_id:
+            arrays |= bit
+            v = id(v)  # the C side reads the data pointer; `args` keeps the array alive meanwhile
+        elif v is None:
+            v = 0
+        elif isinstance(v, _ndarray):  # a subclass has no checked layout: ask NumPy
+            v = v.ctypes.data
+        vals.append(v)
+        bit <<= 1
+    vals[2] = arrays
+    try:
+        buf, addr = _tls.args
+    except AttributeError:
+        buf = (ctypes.c_int64 * (6 + _MAX_ARGS))()
+        buf, addr = _tls.args = buf, ctypes.addressof(buf)
+    buf[:len(vals)] = vals  # this thread's own buffer: a fresh ctypes array costs ~0.8 us
+    (_state["lib"] or _lib()).run_f32(addr)
 
 
 def gelu(x, approximate, keep_cdf=False):
@@ -191,11 +238,11 @@ def gelu(x, approximate, keep_cdf=False):
     y = np.empty_like(x)
     cdf = np.empty_like(x) if keep_cdf and approximate == "none" else None
     if approximate == "tanh":
-        _over("gelu_tanh", (_ptr(x), _ptr(y)), x.size, 1)
+        _over("gelu_tanh", (x, y), x.size, 1)
     elif cdf is None:
-        _over("gelu", (_ptr(x), _ptr(y)), x.size, 1)
+        _over("gelu", (x, y), x.size, 1)
     else:
-        _over("gelu_cdf", (_ptr(x), _ptr(y), _ptr(cdf)), x.size, 1)
+        _over("gelu_cdf", (x, y, cdf), x.size, 1)
     return y, cdf
 
 
@@ -203,11 +250,11 @@ def gelu_backward(g, x, approximate, cdf=None):
     """g * gelu'(x) for float32 arrays of one shape (cdf: the forward's Phi(x), exact form only)."""
     gx = np.empty_like(x)
     if approximate == "tanh":
-        _over("gelu_tanh_bwd", (_ptr(g), _ptr(x), _ptr(gx)), x.size, 1)
+        _over("gelu_tanh_bwd", (g, x, gx), x.size, 1)
     elif cdf is None:
-        _over("gelu_bwd", (_ptr(g), _ptr(x), _ptr(gx)), x.size, 1)
+        _over("gelu_bwd", (g, x, gx), x.size, 1)
     else:
-        _over("gelu_cdf_bwd", (_ptr(g), _ptr(x), _ptr(cdf), _ptr(gx)), x.size, 1)
+        _over("gelu_cdf_bwd", (g, x, cdf, gx), x.size, 1)
     return gx
 
 
@@ -217,7 +264,7 @@ def layer_norm(x, w, b, eps):
     y = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
     b = np.zeros(n, np.float32) if b is None else b
-    _over("layer_norm", (_ptr(x), _ptr(w), _ptr(b), _ptr(y), n, _f32_bits(eps)), rows, n)
+    _over("layer_norm", (x, w, b, y, n, _f32_bits(eps)), rows, n)
     return y
 
 
@@ -229,7 +276,7 @@ def layer_norm_backward(g, x, w, eps):
     # one row of accumulators per piece (pieces never write the same memory), summed in piece order
     k = _pieces(rows, n)
     dw, db = np.zeros((k, n), np.float32), np.zeros((k, n), np.float32)
-    _run("layer_norm_bwd", (_ptr(g), _ptr(x), _ptr(w), _ptr(gx), _ptr(dw), _ptr(db), n, _f32_bits(eps)), rows, k)
+    _run("layer_norm_bwd", (g, x, w, gx, dw, db, n, _f32_bits(eps)), rows, k)
     for i in range(1, k):
         dw[0] += dw[i]
         db[0] += db[i]
@@ -246,7 +293,7 @@ def softmax(x, log, dead_zero=False):
     only -inf gives zeros (attention's fully masked rows), not NaN."""
     rows, n = x.shape
     y = np.empty_like(x)
-    _over("softmax", (_ptr(x), _ptr(y), n, int(bool(log)), int(bool(dead_zero))), rows, n, _SOFTMAX_PIECE)
+    _over("softmax", (x, y, n, int(bool(log)), int(bool(dead_zero))), rows, n, _SOFTMAX_PIECE)
     return y
 
 
@@ -254,7 +301,7 @@ def softmax_backward(g, y, log):
     """Gradient of softmax (or log_softmax) over the last dim given its output ``y`` (2-D float32)."""
     rows, n = y.shape
     gx = np.empty_like(y)
-    _over("softmax_bwd", (_ptr(g), _ptr(y), _ptr(gx), n, int(bool(log))), rows, n, _SOFTMAX_PIECE)
+    _over("softmax_bwd", (g, y, gx, n, int(bool(log))), rows, n, _SOFTMAX_PIECE)
     return gx
 
 
@@ -265,7 +312,7 @@ def winograd_input(x, ph, pw, th, tw, out=None):
     N, C, H, W = x.shape
     T = N * th * tw
     V = np.empty((16, C, T), np.float32) if out is None else out
-    _, flags = _over("wino_in", (_ptr(x), _ptr(V), C, H, W, ph, pw, th, tw, T), N * C, 16 * th * tw, res=True)
+    _, flags = _over("wino_in", (x, V, C, H, W, ph, pw, th, tw, T), N * C, 16 * th * tw, res=True)
     if (flags < 0).any():
         raise MemoryError("winograd_input: out of memory for a tile row")
     return V, not flags.any()
@@ -275,7 +322,7 @@ def winograd_output(M, bias, oh, ow, th, tw, out):
     """Winograd F(2x2, 3x3) output transform into ``out`` (N, O, oh, ow) from the products M (16, O,
     N * th * tw), plus ``bias`` (O,) when given."""
     N, O = out.shape[:2]
-    _over("wino_out", (_ptr(M), _ptr(bias), _ptr(out), O, oh, ow, th, tw, M.shape[2]), N * O, 4 * th * tw)
+    _over("wino_out", (M, bias, out, O, oh, ow, th, tw, M.shape[2]), N * O, 4 * th * tw)
     return out
 
 
@@ -284,7 +331,7 @@ def winograd_output_t(g, th, tw, out=None):
     N, O, oh, ow = g.shape
     T = N * th * tw
     dM = np.empty((16, O, T), np.float32) if out is None else out
-    _over("wino_out_t", (_ptr(g), _ptr(dM), O, oh, ow, th, tw, T), N * O, 4 * th * tw)
+    _over("wino_out_t", (g, dM, O, oh, ow, th, tw, T), N * O, 4 * th * tw)
     return dM
 
 
@@ -301,7 +348,7 @@ def conv_direct(buf, sample_stride, toff, wt, N, L):
     if O4 != O:
         wt = np.concatenate([wt, np.zeros((ntaps, O4 - O), np.float32)], 1)
     y = np.empty((N, O4, L16), np.float32)
-    _over("conv_direct", (_ptr(buf), sample_stride, _ptr(toff), ntaps, _ptr(wt), O4, _ptr(y), O4 * L16, L16), N,
+    _over("conv_direct", (buf, sample_stride, toff, ntaps, wt, O4, y, O4 * L16, L16), N,
           O4 * L16 * ntaps, CONV_PIECE_WORK)
     return y[:, :O, :L]
 
@@ -309,7 +356,23 @@ def conv_direct(buf, sample_stride, toff, wt, N, L):
 def relu(x):
     """max(x, 0) of a C-contiguous float32 array, keeping -0 and NaN as torch does."""
     y = np.empty_like(x)
-    _over("relu", (_ptr(x), _ptr(y)), x.size, 1, 4 * ELEMS_PER_PIECE)
+    _over("relu", (x, y), x.size, 1, 4 * ELEMS_PER_PIECE)
+    return y
+
+
+def relu_backward(g, out):
+    """torch's threshold_backward(g, out, 0) of C-contiguous float32 arrays of one shape: 0 where out <= 0,
+    else g."""
+    gx = np.empty_like(g)
+    _over("relu_bwd", (g, out, gx), g.size, 1, 4 * ELEMS_PER_PIECE)
+    return gx
+
+
+def transpose(x, out=None):
+    """A C-contiguous copy of the transpose of C-contiguous 2-D float32 ``x`` (into ``out`` if given)."""
+    r, c = x.shape
+    y = np.empty((c, r), np.float32) if out is None else out
+    _over("transpose", (x, y, r, c), c, r, 4 * ELEMS_PER_PIECE)
     return y
 
 
@@ -321,7 +384,7 @@ def maxpool2d_indices(x, k, stride, pad, dil, out):
     2-D windows ``k`` with ``stride``, ``pad``, ``dil`` and output extent ``out`` (torch's tie and NaN rules)."""
     N, C, H, W = x.shape
     idx = np.empty((N, C) + tuple(out), np.int64)
-    _over("maxpool2d_idx", (_ptr(x), _ptr(idx), H, W, out[0], out[1], k[0], k[1], stride[0], stride[1], pad[0],
+    _over("maxpool2d_idx", (x, idx, H, W, out[0], out[1], k[0], k[1], stride[0], stride[1], pad[0],
                             pad[1], dil[0], dil[1]), N * C, out[0] * out[1] * k[0] * k[1], POOL_PIECE)
     return idx
 
@@ -331,7 +394,7 @@ def pool_gather(x, idx):
     an index is outside the plane: a window wholly in the padding)."""
     y = np.empty(idx.shape, np.float32)
     S, L = x[0, 0].size, idx[0, 0].size
-    _over("pool_gather", (_ptr(x), _ptr(idx), _ptr(y), S, L), x.shape[0] * x.shape[1], L, POOL_PIECE)
+    _over("pool_gather", (x, idx, y, S, L), x.shape[0] * x.shape[1], L, POOL_PIECE)
     return y
 
 
@@ -340,7 +403,7 @@ def pool_scatter(g, idx, sp):
     outside the plane adds nothing)."""
     r = np.empty(g.shape[:2] + tuple(sp), np.float32)
     S, L = r[0, 0].size, idx[0, 0].size
-    _over("pool_scatter", (_ptr(g), _ptr(idx), _ptr(r), S, L), g.shape[0] * g.shape[1], S + L, POOL_PIECE)
+    _over("pool_scatter", (g, idx, r, S, L), g.shape[0] * g.shape[1], S + L, POOL_PIECE)
     return r
 
 

@@ -9,7 +9,7 @@ import numpy as _np
 from ..backend import cpu_kernels as _K
 from . import _special as S
 from ._api import unary_forms
-from ._registry import OPS, ZERO, _zero_vjp, apply_inplace, defop, elementwise_shape, renamed
+from ._registry import OPS, ZERO, _zero_vjp, apply, apply_inplace, defop, elementwise_shape, renamed
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
@@ -74,6 +74,30 @@ def _relu(xp, x):
 
 
 _RELU_COMPILED = 4096  # below, the ctypes call costs more than NumPy's loop
+
+
+def _threshold_bwd_fwd(xp, g, out):
+    """torch's threshold_backward(g, out, 0), relu's gradient: 0 where out <= 0, else g (so a NaN output passes
+    g on, and a NaN g where out <= 0 gives 0: ``g * (out > 0)`` differs from torch at both)."""
+    if g.dtype == out.dtype == _np.float32 and g.shape == out.shape and g.size >= _RELU_COMPILED and xp is _np \
+            and g.flags.c_contiguous and out.flags.c_contiguous and _K.available():
+        return _K.relu_backward(g, out)
+    return xp.where(out <= 0, xp.zeros((), g.dtype), g)
+
+
+def _threshold_bwd_vjp(gg, res, g, out, needs):
+    return (apply(THRESHOLD_BWD, (gg, out), {}) if needs[0] else None,
+            out.new_zeros(out.shape) if needs[1] else None)  # flat in out (almost everywhere), as in torch
+
+
+def _relu_vjp(g, out, x):
+    if type(g) is _np.ndarray:  # the engine's array path (CPU only)
+        return _threshold_bwd_fwd(_np, g, out)
+    return apply(THRESHOLD_BWD, (g, out), {})
+
+
+THRESHOLD_BWD = defop("threshold_backward", "promote", _threshold_bwd_fwd, _threshold_bwd_vjp, needs=True,
+                      save_out=False, node="ThresholdBackwardBackward0", shape=elementwise_shape)
 
 
 def _neg(xp, x):
@@ -151,7 +175,7 @@ _TABLE = [
     ("trunc", "same", _rounding("trunc"), ZERO, {"save_in": False, "save_out": False}),
     ("frac", "same", _kernel("frac_cpu", "biu", lambda xp, x: x - xp.trunc(x)), lambda g, out, x: g,
      {"save_in": False, "save_out": False}),
-    ("relu", "same", _relu, lambda g, out, x: g * (out > 0), {"save_in": False}),
+    ("relu", "same", _relu, _relu_vjp, {"save_in": False}),
     ("angle", "float_real", lambda xp, x: xp.angle(x) if x.dtype.kind == "c" else
      xp.where(x < 0, math.pi, 0.0).astype(x.dtype) * (x == x) + xp.where(x != x, x, 0), _angle_vjp,
      {"save_out": False}),

@@ -237,3 +237,27 @@ def test_relu_compiled_keeps_negative_zero_and_nan_like_torch(monkeypatch):
     assert np.array_equal(np.signbit(got), np.signbit(want))
     a, b = _both(lambda: F.relu(ember.tensor(x[5:])).numpy(), monkeypatch)  # no specials: same as NumPy's
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [7, 20000])  # the NumPy path and the compiled one
+def test_relu_gradient_is_torchs_threshold_backward(n):
+    """0 where the output is <= 0 (also for a NaN gradient there), else g (also where the output is NaN); the
+    double-backward node is torch's."""
+    torch = pytest.importorskip("torch")
+    x = R.standard_normal(n).astype(np.float32)
+    g = R.standard_normal(n).astype(np.float32)
+    x[:5] = [-0.0, np.nan, -1.0, 2.0, 0.0]
+    g[:5] = [1.0, 2.0, np.nan, np.nan, np.nan]
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ge, = ember.autograd.grad(xe.relu(), xe, ember.tensor(g), create_graph=True)
+    gt, = torch.autograd.grad(xt.relu(), xt, torch.tensor(g), create_graph=True)
+    np.testing.assert_array_equal(ge.detach().numpy(), gt.detach().numpy())
+    assert type(ge.grad_fn).__name__ == type(gt.grad_fn).__name__ == "ThresholdBackwardBackward0"
+
+
+@pytest.mark.parametrize("shape", [(64, 256), (1, 5), (17, 33), (9, 16), (16, 9), (0, 3), (300, 1000)])
+def test_transpose_kernel(shape):
+    if not K.available():
+        pytest.skip(K.status())
+    x = R.standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(K.transpose(x), x.T)
