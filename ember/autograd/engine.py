@@ -592,6 +592,10 @@ def _wrap_grad(r, g, node, arrs):
     Anything else (a fresh result, or a view of one: the transpose of a matmul output) is the gradient's own."""
     if type(r) is not type(g._data):  # a NumPy scalar from a 0-d formula
         return Tensor._make(g._device.backend.xp.asarray(r), g._device)
+    if r.base is None:  # owns its memory (the common case: a fresh result), unless it is a saved array itself
+        if r is node.out or any(r is a for a in arrs):
+            r = r.copy()
+        return Tensor._make(r, g._device)
     root = root_of(r)
     if root is root_of(g._data):
         return Tensor._make(r, g._device, g._storage)

@@ -1,5 +1,8 @@
 """Matrix products: matmul/@, mm, bmm, mv, dot. BLAS does the work (NumPy's matmul)."""
+import numpy as np
+
 from .._tensor import Tensor
+from ..backend import cpu_kernels as _K
 from ._registry import apply, defop, renamed, write_out
 from .reduce import sum_to
 
@@ -73,9 +76,13 @@ def _matmul_kernel(a, b):
     return "addmm_impl_cpu_"
 
 
+def _mm2d(xp, a, b):
+    return _K.matmul(a, b) if xp is np else xp.matmul(a, b)
+
+
 def _matmul_fwd(xp, a, b):
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype.kind != "b":
-        return xp.matmul(a, b)  # the common case, before the checks that find torch's error for the others
+        return _mm2d(xp, a, b)  # the common case, before the checks that find torch's error for the others
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     _no_bool(_matmul_kernel(a, b), a)
@@ -131,7 +138,7 @@ def _mm_fwd(xp, a, b):
     if a.shape[1] != b.shape[0]:
         _shape_err(a, b)
     _no_bool("addmm_impl_cpu_", a)
-    return xp.matmul(a, b)
+    return _mm2d(xp, a, b)
 
 
 _MM = defop("mm", "promote", _mm_fwd, _mm_vjp, needs=True, save_in=(1, 0), save_out=False, holo=True, arrays=True,

@@ -26,6 +26,7 @@ from ..backend.parallel import parallel_for
 from ..autograd import grad_mode
 from . import conv_winograd as WG
 from ._registry import _type_name, apply, defop
+from .linalg import _mm2d
 
 _gm = grad_mode.state
 
@@ -97,7 +98,9 @@ def _linear_fwd(xp, x, w, b=None):
     if x.ndim > 2 and w.ndim == 2:
         # one (rows x K) @ (K x O) gemm: NumPy would run one small gemm per leading index otherwise
         lead = x.shape[:-1]
-        out = xp.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(lead + (w.shape[0],))
+        out = _mm2d(xp, x.reshape(-1, x.shape[-1]), w.T).reshape(lead + (w.shape[0],))
+    elif x.ndim == 2 and w.ndim == 2:
+        out = _mm2d(xp, x, w.T)
     else:
         out = xp.matmul(x, w.T)
     if b is not None:
