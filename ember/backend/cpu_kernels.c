@@ -143,6 +143,51 @@ void gelu_tanh_bwd_f32(const float *restrict g, const float *restrict x, float *
     }
 }
 
+/* ---------------------------------------------------------------- transpose
+ * dst (C x R) = src (R x C)^T, both C-contiguous; this piece writes dst rows [lo, hi). 8 x 8 blocks go through
+ * registers (three rounds of shuffles); NumPy's transposing copy takes 10 us for 64 x 256, this ~2. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline void transpose8(const float *restrict s, int64_t ls, float *restrict d, int64_t ld)
+{
+    v8f r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++)
+        memcpy(&r[i], s + i * ls, sizeof r[i]);
+    for (int i = 0; i < 8; i += 2) { /* pairs of rows interleaved */
+        t[i] = __builtin_shuffle(r[i], r[i + 1], (v8i){0, 8, 1, 9, 4, 12, 5, 13});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (v8i){2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int i = 0; i < 8; i += 4) { /* then pairs of pairs: four rows' elements side by side */
+        u[i] = __builtin_shuffle(t[i], t[i + 2], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
+        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
+        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
+        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
+    }
+    for (int i = 0; i < 4; i++) { /* and the halves of rows 0-3 and 4-7 joined: columns i and i + 4 */
+        v8f lo = __builtin_shuffle(u[i], u[i + 4], (v8i){0, 1, 2, 3, 8, 9, 10, 11});
+        v8f hi = __builtin_shuffle(u[i], u[i + 4], (v8i){4, 5, 6, 7, 12, 13, 14, 15});
+        memcpy(d + i * ld, &lo, sizeof lo);
+        memcpy(d + (i + 4) * ld, &hi, sizeof hi);
+    }
+}
+
+void transpose_f32(const float *restrict s, float *restrict d, int64_t R, int64_t C, int64_t lo, int64_t hi)
+{
+    int64_t j = lo;
+    for (; j + 8 <= hi; j += 8) {
+        int64_t i = 0;
+        for (; i + 8 <= R; i += 8)
+            transpose8(s + i * C + j, C, d + j * R + i, R);
+        for (; i < R; i++)
+            for (int64_t jj = j; jj < j + 8; jj++)
+                d[jj * R + i] = s[i * C + jj];
+    }
+    for (; j < hi; j++)
+        for (int64_t i = 0; i < R; i++)
+            d[j * R + i] = s[i * C + j];
+}
+
 /* tanh(x) in float32 within ~4 ulp: the odd Taylor series to x^15 below 0.5 (error 1e-8 there), else
  * 1 - 2 / (exp(2|x|) + 1) (no cancellation once tanh >= 0.46), sign restored. */
 static inline float vtanhf(float x)
@@ -190,9 +235,7 @@ void lstm_step_f32(float *restrict a, const float *restrict cp, float *restrict 
                    float *restrict ig, float *restrict h, float *restrict out, int64_t H, int64_t B)
 {
     lstm_cell(a, cp, cn, tc, ig, h, H * B);
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t k = 0; k < H; k++)
-            out[b * H + k] = h[k * B + b];
+    transpose_f32(h, out, H, B, 0, B);
 }
 
 /* One step of the LSTM backward recurrence, on the forward's saved step: a = the activations [i; f; o; g]
@@ -635,51 +678,6 @@ void relu_bwd_f32(const float *restrict g, const float *restrict out, float *res
 {
     for (int64_t i = lo; i < hi; i++)
         gx[i] = out[i] <= 0.0f ? 0.0f : g[i];
-}
-
-/* ---------------------------------------------------------------- transpose
- * dst (C x R) = src (R x C)^T, both C-contiguous; this piece writes dst rows [lo, hi). 8 x 8 blocks go through
- * registers (three rounds of shuffles); NumPy's transposing copy takes 10 us for 64 x 256, this ~2. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-static inline void transpose8(const float *restrict s, int64_t ls, float *restrict d, int64_t ld)
-{
-    v8f r[8], t[8], u[8];
-    for (int i = 0; i < 8; i++)
-        memcpy(&r[i], s + i * ls, sizeof r[i]);
-    for (int i = 0; i < 8; i += 2) { /* pairs of rows interleaved */
-        t[i] = __builtin_shuffle(r[i], r[i + 1], (v8i){0, 8, 1, 9, 4, 12, 5, 13});
-        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (v8i){2, 10, 3, 11, 6, 14, 7, 15});
-    }
-    for (int i = 0; i < 8; i += 4) { /* then pairs of pairs: four rows' elements side by side */
-        u[i] = __builtin_shuffle(t[i], t[i + 2], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
-        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
-        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
-        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
-    }
-    for (int i = 0; i < 4; i++) { /* and the halves of rows 0-3 and 4-7 joined: columns i and i + 4 */
-        v8f lo = __builtin_shuffle(u[i], u[i + 4], (v8i){0, 1, 2, 3, 8, 9, 10, 11});
-        v8f hi = __builtin_shuffle(u[i], u[i + 4], (v8i){4, 5, 6, 7, 12, 13, 14, 15});
-        memcpy(d + i * ld, &lo, sizeof lo);
-        memcpy(d + (i + 4) * ld, &hi, sizeof hi);
-    }
-}
-
-void transpose_f32(const float *restrict s, float *restrict d, int64_t R, int64_t C, int64_t lo, int64_t hi)
-{
-    int64_t j = lo;
-    for (; j + 8 <= hi; j += 8) {
-        int64_t i = 0;
-        for (; i + 8 <= R; i += 8)
-            transpose8(s + i * C + j, C, d + j * R + i, R);
-        for (; i < R; i++)
-            for (int64_t jj = j; jj < j + 8; jj++)
-                d[jj * R + i] = s[i * C + jj];
-    }
-    for (; j < hi; j++)
-        for (int64_t i = 0; i < R; i++)
-            d[j * R + i] = s[i * C + j];
 }
 
 /* ---------------------------------------------------------------- max pooling over H x W planes
