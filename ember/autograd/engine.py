@@ -527,7 +527,7 @@ def _call_node(node, gs, retain_graph, create_graph, on_arrays=False):
                 if conj:
                     res = [r.conj_physical() if r is not None and r.dtype.category == 3 else r for r in res]
             # one result per positional input; keep those of tensor inputs (meta[3] is the position)
-            grads = [res[m[3]] if m[3] < len(res) else None for m in node.metas]
+            grads = [res[m[3]] if m[3] < len(res) and m[1] is not None else None for m in node.metas]  # m[1] None: a number
     if anomaly_mode.state.enabled:
         anomaly_mode.check(node, grads)
     if node._hooks:

@@ -83,14 +83,16 @@ class Op:
     ``nodiff``: positions (any container) of tensor inputs that get no edge, as torch's nodes have none for
     index tensors and masks: absent from next_functions and from what a direct ``grad_fn(...)`` call returns;
     their versions are still checked where saved.
+    ``scalar_edges``: a Python number operand still has an edge, None, as torch's node has for the number it
+    wraps in a tensor (``(x + 2).grad_fn.next_functions`` is ``((AccumulateGrad, 0), (None, 0))``).
     """
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
                  "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "nodiff",
-                 "_rc", "__weakref__")
+                 "scalar_edges", "_rc", "__weakref__")
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
                  needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None,
-                 arrays=False, nodiff=()):
+                 arrays=False, nodiff=(), scalar_edges=False):
         self.name, self.fwd, self.vjp = name, fwd, vjp
         self.rule = RULES[rule] if isinstance(rule, str) else rule
         self.shape, self.view = shape, view
@@ -108,6 +110,7 @@ class Op:
         self.arrays = arrays
         # positional tensor inputs torch's node has no edge for (an index): no next_functions entry
         self.nodiff = nodiff
+        self.scalar_edges = scalar_edges
         self._rc = {}
 
     def __call__(self, *args, **kw):
@@ -139,7 +142,8 @@ def renamed(op, node, saved=True):
     for k in Op.__slots__:
         if k != "__weakref__":
             setattr(r, k, getattr(op, k))
-    r.node_name, r.node_cls, r._rc = node, None, {}
+    # another overload: a number there is torch's Scalar argument, which gets no edge
+    r.node_name, r.node_cls, r._rc, r.scalar_edges = node, None, {}, False
     if not saved:
         from types import SimpleNamespace
         r.node_cls = node_class(SimpleNamespace(node_name=node, save_in=False, save_out=False, vjp=None))
@@ -426,7 +430,7 @@ def saves_input(op, k, args):
 def _attach(op, args, kw, out, out_arr):
     edges, metas = [], []
     i = 0
-    nd = op.nodiff
+    nd, se = op.nodiff, op.scalar_edges
     for a in args:
         if isinstance(a, Tensor):
             if nd and i in nd:
@@ -451,6 +455,9 @@ def _attach(op, args, kw, out, out_arr):
             else:
                 edges.append(None)
             metas.append((a._data.shape, a.dtype, a._device, i))
+        elif se and type(a) in _PY_SCALARS:
+            edges.append(None)
+            metas.append(((), None, None, i))  # dtype None: a number's slot, never given a gradient
         i += 1
     sv = op.save_in
     if sv is False:

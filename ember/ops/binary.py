@@ -264,6 +264,8 @@ for _name, _np, _c in [("bitwise_and", "bitwise_and", "bitwise_and"), ("bitwise_
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _DIV_MODES = {None: _DIV, "floor": OPS["div_floor"], "trunc": OPS["div_trunc"]}
 _RSUB0, _RSUB1 = renamed(_SUB, "RsubBackward0"), renamed(_SUB, "RsubBackward1")  # other - input
+for _op in (_ADD, _SUB, _MUL, *_DIV_MODES.values()):
+    _op.scalar_edges = True  # torch wraps a number operand in a tensor: its node has a (None, 0) edge for it
 
 
 # torch names the nodes of some overloads apart; ops below are (Tensor-Tensor, Tensor-Number, Number-Tensor)
@@ -472,6 +474,7 @@ def _inplace_op(op):
     return f
 
 
+_NUMS = (int, float, bool, complex)
 _T = Tensor
 _T.add, _T.add_, _T.sub, _T.sub_ = _m_add, _m_add_, _m_sub, _m_sub_
 _T.subtract, _T.subtract_ = _m_sub, _m_sub_
@@ -485,13 +488,14 @@ _T.greater, _T.greater_equal, _T.less, _T.less_equal = _T.gt, _T.ge, _T.lt, _T.l
 _T.not_equal, _T.arctan2 = _T.ne, _T.atan2
 _T.neg, _T.negative = _neg, _neg
 _T.__add__ = lambda self, other: apply2(_ADD, self, other)
-_T.__radd__ = lambda self, other: rapply2(_ADD, other, self)
+# a number on the left: torch computes tensor + number, so the number's (None) edge comes second
+_T.__radd__ = lambda self, other: apply2(_ADD, self, other) if type(other) in _NUMS else rapply2(_ADD, other, self)
 _T.__iadd__ = _inplace_op(_ADD)
 _T.__sub__ = lambda self, other: _sub_ok(self, other) and apply2(_SUB, self, other)
 _T.__rsub__ = lambda self, other: _sub_ok(other, self) and rapply2(_RSUB1, other, self)
 _T.__isub__ = _m_sub_
 _T.__mul__ = lambda self, other: apply2(_MUL, self, other)
-_T.__rmul__ = lambda self, other: rapply2(_MUL, other, self)
+_T.__rmul__ = lambda self, other: apply2(_MUL, self, other) if type(other) in _NUMS else rapply2(_MUL, other, self)
 _T.__imul__ = _inplace_op(_MUL)
 _T.__truediv__ = lambda self, other: apply2(_DIV, self, other)
 _T.__rtruediv__ = _rtruediv

@@ -108,8 +108,9 @@ def _where_vjp(g, out, c, a, b, needs, npdt):
     return None, ga, gb
 
 
+# torch's node: no edge for the condition, a (None) edge for a number operand
 _WHERE = defop("where", "raw", _where_fwd, _where_vjp, needs=True, save_in=(True, False, False), save_out=False,
-               pointwise=True)
+               pointwise=True, nodiff=(0,), scalar_edges=True)
 
 
 def where(condition, input=None, other=None, *, out=None):

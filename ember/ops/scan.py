@@ -115,6 +115,8 @@ def _kind(npdt):
 
 # ---------------------------------------------------------------- gather along a dim, and its transpose
 def _take_fwd(xp, x, idx, dim, keepdim=True):
+    if x.ndim == 0:  # a 0-d input's only element (cummax, median, mode of a scalar)
+        return x.copy()
     r = xp.take_along_axis(x, idx, axis=dim)
     return r if keepdim else xp.squeeze(r, axis=dim)
 
@@ -125,10 +127,12 @@ def _put_fwd(xp, g, idx, dim, shape):
 
 _PUT = defop("_put_along", "raw", _put_fwd,
              lambda g, out, gin, idx, dim, shape: (apply(_TAKE, (g, idx), {"dim": dim}), None),
-             save_out=False, shape=lambda g, idx, dim, shape: shape)
+             save_out=False, shape=lambda g, idx, dim, shape: shape, nodiff=(1,))
 
 
 def _take_vjp(g, out, x, idx, dim, keepdim=True):
+    if x.dim() == 0:
+        return g, None
     if not keepdim:
         g = g.unsqueeze(dim)
     return apply(_PUT, (g, idx), {"dim": dim, "shape": tuple(x.shape)}), None
@@ -139,7 +143,8 @@ def _take_shape(x, idx, dim, keepdim=True):
 
 
 def _selector(name, node):
-    return defop(name, "raw", _take_fwd, _take_vjp, node=node, shape=_take_shape, save_out=False,
+    # the index gets no edge (torch's nodes have none for it)
+    return defop(name, "raw", _take_fwd, _take_vjp, node=node, shape=_take_shape, save_out=False, nodiff=(1,),
                  save_in=(None, True) if node[:-9] in ("Median", "Nanmedian", "Mode", "Quantile") else True)
 
 
@@ -279,11 +284,7 @@ def _cumext(which, input, dim, out):
     d = wrap_dim(dim, input._data.ndim)
     idx = apply(_CUMEXT_IDX, (input,), {"dim": d, "which": which})
     sel = _SEL["Cummax" if which == "max" else "Cummin"]
-    if input._data.ndim == 0:
-        # squeezed by the selecting node itself: the values' node is torch's CummaxBackward0, not a view
-        vals = apply(sel, (input.reshape(1), idx.reshape(1)), {"dim": 0, "keepdim": False})
-    else:
-        vals = apply(sel, (input, idx), {"dim": d})
+    vals = apply(sel, (input, idx), {"dim": d})  # (a 0-d input: its element, still torch's node)
     r = (cummax_rt if which == "max" else cummin_rt)(vals, idx)
     return _write_pair(out, r)
 
@@ -481,7 +482,7 @@ def _median_impl(name, input, dim, keepdim, out, ignore_nan):
     d = wrap_dim(dim, nd)
     if nd == 0:
         idx = _wrap(_xp(input).zeros((), np.int64), input)
-        vals = apply(_SEL["Nanmedian" if ignore_nan else "Median"], (input.reshape(1), idx.reshape(1)),
+        vals = apply(_SEL["Nanmedian" if ignore_nan else "Median"], (input, idx),
                      {"dim": 0, "keepdim": False})  # torch's node even for a 0-d input
         return _write_pair(out, rt(vals, idx))
     if input.shape[d] == 0:
@@ -536,7 +537,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     d = wrap_dim(dim, nd)
     if nd == 0:
         idx = _wrap(_xp(input).zeros((), np.int64), input)
-        vals = apply(_SEL["Mode"], (input.reshape(1), idx.reshape(1)), {"dim": 0, "keepdim": False})
+        vals = apply(_SEL["Mode"], (input, idx), {"dim": 0, "keepdim": False})
         return _write_pair(out, mode_rt(vals, idx))
     if input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
@@ -971,7 +972,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         step = 1 if dx is None else dx
         if n == 0:
             return _ops().zeros(_reduced_shape(tuple(y.shape), (d,), False), dtype=y.dtype, device=y.device)
-        return apply(_MUL_SCALAR, (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5, step), {})
+        ends = apply(_MUL_SCALAR, (y.select(d, 0) + y.select(d, -1), 0.5), {})
+        return apply(_MUL_SCALAR, (y.sum(d) - ends, step), {})
     if n == 0:
         return _ops().zeros(_reduced_shape(tuple(y.shape), (d,), False), dtype=y.dtype, device=y.device)
     dxt = _trap_dx(y, x, d)

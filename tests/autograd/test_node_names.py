@@ -702,3 +702,25 @@ def test_index_ops_no_index_edges(prog):
         g = r.grad_fn(m.ones_like(r))
         res.append((_walk(r.grad_fn), len(g) if isinstance(g, tuple) else 1))
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("prog", [
+    "x + 2", "2 + x", "x - 2.5", "x * 2", "2 * x", "x / 2", "2 / x", "2 - x", "x ** 2", "m.add(x, 2, alpha=3)",
+    "x.sub(2, alpha=2)", "x * 2j", "x - 1j", "x + True", "m.div(x, 2, rounding_mode='floor')",
+    "x.div(3, rounding_mode='trunc')", "m.true_divide(x, 2)", "m.multiply(x, 3)", "x + i", "i * x",
+    "x.clone().mul_(2)", "x.clone().add_(2)", "x.clone().div_(2)", "m.where(x > 0, x, 0.0)",
+    "m.where(x > 0, 0.0, x)", "m.where(x > 0, x, x.exp())", "x.where(x > 0, 1.5)", "m.trapezoid(x)",
+    "m.trapezoid(x, dx=2.0)", "m.cummax(x, 1)[0]", "m.median(x, 1)[0]", "m.mode(x, 0)[0]"])
+def test_number_operands_and_conditions_edges(prog):
+    """A number operand of add/sub/mul/div (and where) has a (None, 0) edge, as torch's wrapped-number tensor
+    does, and it comes second also for ``2 + x``; where's condition and the indices behind cummax/median/mode
+    have none. A direct call of the node returns one entry per edge."""
+    res = []
+    for m in (torch, ember):
+        x = _x(m, (3, 4))
+        i = m.ones(3, 4, dtype=m.int64)
+        r = eval(prog, {"m": m, "x": x, "i": i})
+        g = r.grad_fn(m.ones_like(r))
+        g = g if isinstance(g, tuple) else (g,)
+        res.append((_walk(r.grad_fn), [None if t is None else t.detach().numpy().tolist() for t in g]))
+    assert res[0] == res[1]
