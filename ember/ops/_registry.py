@@ -430,7 +430,7 @@ def saves_input(op, k, args):
 def _attach(op, args, kw, out, out_arr):
     edges, metas = [], []
     i = 0
-    nd, se = op.nodiff, op.scalar_edges
+    nd = op.nodiff
     for a in args:
         if isinstance(a, Tensor):
             if nd and i in nd:
@@ -455,7 +455,7 @@ def _attach(op, args, kw, out, out_arr):
             else:
                 edges.append(None)
             metas.append((a._data.shape, a.dtype, a._device, i))
-        elif se and type(a) in _PY_SCALARS:
+        elif op.scalar_edges and type(a) in _PY_SCALARS:  # (read here only: off the all-tensor hot path)
             edges.append(None)
             metas.append(((), None, None, i))  # dtype None: a number's slot, never given a gradient
         i += 1
