@@ -145,7 +145,7 @@ void gelu_tanh_bwd_f32(const float *restrict g, const float *restrict x, float *
 
 /* ---------------------------------------------------------------- transpose
  * dst (C x R) = src (R x C)^T, both C-contiguous; this piece writes dst rows [lo, hi). 8 x 8 blocks go through
- * registers (three rounds of shuffles); NumPy's transposing copy takes 10 us for 64 x 256, this ~2. */
+ * registers (three rounds of shuffles); NumPy's transposing copy takes 10 us for 64 x 256, this ~3. */
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 

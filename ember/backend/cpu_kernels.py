@@ -190,15 +190,15 @@ def _over(kernel, args, total, per_unit, piece=ELEMS_PER_PIECE, res=False):
     the int64 status each piece returned)."""
     if total == 0:
         return (0, np.zeros(0, np.int64)) if res else 0
-    units = max(1, piece // max(per_unit, 1))
-    k = 1 if total < 2 * units else parallel.pieces(total, units)  # small jobs skip the call
+    k = _pieces(total, per_unit, piece)
     out = np.zeros(k, np.int64) if res else None
     _run(kernel, args, total, k, out)
     return (k, out) if res else k
 
 
 def _pieces(total, per_unit, piece=ELEMS_PER_PIECE):
-    return parallel.pieces(total, max(1, piece // max(per_unit, 1)))
+    units = max(1, piece // max(per_unit, 1))
+    return 1 if total < 2 * units else parallel.pieces(total, units)  # a small job: no call
 
 
 _MAX_ARGS = 24  # MAX_ARGS in cpu_kernels.c
