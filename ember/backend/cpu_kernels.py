@@ -176,10 +176,6 @@ def status():
     return _state["why"]
 
 
-def _ptr(a):
-    return None if a is None else a.ctypes.data
-
-
 def _f32_bits(v):
     return int(np.array(v, np.float32).view(np.uint32))
 
