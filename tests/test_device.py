@@ -154,6 +154,8 @@ def fake_cupy_without_gpu(monkeypatch):
     monkeypatch.setattr(ember.cuda, "_state", {"probed": False, "cupy": None, "count": 0, "initialized": False})
     from ember import backend
     monkeypatch.setattr(backend, "_loaded", {k: v for k, v in backend._loaded.items() if k != "cuda"})
+    # cached device objects hold their backend module: on a machine with a GPU they hold the real CuPy one
+    monkeypatch.setattr(ember._device, "_cache", {k: v for k, v in ember._device._cache.items() if v.type != "cuda"})
     sys.modules.pop("ember.backend.cupy_backend", None)
     yield
     sys.modules.pop("ember.backend.cupy_backend", None)

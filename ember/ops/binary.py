@@ -263,7 +263,15 @@ for _name, _np, _c in [("bitwise_and", "bitwise_and", "bitwise_and"), ("bitwise_
 
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _DIV_MODES = {None: _DIV, "floor": OPS["div_floor"], "trunc": OPS["div_trunc"]}
-_RSUB0, _RSUB1 = renamed(_SUB, "RsubBackward0"), renamed(_SUB, "RsubBackward1")  # other - input
+# rsub(input, other) = other - alpha * input. With two tensors torch's node keeps its edges in (input, other)
+# order, so it is an op of its own; with a number other it is sub(number, input) renamed
+_RSUB0 = defop("rsub", "promote",
+               lambda xp, a, b, alpha=None: b - a if alpha is None else b - _alpha_check(a, b, alpha) * a,
+               lambda g, out, a, b, needs, alpha=1: ((-g if alpha == 1 else g * (-alpha)) if needs[0] else None,
+                                                    g if needs[1] else None),
+               shape=elementwise_shape, holo=True, arrays=True, save_in=False, save_out=False, needs=True,
+               node="RsubBackward0")
+_RSUB1 = renamed(_SUB, "RsubBackward1")  # number - input
 for _op in (_ADD, _SUB, _MUL, *_DIV_MODES.values()):
     _op.scalar_edges = True  # torch wraps a number operand in a tensor: its node has a (None, 0) edge for it
 
@@ -361,7 +369,9 @@ def floor_divide(input, other, *, out=None):
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (torch names the node RsubBackward0, or RsubBackward1 for a Python number)."""
     _sub_ok(other, input)
-    return apply(_RSUB0 if isinstance(other, Tensor) else _RSUB1, (other, input), _akw(alpha))
+    if isinstance(other, Tensor):
+        return apply(_RSUB0, (input, other), _akw(alpha))
+    return apply(_RSUB1, (other, input), _akw(alpha))
 
 
 def _rtruediv(self, other):

@@ -20,9 +20,10 @@ from .._storage import UntypedStorage
 from .._tensor import Tensor, contiguous_strides, wrap_dim
 from ..autograd import anomaly_mode as _anomaly
 from ..autograd import grad_mode
+from ..autograd.graph import AccumulateGrad, node_class
 from . import view as _V
 from .binary import _kernel as _bkernel
-from ._registry import _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape, write_out
+from ._registry import _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape, Op, renamed, write_out
 from .reduce import return_type
 from .sort import _bin_positions, _linspace, bin_range
 
@@ -1332,13 +1333,51 @@ for _n, _f in (("select_scatter", select_scatter), ("slice_scatter", slice_scatt
 _COPY_OPS = {}
 
 
-def _materialize(v, node):
-    """The values of view ``v`` in fresh contiguous memory; its grad_fn is named like torch's *_copy node."""
+def _materialize(v, node, src, memo=None):
+    """The values of view ``v`` of ``src`` in fresh contiguous memory, with torch's one-node graph: the grad_fn
+    is the view's own backward under the *_copy name (``ViewBackward0_copy``), its edges straight to ``src``'s.
+    ``memo`` shares one node among the pieces of a multi-output view (split_copy, unbind_copy)."""
     op = _COPY_OPS.get(node)
     if op is None:
         op = _COPY_OPS[node] = defop("copy:" + node, "raw", lambda xp, x: x.copy(), lambda g, out, x: g,
                                      save_in=False, save_out=False, shape=lambda s: s, node=node)
-    return apply(op, (v,), {})
+    r = apply(op, (v,), {})
+    fn = v.grad_fn
+    if r.grad_fn is not None and _edge_to(fn, src):
+        c = memo.get(fn) if memo is not None else None
+        if c is None:
+            c = _node_renamed(fn, node)
+            if memo is not None:
+                memo[fn] = c
+        r.grad_fn, r._output_nr = c, v._output_nr
+    return r
+
+
+def _edge_to(fn, src):
+    """Whether node ``fn`` has a single edge and it leads to ``src`` (``fn`` is one view op applied to it)."""
+    if fn is None or fn is src.grad_fn or len(fn.edges) != 1 or fn.edges[0] is None:
+        return False
+    target, nr = fn.edges[0]
+    if src.grad_fn is not None:
+        return target is src.grad_fn and nr == src._output_nr
+    return isinstance(target, AccumulateGrad) and target.variable is src
+
+
+_RENAMED_VIEWS = {}  # (view op, *_copy node name) -> the op under that name
+
+
+def _node_renamed(fn, node):
+    """A copy of node ``fn`` (same op, saved state and edges) whose class and name are ``node``."""
+    key = (fn.op, node)
+    op = _RENAMED_VIEWS.get(key)
+    if op is None:
+        # split/unbind share a multi-output node whose op is not an Op
+        op = _RENAMED_VIEWS[key] = renamed(fn.op, node, saved=False) if isinstance(fn.op, Op) else \
+            type(fn.op)(fn.op.name, node)
+    c = object.__new__(node_class(op))
+    c.op, c.inputs, c.kw, c.out, c.versions = op, fn.inputs, fn.kw, fn.out, fn.versions
+    c.edges, c.metas, c.seq = fn.edges, fn.metas, fn.seq
+    return c
 
 
 def _out(r, out):
@@ -1356,33 +1395,40 @@ def _outs(rs, out):
 def view_copy(input, size, *, out=None):
     """``input.view(size)`` (or ``.view(dtype)``) copied into new memory."""
     _need_tensor("view_copy", input)
-    # torch's view_copy reshapes: it also takes layouts a view could not
-    v = _V.view_dtype(input, size) if isinstance(size, D.dtype) else _V.reshape(input, size)
-    return _out(_materialize(v, "ViewBackward0_copy"), out)
+    if isinstance(size, D.dtype):
+        return _out(_materialize(_V.view_dtype(input, size), "ViewBackward0_copy", input), out)
+    # torch's view_copy reshapes: it also takes layouts a view could not, still as one node
+    shape = _V.infer_size(_V._shape_arg((size,)), input._data.size)
+    return _out(apply(_VIEW_COPY, (input,), {"shape": shape}), out)
+
+
+_VIEW_COPY = defop("view_copy", "raw", lambda xp, x, shape: xp.reshape(x, shape).copy(),
+                   lambda g, out, x, shape: g.reshape(x.shape), save_in=(None,), save_out=False, arrays=True,
+                   shape=lambda s, shape: shape, node="ViewBackward0_copy")
 
 
 def expand_copy(input, size, *, implicit=False, out=None):
     """``input.expand(size)`` in new memory."""
     _need_tensor("expand_copy", input)
-    return _out(_materialize(_V.expand(input, size), "ExpandBackward0_copy"), out)
+    return _out(_materialize(_V.expand(input, size), "ExpandBackward0_copy", input), out)
 
 
 def permute_copy(input, dims, *, out=None):
     """``input.permute(dims)`` in new memory."""
     _need_tensor("permute_copy", input)
-    return _out(_materialize(_V.permute(input, dims), "PermuteBackward0_copy"), out)
+    return _out(_materialize(_V.permute(input, dims), "PermuteBackward0_copy", input), out)
 
 
 def t_copy(input, *, out=None):
     """``input.t()`` in new memory."""
     _need_tensor("t_copy", input)
-    return _out(_materialize(_V.t(input), "TBackward0_copy"), out)
+    return _out(_materialize(_V.t(input), "TBackward0_copy", input), out)
 
 
 def transpose_copy(input, dim0, dim1, *, out=None):
     """``input.transpose(dim0, dim1)`` in new memory."""
     _need_tensor("transpose_copy", input)
-    return _out(_materialize(_V.transpose(input, dim0, dim1), "TransposeBackward0_copy"), out)
+    return _out(_materialize(_V.transpose(input, dim0, dim1), "TransposeBackward0_copy", input), out)
 
 
 def squeeze_copy(input, dim=None, *, out=None):
@@ -1391,32 +1437,32 @@ def squeeze_copy(input, dim=None, *, out=None):
     # torch numbers the overloads: all dims 0, one dim 1, a tuple of dims 2
     node = "SqueezeBackward0_copy" if dim is None else \
         "SqueezeBackward2_copy" if isinstance(dim, (tuple, list)) else "SqueezeBackward1_copy"
-    return _out(_materialize(_V.squeeze(input, dim), node), out)
+    return _out(_materialize(_V.squeeze(input, dim), node, input), out)
 
 
 def unsqueeze_copy(input, dim, *, out=None):
     """``input.unsqueeze(dim)`` in new memory."""
     _need_tensor("unsqueeze_copy", input)
-    return _out(_materialize(_V.unsqueeze(input, dim), "UnsqueezeBackward0_copy"), out)
+    return _out(_materialize(_V.unsqueeze(input, dim), "UnsqueezeBackward0_copy", input), out)
 
 
 def select_copy(input, dim, index, *, out=None):
     """``input.select(dim, index)`` in new memory."""
     _need_tensor("select_copy", input)
-    return _out(_materialize(_V.select(input, dim, index), "SelectBackward0_copy"), out)
+    return _out(_materialize(_V.select(input, dim, index), "SelectBackward0_copy", input), out)
 
 
 def slice_copy(input, dim=0, start=None, end=None, step=1, *, out=None):
     """``input[start:end:step]`` along ``dim``, in new memory."""
     _need_tensor("slice_copy", input)
     v = apply(_V._GETITEM, (input,), _slice_kw(input, dim, start, end, step))
-    return _out(_materialize(v, "SliceBackward0_copy"), out)
+    return _out(_materialize(v, "SliceBackward0_copy", input), out)
 
 
 def diagonal_copy(input, offset=0, dim1=0, dim2=1, *, out=None):
     """``input.diagonal(offset, dim1, dim2)`` in new memory."""
     _need_tensor("diagonal_copy", input)
-    return _out(_materialize(_V.diagonal(input, offset, dim1, dim2), "DiagonalBackward0_copy"), out)
+    return _out(_materialize(_V.diagonal(input, offset, dim1, dim2), "DiagonalBackward0_copy", input), out)
 
 
 def _no_derivative(name):
@@ -1438,38 +1484,42 @@ def detach_copy(input, *, out=None):
 def unfold_copy(input, dimension, size, step, *, out=None):
     """``input.unfold(dimension, size, step)`` in new memory."""
     _need_tensor("unfold_copy", input)
-    return _out(_materialize(_V.unfold(input, dimension, size, step), "UnfoldBackward0_copy"), out)
+    return _out(_materialize(_V.unfold(input, dimension, size, step), "UnfoldBackward0_copy", input), out)
 
 
 def alias_copy(input, *, out=None):
     """A copy of ``input`` (the *_copy form of an alias)."""
     _need_tensor("alias_copy", input)
-    return _out(_materialize(apply(_V._ALIAS, (input,), {}), "AliasBackward0_copy"), out)
+    return _out(_materialize(apply(_V._ALIAS, (input,), {}), "AliasBackward0_copy", input), out)
 
 
 def split_copy(input, split_size, dim=0, *, out=None):
     """``input.split(split_size, dim)``, each piece in new memory."""
     _need_tensor("split_copy", input)
-    return _outs(tuple(_materialize(p, "SplitBackward0_copy") for p in _V.split(input, split_size, dim)), out)
+    memo = {}
+    return _outs(tuple(_materialize(p, "SplitBackward0_copy", input, memo)
+                       for p in _V.split(input, split_size, dim)), out)
 
 
 def split_with_sizes_copy(input, split_sizes, dim=0, *, out=None):
     """``input.split(split_sizes, dim)``, each piece in new memory."""
     _need_tensor("split_with_sizes_copy", input)
-    return _outs(tuple(_materialize(p, "SplitWithSizesBackward0_copy")
+    memo = {}
+    return _outs(tuple(_materialize(p, "SplitWithSizesBackward0_copy", input, memo)
                        for p in split_with_sizes(input, split_sizes, dim)), out)
 
 
 def unbind_copy(input, dim=0, *, out=None):
     """``input.unbind(dim)``, each slice in new memory."""
     _need_tensor("unbind_copy", input)
-    return _outs(tuple(_materialize(p, "UnbindBackward0_copy") for p in _V.unbind(input, dim)), out)
+    memo = {}
+    return _outs(tuple(_materialize(p, "UnbindBackward0_copy", input, memo) for p in _V.unbind(input, dim)), out)
 
 
 def view_as_real_copy(input, *, out=None):
     """``view_as_real(input)`` in new memory."""
     _need_tensor("view_as_real_copy", input)
-    return _out(_materialize(_V.view_as_real(input), "ViewAsRealBackward0_copy"), out)
+    return _out(_materialize(_V.view_as_real(input), "ViewAsRealBackward0_copy", input), out)
 
 
 def view_as_complex_copy(input, *, out=None):
@@ -1478,19 +1528,20 @@ def view_as_complex_copy(input, *, out=None):
     if input.requires_grad and grad_mode.state.enabled:
         raise RuntimeError("view_as_complex_copy does not support automatic differentiation for outputs with complex "
                            "dtype.")
-    return _out(_materialize(_V.view_as_complex(input), "ViewAsComplexBackward0_copy"), out)
+    return _out(_materialize(_V.view_as_complex(input), "ViewAsComplexBackward0_copy", input), out)
 
 
 def as_strided_copy(input, size, stride, storage_offset=None, *, out=None):
     """``input.as_strided(size, stride, storage_offset)`` in new memory."""
     _need_tensor("as_strided_copy", input)
-    return _out(_materialize(_V.as_strided(input, size, stride, storage_offset), "AsStridedBackward0_copy"), out)
+    v = _V.as_strided(input, size, stride, storage_offset)
+    return _out(_materialize(v, "AsStridedBackward0_copy", input), out)
 
 
 def narrow_copy(input, dim, start, length, *, out=None):
     """``input.narrow(dim, start, length)`` in new memory."""
     _need_tensor("narrow_copy", input)
-    return _out(_materialize(_V.narrow(input, dim, start, length), "NarrowCopyBackward0"), out)
+    return _out(_materialize(_V.narrow(input, dim, start, length), "NarrowCopyBackward0", input), out)
 
 
 _T.narrow_copy = lambda self, dim, start, length: narrow_copy(self, dim, start, length)

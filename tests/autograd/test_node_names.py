@@ -724,3 +724,28 @@ def test_number_operands_and_conditions_edges(prog):
         g = g if isinstance(g, tuple) else (g,)
         res.append((_walk(r.grad_fn), [None if t is None else t.detach().numpy().tolist() for t in g]))
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("prog", [
+    "m.view_copy(x, (12,))", "m.view_copy(x.t(), (-1, 2))", "m.expand_copy(x[:1], (2, 3, 4))",
+    "m.permute_copy(x, (1, 0))", "m.t_copy(x)", "m.transpose_copy(x, 0, 1)", "m.squeeze_copy(x[:1])",
+    "m.squeeze_copy(x[:1], 0)", "m.squeeze_copy(x[:1], (0,))", "m.unsqueeze_copy(x, 1)", "m.select_copy(x, 1, 2)",
+    "m.slice_copy(x, 1, 1, 4, 2)", "m.diagonal_copy(x, 1)", "m.unfold_copy(x, 1, 2, 1)", "m.alias_copy(x)",
+    "m.split_copy(x, 2)", "m.split_copy(x, 2, 1)", "m.split_with_sizes_copy(x, [1, 2])", "m.unbind_copy(x, 1)",
+    "m.as_strided_copy(x, (2, 2), (1, 2), 1)", "m.narrow_copy(x, 1, 1, 2)", "m.split_copy(x.exp(), 1)",
+    "m.t_copy(x.exp())", "m.rsub(x, i)", "m.rsub(i, x)", "m.rsub(x, x.exp(), alpha=2)", "m.rsub(x, 2.5)"])
+def test_copy_views_and_rsub_one_node(prog):
+    """A *_copy function is one node (the view's backward under the *_copy name) with its edges straight to
+    the input's, as torch's; rsub of two tensors keeps torch's (input, other) edge order. Values, gradients
+    and second derivatives equal torch's."""
+    res = []
+    for m in (torch, ember):
+        x = _x(m, (3, 4))
+        i = m.ones(3, 4, dtype=m.int64)
+        r = eval(prog, {"m": m, "x": x, "i": i})
+        outs = list(r) if isinstance(r, tuple) else [r]
+        res.append(([_walk(o.grad_fn) for o in outs], [o.output_nr for o in outs],
+                    [o.is_contiguous() for o in outs], _grads_to_second(m, outs, (x,))))
+    assert res[0][:3] == res[1][:3]
+    for t, e in zip(res[0][3], res[1][3]):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
