@@ -75,7 +75,8 @@ class Op:
     ``f(args) -> bool``. Non-tensor inputs (Python scalars) are always passed when ``save_in`` is not False.
     ``save_out``: True, False, ``k`` / a tuple of ks or a callable in the same sense, for the output.
     ``pointwise=True`` marks an elementwise op whose shape rule is not ``elementwise_shape``: on the meta
-    device its result takes the inputs' layout.
+    device its result takes the inputs' layout; a tuple of input positions gives the order in which their
+    layouts count (torch's computing order, where it differs from the node's edge order).
     ``arrays=True`` says the vjp uses only operators and methods that NumPy arrays share with Tensors
     (``g * out``, ``g @ b.swapaxes(-1, -2)``, ``g.reshape(s)``), so when no graph of the backward is being
     built the engine may run it on the raw arrays and skip the op dispatch for each step of the formula;
@@ -496,7 +497,7 @@ def _meta_forward(op, args, kw, compute, outdt, be):
         shp = op.shape(*shapes, **kw)
         dt = outdt.np if outdt is not None else _meta_raw_dtype(op, args, kw)
         if op.pointwise:
-            return _meta_pointwise(be, shp, dt, args)
+            return _meta_pointwise(be, shp, dt, args, op.pointwise)
         return be.empty(shp, dt)
     # meta arrays' values must never be read: run the forward on same-shaped zero-stride stand-ins
     arrs = [be.standin(a._data.astype(compute.np) if compute is not None and a._data.dtype != compute.np
@@ -506,12 +507,14 @@ def _meta_forward(op, args, kw, compute, outdt, be):
     if outdt is not None and r.dtype != outdt.np:
         r = r.astype(outdt.np)
     if op.pointwise:
-        return _meta_pointwise(be, r.shape, r.dtype, args)
+        return _meta_pointwise(be, r.shape, r.dtype, args, op.pointwise)
     return be.empty(r.shape, r.dtype)
 
 
-def _meta_pointwise(be, shape, dt, args):
+def _meta_pointwise(be, shape, dt, args, order=True):
     """An elementwise result takes its inputs' layout, as torch's TensorIterator gives it."""
+    if type(order) is tuple:
+        args = [args[i] for i in order]
     layouts = [(a._data.shape, a.stride()) for a in args if isinstance(a, Tensor)]
     return be.empty_strided(shape, dt, be.elementwise_strides(shape, layouts))
 

@@ -270,7 +270,7 @@ _RSUB0 = defop("rsub", "promote",
                lambda g, out, a, b, needs, alpha=1: ((-g if alpha == 1 else g * (-alpha)) if needs[0] else None,
                                                     g if needs[1] else None),
                shape=elementwise_shape, holo=True, arrays=True, save_in=False, save_out=False, needs=True,
-               node="RsubBackward0")
+               node="RsubBackward0", pointwise=(1, 0))
 _RSUB1 = renamed(_SUB, "RsubBackward1")  # number - input
 for _op in (_ADD, _SUB, _MUL, *_DIV_MODES.values()):
     _op.scalar_edges = True  # torch wraps a number operand in a tensor: its node has a (None, 0) edge for it

@@ -826,11 +826,6 @@ def _tensordot_dims(a, b, dims):
     raise RuntimeError(f"tensordot expects dims to be an int or a pair of lists, but got {dims!r}")
 
 
-def _td_reshape(t, shape):
-    # torch's reshape of a non-contiguous tensor to its own shape is an alias (ReshapeAliasBackward0)
-    if tuple(t.shape) == shape and not t.is_contiguous():
-        return _reshape_alias(t, shape)
-    return t.reshape(shape)
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -864,8 +859,8 @@ def tensordot(a, b, dims=2, out=None):
         pa, pb = a.permute(da), b.permute(db)
         r = _ops().dot(pa if pa.dim() == 1 else pa.reshape(k), pb if pb.dim() == 1 else pb.reshape(k)).reshape(())
         return r if out is None else write_out(out, r)
-    pa = _td_reshape(a.permute(fa + da), (_prod(sa[i] for i in fa), k)) if a.dim() else a.reshape(1, 1)
-    pb = _td_reshape(b.permute(db + fb), (k, _prod(sb[i] for i in fb))) if b.dim() else b.reshape(1, 1)
+    pa = a.permute(fa + da).reshape(_prod(sa[i] for i in fa), k) if a.dim() else a.reshape(1, 1)
+    pb = b.permute(db + fb).reshape(k, _prod(sb[i] for i in fb)) if b.dim() else b.reshape(1, 1)
     r = (pa @ pb).reshape([sa[i] for i in fa] + [sb[i] for i in fb])
     return r if out is None else write_out(out, r)
 
@@ -2530,15 +2525,10 @@ def _prod(shape):
     return p
 
 
-_RESHAPE_ALIAS = []
-
-
 def _reshape_alias(t, shape):
     """A view reshape under torch's name for it inside its C++ composites (ReshapeAliasBackward0)."""
-    if not _RESHAPE_ALIAS:
-        from .view import _RESHAPE_VIEW  # view imports this module
-        _RESHAPE_ALIAS.append(renamed(_RESHAPE_VIEW, "ReshapeAliasBackward0", False))
-    return apply(_RESHAPE_ALIAS[0], (t,), {"shape": shape})
+    from .view import _RESHAPE_ALIAS  # view imports this module
+    return apply(_RESHAPE_ALIAS, (t,), {"shape": shape})
 
 
 def tensorinv(A, ind=2, *, out=None):

@@ -103,6 +103,9 @@ def _defview(name, fwd, vjp=None, node=None, embed=False, arrays=False):
 _VIEW = _defview("view", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back, arrays=True)
 _RESHAPE_VIEW = _defview("_reshape_alias", lambda xp, x, shape: _as_view(xp, x, shape), _reshape_back, arrays=True,
                          node="ViewBackward0")
+_RESHAPE_ALIAS = renamed(_RESHAPE_VIEW, "ReshapeAliasBackward0", False)
+
+
 def _unsafe_view_fwd(xp, x, shape):
     r = x.reshape(shape)
     # a fresh copy never overlaps x, so the bounds-only test is exact here (and cheap on the GPU)
@@ -259,11 +262,12 @@ def view_dtype(self, dtype):
 
 def reshape(self, *shape):
     """A view when strides allow it, otherwise a copy (torch.reshape)."""
-    shape = infer_size(_shape_arg(shape), self._data.size)
-    if shape == self._data.shape:
-        return apply(_RESHAPE_VIEW, (self,), {"shape": shape})
-    if _view_strides(self._data, shape) is not None:
-        return apply(_RESHAPE_VIEW, (self,), {"shape": shape})
+    a = self._data
+    shape = infer_size(_shape_arg(shape), a.size)
+    if shape == a.shape or _view_strides(a, shape) is not None:
+        # torch views a contiguous tensor (ViewBackward0) and aliases any other (ReshapeAliasBackward0)
+        op = _RESHAPE_VIEW if a.flags.c_contiguous or self.is_contiguous() else _RESHAPE_ALIAS
+        return apply(op, (self,), {"shape": shape})
     return apply(_UNSAFE_VIEW, (self.contiguous(),), {"shape": shape})
 
 

@@ -733,11 +733,14 @@ def test_number_operands_and_conditions_edges(prog):
     "m.slice_copy(x, 1, 1, 4, 2)", "m.diagonal_copy(x, 1)", "m.unfold_copy(x, 1, 2, 1)", "m.alias_copy(x)",
     "m.split_copy(x, 2)", "m.split_copy(x, 2, 1)", "m.split_with_sizes_copy(x, [1, 2])", "m.unbind_copy(x, 1)",
     "m.as_strided_copy(x, (2, 2), (1, 2), 1)", "m.narrow_copy(x, 1, 1, 2)", "m.split_copy(x.exp(), 1)",
-    "m.t_copy(x.exp())", "m.rsub(x, i)", "m.rsub(i, x)", "m.rsub(x, x.exp(), alpha=2)", "m.rsub(x, 2.5)"])
+    "m.t_copy(x.exp())", "m.rsub(x, i)", "m.rsub(i, x)", "m.rsub(x, x.exp(), alpha=2)", "m.rsub(x, 2.5)",
+    "x.t().reshape(4, 3)", "x.reshape(3, 4)", "x.unsqueeze(1).expand(3, 2, 4).reshape(3, 2, 2, 2)",
+    "x[:, ::2].reshape(6)", "x[::2].reshape(2, 2, 2)", "x.t().reshape(2, 6)", "m.cartesian_prod(x[0], x[1], x[2])"])
 def test_copy_views_and_rsub_one_node(prog):
     """A *_copy function is one node (the view's backward under the *_copy name) with its edges straight to
-    the input's, as torch's; rsub of two tensors keeps torch's (input, other) edge order. Values, gradients
-    and second derivatives equal torch's."""
+    the input's, as torch's; rsub of two tensors keeps torch's (input, other) edge order; reshape views a
+    contiguous tensor (ViewBackward0) and aliases a non-contiguous one it can view (ReshapeAliasBackward0).
+    Values, gradients and second derivatives equal torch's."""
     res = []
     for m in (torch, ember):
         x = _x(m, (3, 4))
