@@ -343,7 +343,7 @@ def _wrap_outputs(ctx, args, outputs, record):
             tmp.grad_fn, tmp._rg = ctx, True
             if i:
                 tmp._output_nr = i
-            rebase_history(o, tmp)
+            rebase_history(o, tmp, wraps_self=False)
             continue
         o.grad_fn, o._rg = ctx, True
         if i:

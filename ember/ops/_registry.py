@@ -677,8 +677,9 @@ def clone_for_inplace(t):
     return OPS["clone"](t)
 
 
-def rebase_history(self, res):
-    """After an in-place op wrote ``res`` into ``self``, make ``res``'s graph ``self``'s history."""
+def rebase_history(self, res, wraps_self=True):
+    """After an in-place op wrote ``res`` into ``self``, make ``res``'s graph ``self``'s history.
+    ``wraps_self``: input 0 of res's node is self (or a clone of it), as for every built-in in-place op."""
     if res.grad_fn is None:
         return
     if self._base is None:
@@ -695,10 +696,19 @@ def rebase_history(self, res):
     if base._output_nr:
         old._output_nr = base._output_nr
     chain = view_chain(self)
-    edges = (edge_of(old), edge_of(res))
-    metas = [(old._data.shape, old.dtype, old._device, 0), (res._data.shape, res.dtype, res._device, 1)]
-    node = Node(OPS["_view_scatter"], (None, None), {"chain": chain}, None, edges, metas,
-                ((), None, 0))
+    fn = res.grad_fn
+    base_meta = (old._data.shape, old.dtype, old._device, 0)
+    if wraps_self and not fn._custom and fn.metas and fn.metas[0][3] == 0 and getattr(fn.op, "nout", 1) != -1:
+        # torch's CopySlices wraps the op's node: its edges are the base's, then those of the op's other inputs
+        edges = (edge_of(old),) + tuple(fn.edges[1:])
+        metas = [base_meta] + [m[:3] + (k,) for k, m in enumerate(fn.metas[1:], 1)]
+        node = Node(OPS["_copy_slices"], (None,) * len(edges), {"chain": chain, "fn": fn}, None, edges, metas,
+                    ((), None, 0))
+    else:  # a custom Function's dirty output: CopySlices over its node
+        edges = (edge_of(old), edge_of(res))
+        metas = [base_meta, (res._data.shape, res.dtype, res._device, 1)]
+        node = Node(OPS["_view_scatter"], (None, None), {"chain": chain}, None, edges, metas,
+                    ((), None, 0))
     node._frees = True  # torch's CopySlices releases its wrapped function after a backward
     base.grad_fn, base._rg = node, True
     base.__dict__.pop("_output_nr", None)

@@ -338,11 +338,12 @@ def _slice_bounds(s):
     return start, stop, step
 
 
-def _parse(self, key):
+def _parse(self, key, setting=False):
     """Split ``key`` into a basic view of ``self`` and the advanced indices applied after it.
 
     Returns (view, adv, target): adv is None or a list of (dim in view, index tensor / mask / bool);
-    target is True when the view is ``self`` itself (no basic op was needed).
+    target is True when the view is ``self`` itself (no basic op was needed). As in torch, a slice
+    ``0:n:1`` or wider (start 0 or None as written) takes no view node, except a lone slice read (``t[:]``).
     """
     items = _key_items(key)
     arr = self._data
@@ -361,7 +362,7 @@ def _parse(self, key):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
                              "in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {nd}")
-    bare_slice = type(key) is slice
+    bare_slice = type(key) is slice and not setting
     npkey = []
     adv = None
     dim = odim = 0
@@ -381,7 +382,7 @@ def _parse(self, key):
             start, stop, step = _slice_bounds(v)
             s = slice(start, stop, step)
             npkey.append(s)
-            if bare_slice or not (s.indices(shape[dim]) == (0, shape[dim], 1)):
+            if bare_slice or start or (step is not None and step != 1) or (stop is not None and stop < shape[dim]):
                 last = _SLICE
                 steps.append((last, odim, s))
             dim += 1
@@ -568,23 +569,35 @@ def _setitem(self, key, value):
     """``t[key] = value``: writes through a view (basic) or ``index_put_`` (advanced), with autograd."""
     if not (_is_number(value) or isinstance(value, Tensor)):
         raise TypeError(f"can't assign a {_qual(value)} to a {_tensor_type(self)}")
-    v, adv, same = _parse(self, key)
+    v, adv, same = _parse(self, key, True)
     if adv is None:
         if isinstance(value, Tensor):
             _copy_to(v, value)
-        else:
+        elif _no_track(v):
             fill_(v, _np_scalar(value, v.dtype, True))
+        else:  # torch fills with the number wrapped in a tensor: FillBackward3, with a None edge for it
+            check_inplace(v)
+            apply_inplace(_FILL_T, v, (_number_tensor(v, value),), {})
         return
     spec, idx = _adv(v, adv)
     if isinstance(value, Tensor):
+        shp = _without_leading_ones(value._data.shape)
+        if shp != value._data.shape:  # torch's index_put_ takes the value viewed without them
+            value = value.view(shp)
         if len(adv) == 1 and not isinstance(adv[0][1], bool) and adv[0][1].dtype is D.bool_ and \
                 value._data.size == 1:
-            # one bool mask and a one-element value: torch fills (casting the value) instead of index_put
-            value = value.reshape(()).to(v.dtype)
+            # one bool mask and a one-element value: torch casts the value as a fill would
+            value = value.to(v.dtype)
     else:
-        value = _make(v._device.backend.asarray(_np_scalar(value, v.dtype, True), v.dtype.np) if
-                      v._device.type != "meta" else v._device.backend.empty((), v.dtype.np), v._device)
+        value = _number_tensor(v, value)
     _index_put_checked(v, spec, idx, value, False, inplace=True)
+
+
+def _number_tensor(v, value):
+    """``value`` (a Python number) as a 0-d tensor of ``v``'s dtype on its device."""
+    be = v._device.backend
+    return _make(be.asarray(_np_scalar(value, v.dtype, True), v.dtype.np) if v._device.type != "meta" else
+                 be.empty((), v.dtype.np), v._device)
 
 
 def _qual(o):
@@ -594,16 +607,26 @@ def _qual(o):
 
 
 def _copy_to(dst, value):
-    """setitem's copy: strip leading size-1 dims of ``value``, expand it to ``dst`` and copy."""
+    """setitem's copy, in torch's steps (each shows in the graph): equal sizes copy; a 0-d CPU value fills;
+    otherwise the value is viewed without its leading size-1 dims, expanded to ``dst`` and copied."""
     vs = value._data.shape
     ds = dst._data.shape
-    if len(vs) > len(ds):
-        k = len(vs) - len(ds)
-        if all(s == 1 for s in vs[:k]):
-            value = value.reshape(vs[k:])
-    if value._data.shape != ds:
+    if vs == ds:
+        return copy_(dst, value)
+    if not vs and value._device.type == "cpu":
+        return fill_(dst, value)
+    shp = _without_leading_ones(vs)
+    value = value.view(shp)
+    if shp != ds:
         value = value.expand(ds)
     copy_(dst, value)
+
+
+def _without_leading_ones(shape):
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return shape[k:]
 
 
 def _index_put_checked(self, spec, idx, values, accumulate, inplace):

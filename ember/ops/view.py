@@ -236,6 +236,25 @@ _VIEW_SCATTER = defop("_view_scatter", "raw", _view_scatter_fwd, _view_scatter_v
                       save_in=False, save_out=False, node="torch::autograd::CopySlices")
 
 
+def _copy_slices_vjp(g, out, *inputs, needs, chain, fn):
+    """torch's CopySlices around an in-place op on a view: the op's node ``fn`` runs on the view's region of
+    ``g``; what it gives its self goes back into that region of the base's gradient, the rest to the op's
+    other inputs (the node's edges after the base's)."""
+    from ..autograd.engine import call_directly
+    r = call_directly(fn, (_replay(g, chain),))
+    r = r if isinstance(r, tuple) else (r,)
+    gb = None
+    if needs[0]:
+        gs = r[0] if r[0] is not None else g.new_zeros(()).expand(_chain_shape(g, chain))
+        gb = OPS["_view_scatter"](g, gs, chain=chain)
+    return (gb,) + tuple(r[1:])
+
+
+_COPY_SLICES = renamed(_VIEW_SCATTER, "torch::autograd::CopySlices", False)
+_COPY_SLICES.vjp = _copy_slices_vjp
+OPS["_copy_slices"] = _COPY_SLICES
+
+
 # ---------------------------------------------------------------- public functions and methods
 def view(self, *shape):
     """A view with a new shape (no copy); RuntimeError if the strides do not allow it."""

@@ -752,3 +752,45 @@ def test_copy_views_and_rsub_one_node(prog):
     assert res[0][:3] == res[1][:3]
     for t, e in zip(res[0][3], res[1][3]):
         np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+_SETITEM = ["b[0] = v", "b[0].mul_(v)", "b[:, 1].add_(v[:3], alpha=2)", "b[0].zero_()", "b[0].fill_(v[0])",
+            "b.t()[1].exp_()", "b[1:3] = 2", "b[1] = 2", "b[[0, 1]] = 2", "b[b > 0] = 2", "b[...] = 2", "b[:] = 2",
+            "b[0:3] = 2.5", "b[-3:] = w", "b[:, 0:4] = w", "b[None] = 2", "b[...] = v", "b[:] = v",
+            "b[1] = v[0]", "b[b > 0] = v[0]", "b[b > 0] = v[:1]", "b[[0, 1]] = v", "b[[0, 1]] = w[:1]",
+            "b[[0, 1]] = w[None, :2]", "b[:, [0, 1]] = w[:1, None, :2]", "b[1] = w[:1, :]", "b[1:2] = w[0]",
+            "b[None] = w[None]", "b[0, 0] = w[0, 0]", "b[0, 0] = w[0, :1]", "b[b > 0] = w[b > 0]",
+            "b[0] = w[0].t()", "c = b[1:]; c[0].mul_(2)", "b[0].mul_(v); b[1].add_(v)", "b[1].copy_(w[2])",
+            "b[:, 1:3] = w[:, :2] * 2"]
+
+
+@pytest.mark.parametrize("prog", _SETITEM)
+def test_inplace_on_views_and_setitem_graphs(prog):
+    """torch's CopySlices wraps the in-place op's node: its edges are the base's, then those of the op's
+    other inputs; setitem views a value without its leading 1s (and expands it) as torch's copy_to does,
+    fills with a 0-d value or a number (as a wrapped tensor), and a slice ``0:n`` takes no view node.
+    Graphs, values, gradients and second derivatives equal torch's."""
+    res = []
+    for m in (torch, ember):
+        x = _x(m, (3, 4))
+        v = m.tensor(np.linspace(-1, 1, 4), requires_grad=True)
+        w = m.tensor(np.cos(np.arange(12.0)).reshape(3, 4), requires_grad=True)
+        b = x.clone()
+        exec(prog, {"m": m, "b": b, "v": v, "w": w})
+        used = [t for t, nm in ((x, "x"), (v, "v"), (w, "w")) if nm == "x" or nm in prog]
+        # b + x * x: a second derivative exists also where b is constant in x (a fill)
+        res.append((_walk(b.grad_fn), _grads_to_second(m, [b + x * x], used)))
+    assert res[0][0] == res[1][0]
+    for t, e in zip(res[0][1], res[1][1]):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+def test_copy_slices_second_backward_fails():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = ember.tensor(2.0, requires_grad=True)
+    b = x.clone()
+    b[1:].mul_(v)
+    b.sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 2.0] and v.grad.item() == 5.0
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        b.sum().backward()
