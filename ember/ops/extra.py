@@ -23,7 +23,8 @@ from ..autograd import grad_mode
 from ..autograd.graph import AccumulateGrad, node_class
 from . import view as _V
 from .binary import _kernel as _bkernel
-from ._registry import _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape, Op, renamed, write_out
+from ._registry import (OPS, Op, _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape,
+                        renamed, write_out)
 from .reduce import return_type
 from .sort import _bin_positions, _linspace, bin_range
 
@@ -998,14 +999,23 @@ def _gradient_along(x, d, h, edge_order):
             last = (d2 / (d1 * (d1 + d2))) * sl(n - 3, 1) + (-(d2 + d1) / (d1 * d2)) * sl(n - 2, 1) + \
                 ((2 * d2 + d1) / (d2 * (d1 + d2))) * sl(n - 1, 1)
     else:
-        center = (sl(2, n - 2) - sl(0, n - 2)) / (2 * h)
+        # torch's steps, each by a Scalar (MulBackward1 / DivBackward1: no edge for the number)
+        def mul(c, t):
+            return apply(_MUL_SCALAR, (t, c), {})
+
+        def div(t, c):
+            return apply(_DIV_SCALAR, (t, c), {})
+        center = div(div(sl(2, n - 2) - sl(0, n - 2), h), 2)
         if edge_order == 1:
-            first = (sl(1, 1) - sl(0, 1)) / h
-            last = (sl(n - 1, 1) - sl(n - 2, 1)) / h
+            first = div(sl(1, 1) - sl(0, 1), h)
+            last = div(sl(n - 1, 1) - sl(n - 2, 1), h)
         else:
-            first = (-1.5 * sl(0, 1) + 2 * sl(1, 1) - 0.5 * sl(2, 1)) / h
-            last = (0.5 * sl(n - 3, 1) - 2 * sl(n - 2, 1) + 1.5 * sl(n - 1, 1)) / h
+            first = div(mul(-1.5, sl(0, 1)) + mul(2, sl(1, 1)) - mul(0.5, sl(2, 1)), h)
+            last = div(mul(0.5, sl(n - 3, 1)) - mul(2, sl(n - 2, 1)) + mul(1.5, sl(n - 1, 1)), h)
     return ops.cat([first, center, last], d)
+
+
+_MUL_SCALAR, _DIV_SCALAR = renamed(OPS["mul"], "MulBackward1"), renamed(OPS["div"], "DivBackward1")
 
 
 histogramdd_rt = return_type("histogramdd", ("hist", "bin_edges"))

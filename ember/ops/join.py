@@ -263,7 +263,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         return idx.to(reps.dtype)
     x = input
     if dim is None:
-        x = input.reshape(-1)
+        x = input.flatten()  # as torch: a 1-D input itself, no view node
         dim = 0
     else:
         dim = wrap_dim(dim, x._data.ndim)

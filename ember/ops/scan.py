@@ -998,7 +998,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     mid = y.narrow(d, 1, m) + y.narrow(d, 0, m) if n else y.narrow(d, 0, 0)
     if x is None:
         step = 1 if dx is None else dx
-        area = mid * step / 2
+        area = apply(_MUL_SCALAR, (mid, step / 2), {})  # torch's one MulBackward1 by dx / 2
     else:
         dxt = _trap_dx(y, x, d) if n else x.narrow(d if x._data.ndim > 1 else 0, 0, 0)
         _shape_check(tuple(mid.shape), tuple(dxt.shape))
