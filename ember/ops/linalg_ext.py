@@ -1339,7 +1339,8 @@ def _slogdet_vjp(gs, _, A, **kw):
         im = (_cj(sign) * gsign).imag * 1j
         gl = im if gl is None else gl.to(A.dtype) + im
     gl = gl.to(A.dtype) if gl.dtype is not A.dtype else gl
-    return (gl.unsqueeze(-1).unsqueeze(-1) * _mH(inv(A)),)
+    # a singular A gives inf/nan here, as torch's, not an error
+    return (gl.unsqueeze(-1).unsqueeze(-1) * _mH(run_multi(_INV_EX, (A,), {}, diff=(True, False))[0]),)
 
 
 _SLOGDET = _MultiOp("linalg_slogdet", _slogdet_fwd, _slogdet_vjp)
@@ -1360,26 +1361,16 @@ def _torch_slogdet(input):
     return slogdet_rt(s, l)
 
 
-def _logdet_fwd(xp, a):
-    s, l = _slogdet_fwd(xp, a)
-    if a.dtype.kind == "c":
-        with np.errstate(all="ignore"):
-            return (xp.log(s) + l).astype(a.dtype)
-    return xp.where(s < 0, xp.asarray(np.nan, a.dtype), l).astype(a.dtype)
-
-
-_LOGDET = defop("logdet", "raw", _logdet_fwd,
-                lambda g, out, A: g.unsqueeze(-1).unsqueeze(-1) * _mH(inv(A)), save_out=False,
-                shape=lambda s: tuple(s[:-2]), node="LogdetBackward0")
-_LOGDET_R, _LOGDET_C = renamed(_LOGDET, "WhereBackward0", False), renamed(_LOGDET, "AddBackward0", False)
-
-
 def logdet(input):
     """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
     _check_square("logdet", input)
     _check_float("logdet", input)
-    # torch builds logdet from slogdet: where(sign < 0, nan, logabsdet), or log(sign) + logabsdet if complex
-    return apply(_LOGDET_C if input.dtype.category == 3 else _LOGDET_R, (input,), {})
+    # torch builds it from slogdet: where(sign == -1, nan, logabsdet), or log(sign) + logabsdet if complex;
+    # so a negative determinant gets a zero gradient, as there
+    sign, logabs = run_multi(_SLOGDET, (input,), {})
+    if input.dtype.category == 3:
+        return sign.log() + logabs
+    return _ops().where(sign == -1, math.nan, logabs)
 
 
 # ================================================================ solve, solve_triangular

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
+from ..autograd import grad_mode
 from ._registry import OPS, _type_name, apply, apply_inplace, defop, renamed, write_out
 from .reduce import _amax_vjp, _dims, _keep, _reduced_shape, return_type
 
@@ -645,14 +646,8 @@ def _svdvals_fwd(xp, x):
     return xp.linalg.svd(x, compute_uv=False)
 
 
-def _svdvals_back_fwd(xp, x, g):
-    u, s, vh = xp.linalg.svd(x, full_matrices=False)
-    return xp.matmul(u * g[..., None, :].astype(u.dtype), vh)
-
-
-_SVDVALS_BACK = defop("_svdvals_backward", "raw", _svdvals_back_fwd)
-_SVDVALS = defop("linalg_svdvals", "raw", _svdvals_fwd,
-                 lambda g, out, x: apply(_SVDVALS_BACK, (x, g), {}), save_out=False)
+# the singular values alone, for a norm that needs no gradient (with one, torch goes through the SVD)
+_SVDVALS = defop("linalg_svdvals", "raw", _svdvals_fwd, save_out=False)
 
 
 def _matrix_norm(input, ord, dim, keepdim, dtype):
@@ -675,7 +670,11 @@ def _matrix_norm(input, ord, dim, keepdim, dtype):
         raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_type_name(input.dtype)}")
     x = input.movedim((d0, d1), (-2, -1))
-    r = apply(_SVDVALS, (x,), {}).sum(-1)
+    if x._rg and grad_mode.state.enabled:
+        from .linalg_ext import svdvals  # (linalg_ext imports this module)
+        r = svdvals(x).sum(-1)  # torch's node: LinalgSvdBackward0, the S output of the SVD
+    else:
+        r = apply(_SVDVALS, (x,), {}).sum(-1)
     if keepdim:
         for d in sorted((d0, d1)):
             r = r.unsqueeze(d)
