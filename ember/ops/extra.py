@@ -23,9 +23,10 @@ from ..autograd import grad_mode
 from ..autograd.graph import AccumulateGrad, node_class
 from . import view as _V
 from .binary import _kernel as _bkernel
-from ._registry import (OPS, Op, _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape,
+from ._registry import (Op, _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape,
                         renamed, write_out)
 from .reduce import return_type
+from .scan import _DIV_SCALAR, _MUL_SCALAR
 from .sort import _bin_positions, _linspace, bin_range
 
 _T = Tensor
@@ -1013,9 +1014,6 @@ def _gradient_along(x, d, h, edge_order):
             first = div(mul(-1.5, sl(0, 1)) + mul(2, sl(1, 1)) - mul(0.5, sl(2, 1)), h)
             last = div(mul(0.5, sl(n - 3, 1)) - mul(2, sl(n - 2, 1)) + mul(1.5, sl(n - 1, 1)), h)
     return ops.cat([first, center, last], d)
-
-
-_MUL_SCALAR, _DIV_SCALAR = renamed(OPS["mul"], "MulBackward1"), renamed(OPS["div"], "DivBackward1")
 
 
 histogramdd_rt = return_type("histogramdd", ("hist", "bin_edges"))
