@@ -20,7 +20,7 @@ from .._storage import UntypedStorage
 from .._tensor import Tensor, contiguous_strides, wrap_dim
 from ..autograd import anomaly_mode as _anomaly
 from ..autograd import grad_mode
-from ..autograd.graph import AccumulateGrad, node_class
+from ..autograd.graph import edge_of, node_class
 from . import view as _V
 from .binary import _kernel as _bkernel
 from ._registry import (Op, _broadcast_error, _type_name, apply, apply_inplace, defop, elementwise_shape,
@@ -1365,10 +1365,8 @@ def _edge_to(fn, src):
     """Whether node ``fn`` has a single edge and it leads to ``src`` (``fn`` is one view op applied to it)."""
     if fn is None or fn is src.grad_fn or len(fn.edges) != 1 or fn.edges[0] is None:
         return False
-    target, nr = fn.edges[0]
-    if src.grad_fn is not None:
-        return target is src.grad_fn and nr == src._output_nr
-    return isinstance(target, AccumulateGrad) and target.variable is src
+    e = edge_of(src)
+    return e is not None and fn.edges[0][0] is e[0] and fn.edges[0][1] == e[1]
 
 
 _RENAMED_VIEWS = {}  # (view op, *_copy node name) -> the op under that name

@@ -1340,7 +1340,7 @@ def _slogdet_vjp(gs, _, A, **kw):
         gl = im if gl is None else gl.to(A.dtype) + im
     gl = gl.to(A.dtype) if gl.dtype is not A.dtype else gl
     # a singular A gives inf/nan here, as torch's, not an error
-    return (gl.unsqueeze(-1).unsqueeze(-1) * _mH(run_multi(_INV_EX, (A,), {}, diff=(True, False))[0]),)
+    return (gl.unsqueeze(-1).unsqueeze(-1) * _mH(inv_ex(A)[0]),)
 
 
 _SLOGDET = _MultiOp("linalg_slogdet", _slogdet_fwd, _slogdet_vjp)
@@ -1367,7 +1367,7 @@ def logdet(input):
     _check_float("logdet", input)
     # torch builds it from slogdet: where(sign == -1, nan, logabsdet), or log(sign) + logabsdet if complex;
     # so a negative determinant gets a zero gradient, as there
-    sign, logabs = run_multi(_SLOGDET, (input,), {})
+    sign, logabs = slogdet(input)
     if input.dtype.category == 3:
         return sign.log() + logabs
     return _ops().where(sign == -1, math.nan, logabs)
