@@ -86,14 +86,16 @@ class Op:
     their versions are still checked where saved.
     ``scalar_edges``: a Python number operand still has an edge, None, as torch's node has for the number it
     wraps in a tensor (``(x + 2).grad_fn.next_functions`` is ``((AccumulateGrad, 0), (None, 0))``).
+    ``alias``: the result may share its input's memory without being a view (torch's ``_unsafe_view`` of a
+    tensor nothing else can see: a fresh product or copy). Other ops copy a result that shares an input's memory.
     """
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
                  "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "nodiff",
-                 "scalar_edges", "_rc", "__weakref__")
+                 "scalar_edges", "alias", "_rc", "__weakref__")
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
                  needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None,
-                 arrays=False, nodiff=(), scalar_edges=False):
+                 arrays=False, nodiff=(), scalar_edges=False, alias=False):
         self.name, self.fwd, self.vjp = name, fwd, vjp
         self.rule = RULES[rule] if isinstance(rule, str) else rule
         self.shape, self.view = shape, view
@@ -112,6 +114,7 @@ class Op:
         # positional tensor inputs torch's node has no edge for (an index): no next_functions entry
         self.nodiff = nodiff
         self.scalar_edges = scalar_edges
+        self.alias = alias
         self._rc = {}
 
     def __call__(self, *args, **kw):
@@ -344,7 +347,7 @@ def _run(op, args, kw, dev, common, rg):
             out._base, out._view_fn = src, (None, op, kw)
         out._base_fn = out._base.grad_fn  # the base history this view's grad_fn was made from
     else:
-        if out_arr.base is not None and not be.is_meta:
+        if out_arr.base is not None and not be.is_meta and not op.alias:
             r = root_of(out_arr)
             for a in args:
                 if isinstance(a, Tensor) and a._storage._root is r:

@@ -243,36 +243,95 @@ def check_linear_dtypes(input, weight, bias=None):
                                f"{_type_name(b.dtype)}")
 
 
-# torch's matmul dispatches on the operands' dims, so its grad_fn is named after the kernel it picked
+# torch's matmul dispatches on the operands' dims: 2-D @ 2-D is one mm (MmBackward0), the hot case
 _MATMUL_NODES = {(1, 1): renamed(_MATMUL, "DotBackward0"), (2, 1): renamed(_MATMUL, "MvBackward0"),
-                 (1, 2): renamed(_MATMUL, "SqueezeBackward4"), (2, 2): _MATMUL}
-
-
+                 (2, 2): _MATMUL}
 _EMPTY = {}
-
-
-def _matmul_op(a, b):
-    na, nb = a._data.ndim, b._data.ndim
-    op = _MATMUL_NODES.get((na, nb))
-    if op is None:
-        # torch folds a vector (or a 2-D operand not requiring grad) on the left into one mv/mm over the
-        # batch (UnsafeViewBackward0); a 2-D left operand requiring grad is expanded and cloned instead
-        op = _MATMUL_FOLDED if na >= 3 or na == 1 or not a._rg else _MATMUL_EXPANDED
-        if op is _MATMUL_EXPANDED and 0 in a._data.shape[:1] + b._data.shape[:-2] + b._data.shape[-1:]:
-            op = _MATMUL_EMPTY_T  # an empty result: its contiguous() is a no-op, the last node the transpose
-    return op
-
-
-_MATMUL_FOLDED = renamed(_MATMUL, "UnsafeViewBackward0")  # batch dims folded into one mm
-_MATMUL_EXPANDED = renamed(_MATMUL, "CloneBackward0")  # a 2-D left operand expanded over the batch
-_MATMUL_EMPTY_T = renamed(_MATMUL, "TransposeBackward0", False)
 
 
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/torch broadcasting over batch dims (1-D operands are vectors)."""
-    _check_same_dtype("matmul", input, other)
-    r = apply(_matmul_op(input, other), (input, other), _EMPTY)
+    op = _MATMUL_NODES.get((input.dim(), other.dim())) if isinstance(input, Tensor) and \
+        isinstance(other, Tensor) else _MATMUL
+    if op is not None:
+        _check_same_dtype("matmul", input, other)
+        r = apply(op, (input, other), _EMPTY)
+    else:
+        r = _matmul_composite(input, other)
     return r if out is None else write_out(out, r)
+
+
+def _matmul_composite(a, b):
+    """matmul for a vector on the left of a matrix, or a batch: torch's steps, each a node of its graph.
+
+    - vector @ matrix: ``a.unsqueeze(0).mm(b).squeeze_(0)``;
+    - a batch against a matrix or vector (or the reverse, transposed) folds the batch into the rows of
+      one mm / mv, when that needs no copy of the batch or the matrix side requires grad (its gradient
+      then is one matrix, not a batch of them to sum);
+    - otherwise both sides are expanded to the broadcast batch, flattened to 3-D, and multiplied by bmm.
+    A 3-D operand of batch 1 that requires grad, against a 3-D one of another batch, drops its batch dim
+    first (torch does, so that its gradient is not expanded and summed)."""
+    na, nb = a.dim(), b.dim()
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    if na == 1 and nb == 2:
+        return mm(a.unsqueeze(0), b).squeeze_(0)
+    # whether the operands require grad, also under no_grad (where a squeezed one would not): torch asks this
+    # of the tensors it was given
+    rg_a, rg_b = a.requires_grad, b.requires_grad
+    if na == 3 and nb == 3:
+        if a.shape[0] == 1 and b.shape[0] != 1 and rg_a:
+            a, na = a.squeeze(0), 2
+        elif b.shape[0] == 1 and a.shape[0] != 1 and rg_b:
+            b, nb = b.squeeze(0), 2
+    if _folds(a, b, rg_b if na >= nb else rg_a):
+        flip = nb > na  # the batch is on the right: fold (b^T) against a^T and transpose the result back
+        t1 = b.mT if flip else a
+        t2 = (a.t() if na == 2 else a) if flip else b
+        lead = tuple(t1.shape[:-1])
+        rows = t1.reshape(int(np.prod(lead)), t1.shape[-1])
+        if t2.dim() == 1:
+            return _fresh_view(mv(rows, t2), lead)
+        r = _fresh_view(mm(rows, t2), lead + (t2.shape[1],))
+        return r.mT.contiguous() if flip else r
+    n, k = (a.shape[-2] if na > 1 else 1), a.shape[-1]
+    kb, p = (b.shape[-2], b.shape[-1]) if nb > 1 else (b.shape[0], 1)
+    from .pointwise import broadcast_shapes
+    batch = broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    count = int(np.prod(batch))
+    a3 = a.expand(batch + (n, k)).reshape(count, n, k)
+    if nb == 1:
+        b3 = b.expand(batch + (kb,)).reshape(count, kb).unsqueeze(2)
+    else:
+        b3 = b.expand(batch + (kb, p)).reshape(count, kb, p)
+    r = bmm(a3, b3)
+    if nb == 1:
+        r = r.squeeze(-1)
+    return _fresh_view(r, batch + ((n,) if na > 1 else ()) + ((p,) if nb > 1 else ()))
+
+
+def _folds(a, b, small_rg):
+    """Whether torch folds this batched product into one mm / mv (see ``_matmul_composite``); ``small_rg``:
+    whether the operand of fewer dims requires grad."""
+    big_left = a.dim() >= b.dim()
+    t1 = a if big_left else b.mT
+    small = b if big_left else a
+    if t1.dim() < 3 or small.dim() > 2:
+        return False
+    if small_rg:
+        return True
+    if a.dim() == 2:  # folding a matrix on the left would need the result transposed and copied
+        return False
+    if t1.numel() == 0:
+        return True
+    shape, st = t1.shape, t1.stride()
+    return all(st[i] == st[i + 1] * shape[i + 1] for i in range(t1.dim() - 2))
+
+
+def _fresh_view(t, shape):
+    # torch's _unsafe_view of a product nobody else holds: the result keeps its memory, no copy
+    from .view import _UNSAFE_VIEW_FRESH
+    return apply(_UNSAFE_VIEW_FRESH, (t,), {"shape": tuple(shape)})
 
 
 def mm(input, mat2, *, out=None):

@@ -114,6 +114,9 @@ def _unsafe_view_fwd(xp, x, shape):
 
 _UNSAFE_VIEW = defop("_unsafe_view", "raw", _unsafe_view_fwd, _reshape_back,
                      save_out=False, node="UnsafeViewBackward0", check=False)
+# the same node over a tensor nothing else can see (a fresh copy or product): its memory is the result's
+_UNSAFE_VIEW_FRESH = defop("_unsafe_view_fresh", "raw", lambda xp, x, shape: x.reshape(shape), _reshape_back,
+                           save_out=False, node="UnsafeViewBackward0", check=False, alias=True)
 _PERMUTE = _defview("permute", lambda xp, x, dims: xp.transpose(x, dims),
                     lambda g, out, x, dims: g.permute(tuple(np.argsort(dims))))
 _TRANSPOSE = _defview("transpose", lambda xp, x, dim0, dim1: xp.swapaxes(x, dim0, dim1),
@@ -287,7 +290,8 @@ def reshape(self, *shape):
         # torch views a contiguous tensor (ViewBackward0) and aliases any other (ReshapeAliasBackward0)
         op = _RESHAPE_VIEW if a.flags.c_contiguous or self.is_contiguous() else _RESHAPE_ALIAS
         return apply(op, (self,), {"shape": shape})
-    return apply(_UNSAFE_VIEW, (self.contiguous(),), {"shape": shape})
+    # not viewable, so not contiguous: contiguous() is a fresh copy, which the result may keep
+    return apply(_UNSAFE_VIEW_FRESH, (self.contiguous(),), {"shape": shape})
 
 
 def view_as(self, other):

@@ -821,3 +821,41 @@ def test_composite_graphs(prog):
     assert res[0][0] == res[1][0]
     for t, e in zip(res[0][1], res[1][1]):
         np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+_MATMUL_SHAPES = [((4,), (4, 5)), ((0,), (0, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (4,)),
+                  ((4,), (2, 4, 5)), ((2, 3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((2, 3, 4), (1, 4, 5)),
+                  ((2, 1, 3, 4), (5, 4, 2)), ((1, 3, 4), (4, 5)), ((3, 4), (1, 4, 5)), ((1, 1, 3, 4), (1, 4, 5)),
+                  ((4,), (1, 4, 5)), ((1, 1, 3, 4), (2, 4, 5)), ((2, 3, 4), (1, 1, 4, 5)), ((1, 3, 4), (1, 4, 5)),
+                  ((2, 3, 4), (3, 1, 4, 5)), ((1, 3, 4), (2, 1, 4, 5)), ((1, 3, 4), (0, 4, 5)), ((0, 3, 4), (1, 4, 5)),
+                  ((2, 3, 0), (0, 5)), ((3, 0), (2, 0, 5)), ((2, 3, 4, 5), (5,)), ((5,), (2, 3, 5, 4)),
+                  ((2, 3, 4), (3, 4, 5)), ((2, 3, 4), (2, 5, 6)), ((2, 3, 4), (5, 6)), ((2, 3, 4), (5,)),
+                  ((5,), (2, 4, 6)), ((3, 5), (2, 4, 6)), ((3,), (4, 5))]
+
+
+@pytest.mark.parametrize("grads", [(True, True), (True, False), (False, True)], ids=str)
+@pytest.mark.parametrize("sa,sb", _MATMUL_SHAPES, ids=str)
+def test_matmul_graphs(sa, sb, grads):
+    """matmul beyond 2-D @ 2-D takes torch's steps: vector @ matrix is unsqueeze/mm/squeeze_, a batch folds into
+    one mm / mv (transposed back when it is on the right) or expands to a bmm, and a batch-1 3-D operand that
+    requires grad drops its batch dim. Graphs, strides (also without a graph), errors, values, gradients and
+    second derivatives equal torch's."""
+    res = []
+    for m in (torch, ember):
+        a = m.tensor(_rand(sa, False, 21), requires_grad=grads[0])
+        b = m.tensor(_rand(sb, False, 22), requires_grad=grads[1])
+        try:
+            r = a @ b
+        except RuntimeError as e:
+            res.append(str(e))
+            continue
+        with m.no_grad():
+            st = m.matmul(a, b).stride()
+        used = [t for t in (a, b) if t.requires_grad]
+        res.append((_walk(r.grad_fn), tuple(r.shape), r.stride(), st, _grads_to_second(m, [r], used)))
+    if isinstance(res[0], str):
+        assert res[0] == res[1]
+        return
+    assert res[0][:4] == res[1][:4]
+    for t, e in zip(res[0][4], res[1][4]):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
