@@ -146,13 +146,12 @@ def _take_shape(x, idx, dim, keepdim=True):
 def _selector(name, node):
     # the index gets no edge (torch's nodes have none for it)
     return defop(name, "raw", _take_fwd, _take_vjp, node=node, shape=_take_shape, save_out=False, nodiff=(1,),
-                 save_in=(None, True) if node[:-9] in ("Median", "Nanmedian", "Mode", "Quantile") else True)
+                 save_in=(None, True) if node[:-9] in ("Median", "Nanmedian", "Mode") else True)
 
 
 _TAKE = _selector("_take_along", "GatherBackward0")
 _SEL = {n: _selector("_select_" + n.lower(), n + "Backward" + k) for n, k in
-        [("Cummax", "0"), ("Cummin", "0"), ("Median", "1"), ("Nanmedian", "1"), ("Mode", "0"),
-         ("Quantile", "0")]}
+        [("Cummax", "0"), ("Cummin", "0"), ("Median", "1"), ("Nanmedian", "1"), ("Mode", "0")]}
 
 
 def _rcumsum_fwd(xp, x, dim):
@@ -787,22 +786,28 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out):
                            f"but got {interpolation}")
     if input._data.size == 0:
         raise RuntimeError("quantile() input tensor must be non-empty")
+    # torch's steps, each a node of its graph: sort the values along the last dim (all of them flattened, or
+    # ``dim`` moved last by an unsqueeze and a transpose), view them as (result shape..., n), gather the two
+    # neighbouring ranks and lerp between them; the quantiles' dim goes first and the last size-1 dim away
+    # with in-place view ops
     nd = input._data.ndim
     if dim is None:
-        x = input.reshape(-1)
+        x = input.flatten()
+        kept = (1,) * nd if keepdim else ()
     else:
         d = wrap_dim(dim, nd)
-        x = input.reshape(1) if nd == 0 else input.movedim(d, -1)
+        x = input if d == nd - 1 else input.unsqueeze(-1).transpose(d, -1)
+        kept = tuple(1 if i == d else n for i, n in enumerate(input.shape) if keepdim or i != d)
+    n = x.shape[-1] if x._data.ndim else 1
+    srt = x.sort(dim=-1)[0].view(kept + (n,))
     xp = _xp(input)
-    arr = x._data
-    n = arr.shape[-1]
+    arr = srt._data
     qa = (q._data.reshape(-1) if q._device is input._device else xp.asarray(q.detach().cpu()._data).reshape(-1)) \
         if qt else xp.asarray([q], dtype=arr.dtype)
     qa = qa.astype(arr.dtype)
-    if input._device.type == "meta":  # stand-in data: any in-range indices give the right shapes
+    if input._device.type == "meta":  # stand-in data: any in-range ranks give the right shapes
         arr, qa = xp.zeros(arr.shape, arr.dtype), xp.zeros(qa.shape, arr.dtype)
-    order = _argsort(xp, arr, -1)
-    nn = xp.isnan(arr).sum(axis=-1, keepdims=True)
+    nn = xp.isnan(arr).sum(axis=-1, keepdims=True)  # NaNs sort last
     if ignore_nan:
         last = (n - nn - 1).astype(arr.dtype)
         rank = xp.where(nn == n, 0, qa * last)
@@ -817,36 +822,27 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out):
         lo = hi
     elif interpolation == "nearest":
         lo = hi = xp.round(rank)
-    w = None
-    if interpolation == "linear":
-        w = rank - lo
-    elif interpolation == "midpoint":
-        w = xp.full(rank.shape, 0.5, arr.dtype)
-    lead = arr.shape[:-1]
-    qn = qa.shape[0]
-    ilo = xp.take_along_axis(order, xp.broadcast_to(lo.astype(np.int64), lead + (qn,)), axis=-1)
-    sel = _SEL["Quantile"]
-    v = apply(sel, (x, _wrap(ilo, x)), {"dim": x._data.ndim - 1})
-    if w is not None:
-        ihi = xp.take_along_axis(order, xp.broadcast_to(hi.astype(np.int64), lead + (qn,)), axis=-1)
-        vhi = apply(sel, (x, _wrap(ihi, x)), {"dim": x._data.ndim - 1})
-        if interpolation == "linear" and qt and q._rg and _grad_enabled():
+    v = srt.gather(-1, _wrap(xp.ascontiguousarray(lo.astype(np.int64)), x))
+    if interpolation in ("linear", "midpoint"):
+        vhi = srt.gather(-1, _wrap(xp.ascontiguousarray(hi.astype(np.int64)), x))
+        if interpolation == "midpoint":
+            wt = _wrap(xp.full(rank.shape, 0.5, arr.dtype), x)
+        elif qt and q._rg and _grad_enabled():
             # the weight depends on q: keep it on the graph so q gets a gradient, as in torch
-            wt = q.reshape(-1) * _wrap(last, x) - _wrap(xp.ascontiguousarray(lo), x)
+            if ignore_nan:
+                r = q * _wrap(last, x)  # negative only for an all-NaN slice (last == -1)
+                r = r.masked_fill(_wrap(r._data < 0, x), 0)
+            else:
+                r = apply(_MUL_SCALAR, (q, n - 1), {})
+                r = (r if tuple(r.shape) == rank.shape else r.expand(rank.shape)).masked_fill(
+                    _wrap(xp.broadcast_to(nn > 0, rank.shape), x), n - 1)
+            wt = r - _wrap(lo, x)
         else:
-            wt = _wrap(xp.ascontiguousarray(xp.broadcast_to(w, lead + (qn,))), x)
-        v = _ops().lerp(v, vhi, wt.expand(lead + (qn,)) if tuple(wt.shape) != lead + (qn,) else wt)
-    # (..., Q) -> (Q, ...), then the reduced dim back as size 1 when keepdim
-    v = v.movedim(-1, 0)
-    if keepdim:
-        if dim is None:
-            v = v.reshape((qn,) + (1,) * nd)
-        elif nd:
-            v = v.unsqueeze(d + 1)
-    if not qt or q._data.ndim == 0:
-        v = v.squeeze(0)
-    # torch's result comes from an in-place squeeze of a trailing size-1 dim: its node is SqueezeBackward4
-    v = v.unsqueeze(-1).squeeze_(-1)
+            wt = _wrap(xp.ascontiguousarray(rank - lo), x)
+        v = _ops().lerp(v, vhi, wt)
+    if qt and q._data.ndim == 1:
+        v = v.unsqueeze_(0).transpose_(0, -1)
+    v = v.squeeze_(-1)
     return v if out is None else write_out(out, v)
 
 

@@ -859,3 +859,47 @@ def test_matmul_graphs(sa, sb, grads):
     assert res[0][:4] == res[1][:4]
     for t, e in zip(res[0][4], res[1][4]):
         np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+def _quantile_sources():
+    x = _rand((2, 3, 4), False, 23)
+    xn = x.copy()
+    xn[0, 1, 2] = np.nan
+    xn[1, :, 3] = np.nan  # an all-NaN slice along dim 1
+    return [x, xn, x[0, 0, 0], x[0, 0]]
+
+
+def _grad_or_none(g):
+    return None if g is None else np.nan_to_num(_np(g), nan=7.0)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1], ids=str)
+@pytest.mark.parametrize("qk", ["0.3", "q0", "q1", "q1-grad", "q0-grad"])
+@pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
+def test_quantile_graphs(fn, qk, dim):
+    """quantile/nanquantile take torch's steps: sort (of all values flattened, or with ``dim`` moved last by an
+    unsqueeze and a transpose), view, gather the neighbouring ranks and lerp; a q tensor's dim goes first with
+    in-place view ops, and a q that requires grad gets its gradient through the ranks. Graphs, strides, values
+    and gradients (NaN where torch's are) equal torch's for every interpolation, with and without keepdim."""
+    for src in _quantile_sources():
+        if dim is not None and dim >= max(src.ndim, 1):
+            continue
+        for keepdim in (False, True):
+            for interp in ("linear", "lower", "higher", "midpoint", "nearest"):
+                res = []
+                for m in (torch, ember):
+                    x = m.tensor(src, requires_grad=True)
+                    q = 0.3 if qk == "0.3" else m.tensor(0.4 if qk[1] == "0" else [0.0, 0.25, 1.0], dtype=m.float64,
+                                                         requires_grad=qk.endswith("grad"))
+                    r = getattr(m, fn)(x, q, dim=dim, keepdim=keepdim, interpolation=interp)
+                    ins = [x] + ([q] if qk.endswith("grad") else [])
+                    w = m.tensor(np.cos(np.arange(r.numel())).reshape(tuple(r.shape)))
+                    gs = m.autograd.grad((r * w).nansum(), ins, allow_unused=True)
+                    res.append((_walk(r.grad_fn), tuple(r.shape), r.stride(), np.nan_to_num(_np(r), nan=7.0),
+                                [_grad_or_none(g) for g in gs]))
+                assert res[0][:3] == res[1][:3], (src.shape, keepdim, interp)
+                np.testing.assert_allclose(res[1][3], res[0][3], rtol=1e-12, atol=1e-12)
+                for t, e in zip(res[0][4], res[1][4]):
+                    assert (t is None) == (e is None)
+                    if t is not None:
+                        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
