@@ -6,7 +6,6 @@ broadcasting helpers, small numeric ops (gcd, lcm, frexp, ldexp, nextafter, comp
 the ``*_scatter`` and ``*_copy`` forms of the view ops, a few factories and the global switches
 (default device, warn-always, anomaly mode).
 """
-import itertools
 import math
 import warnings
 
@@ -841,13 +840,22 @@ def combinations(input, r=2, with_replacement=False):
     ops = _ops()
     if r == 0:
         return ops.empty((0,), dtype=input.dtype, device=input.device)
-    gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = np.array(list(gen(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    return ops.stack([input.index_select(0, ops.tensor(idx[:, k], device=input.device)) for k in range(r)], 1)
+    # torch's steps: an r-dim meshgrid of the input, masked to the index tuples i0 < i1 < ... (<= with
+    # replacement), whose row-major order is itertools' order; one column per grid
+    grids = ops.meshgrid(*([input] * r), indexing="ij")
+    idx = np.indices((input.shape[0],) * r)
+    keep = np.ones(idx.shape[1:], dtype=bool)
+    for k in range(r - 1):
+        keep &= idx[k] <= idx[k + 1] if with_replacement else idx[k] < idx[k + 1]
+    mask = ops.tensor(keep, device=input.device)
+    return ops.stack([g.masked_select(mask) for g in grids], 1)
 
 
 def vander(x, N=None, increasing=False):
-    """Powers of ``x`` as columns: x^(N-1) ... x^0 (or increasing); integer inputs give int64."""
+    """Powers of ``x`` as columns: x^(N-1) ... x^0 (or increasing); integer inputs give int64.
+
+    Its graph differs from torch's on purpose: torch 2.13 writes the running product into its result in place,
+    which makes its backward fail (a saved slice was modified by an inplace operation); ember's has one."""
     _need_tensor("vander", x, "x", 1)
     if x.dim() != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")

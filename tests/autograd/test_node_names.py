@@ -903,3 +903,30 @@ def test_quantile_graphs(fn, qk, dim):
                     assert (t is None) == (e is None)
                     if t is not None:
                         np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("prog", ["m.combinations(v)", "m.combinations(v, 3, with_replacement=True)",
+                                  "m.combinations(v, 1)", "m.combinations(v, 5)", "m.combinations(v[:0], 2)"])
+def test_combinations_graphs(prog):
+    """combinations masks a meshgrid of the input (ExpandBackward0 / MaskedSelectBackward0 per column). Graphs,
+    values, gradients and second derivatives equal torch's."""
+    res = []
+    for m in (torch, ember):
+        v = m.tensor(np.linspace(-1.5, 2.0, 4), requires_grad=True)
+        o = eval(prog, {"m": m, "v": v})
+        res.append((_walk(o.grad_fn), tuple(o.shape), o.stride(),
+                    _grads_to_second(m, [o], [v]) if o.requires_grad else [_np(o)]))
+    assert res[0][:3] == res[1][:3]
+    for t, e in zip(res[0][3], res[1][3]):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+def test_vander_has_a_gradient():
+    """torch 2.13's vander fails its own backward (its running product is written in place over a saved slice);
+    ember's differentiates: d/dx of sum(x^k, k < N) is sum(k x^(k-1))."""
+    x = ember.tensor([-1.5, 0.5, 2.0], dtype=ember.float64, requires_grad=True)
+    ember.vander(x, N=4).sum().backward()
+    xs = np.array([-1.5, 0.5, 2.0])
+    np.testing.assert_allclose(x.grad.numpy(), 1 + 2 * xs + 3 * xs ** 2, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.vander(torch.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
