@@ -842,11 +842,13 @@ def combinations(input, r=2, with_replacement=False):
         return ops.empty((0,), dtype=input.dtype, device=input.device)
     # torch's steps: an r-dim meshgrid of the input, masked to the index tuples i0 < i1 < ... (<= with
     # replacement), whose row-major order is itertools' order; one column per grid
-    grids = ops.meshgrid(*([input] * r), indexing="ij")
     idx = np.indices((input.shape[0],) * r)
     keep = np.ones(idx.shape[1:], dtype=bool)
     for k in range(r - 1):
         keep &= idx[k] <= idx[k + 1] if with_replacement else idx[k] < idx[k + 1]
+    if input.device.type == "meta":  # a mask's count is data (torch has no meta masked_select): pick by index
+        return ops.stack([input.index_select(0, ops.tensor(i[keep], device=input.device)) for i in idx], 1)
+    grids = ops.meshgrid(*([input] * r), indexing="ij")
     mask = ops.tensor(keep, device=input.device)
     return ops.stack([g.masked_select(mask) for g in grids], 1)
 
