@@ -974,7 +974,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     dxt = _trap_dx(y, x, d)
     mid = y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)
     _shape_check(tuple(mid.shape), tuple(dxt.shape))
-    return apply(_DIV_SCALAR, ((dxt * mid).sum(d), 2), {})
+    return apply(_DIV_SCALAR, ((mid * dxt).sum(d), 2), {})
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -997,7 +997,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     else:
         dxt = _trap_dx(y, x, d) if n else x.narrow(d if x._data.ndim > 1 else 0, 0, 0)
         _shape_check(tuple(mid.shape), tuple(dxt.shape))
-        return apply(_DIV_SCALAR, (cumsum(dxt * mid, d), 2), {})
+        return apply(_DIV_SCALAR, (cumsum(mid * dxt, d), 2), {})
     return cumsum(area, d)
 
 

@@ -801,7 +801,9 @@ def test_copy_slices_second_backward_fails():
                                   "m.norm(a[0], 'nuc')", "m.linalg.norm(a[0], 'nuc')", "m.nuclear_norm(a)",
                                   "m.gradient(v)[0]", "m.gradient(v, spacing=3.0, edge_order=2)[0]",
                                   "m.cumulative_trapezoid(v)", "m.cumulative_trapezoid(v, dx=3)",
-                                  "m.repeat_interleave(v, 2)"])
+                                  "m.repeat_interleave(v, 2)", "m.cumulative_trapezoid(v, v.exp())",
+                                  "m.trapezoid(a, a.exp(), dim=0)",
+                                  "m.trapezoid(v, m.tensor([0.0, 0.5, 1.5, 3.0, 4.0, 6.0], dtype=m.float64))"])
 def test_composite_graphs(prog):
     """logdet is torch's where(sign == -1, nan, logabsdet) over slogdet (a negative determinant gets a zero
     gradient, a singular one inf, not an error), nuclear norms differentiate through the SVD, gradient and
