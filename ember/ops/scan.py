@@ -940,10 +940,9 @@ def _trap_dx(y, x, d):
     if x._data.ndim == 1:
         if x.shape[0] != y.shape[d]:
             raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
-        dxt = diff(x)
         shape = [1] * y._data.ndim
         shape[d] = -1
-        return dxt.reshape(shape)
+        return diff(x.view(shape), dim=d)  # torch views x along dim first
     return diff(x, dim=d)
 
 
