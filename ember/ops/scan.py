@@ -890,7 +890,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     with np.errstate(all="ignore"):
         if w is None:
             wsum = float(nobs)
-            avg = x.mean(1)
+            avg = x.sum(1) / wsum  # torch's steps (SumBackward1, DivBackward0), not a mean
             nf = wsum - correction
         else:
             wsum = w.sum()
@@ -898,16 +898,16 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             if aweights is None or correction == 0:
                 nf = wsum - correction
             else:
-                nf = wsum - correction * (w * aweights).sum() / wsum
+                nf = wsum - apply(_MUL_SCALAR, ((w * aweights).sum(), correction), {}) / wsum
         nfv = nf if isinstance(nf, float) else (float(nf) if nf._device.type != "meta" else 1.0)
         if nfv <= 0:
             warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number "
                           "of observations.")
             nf = 0.0 if isinstance(nf, float) else nf.clamp(min=0)
         xm = x - avg.unsqueeze(1)
-        xw = xm if w is None else xm * w
-        xt = xm.conj_physical() if xm.dtype.category == 3 else xm
-        c = (xw @ xt.t()) / nf
+        xw = (xm if w is None else xm * w).t()
+        xw = xw.conj_physical() if xw.dtype.category == 3 else xw
+        c = (xm @ xw) / nf  # torch's operand order: the weighted side second
     return c.squeeze()  # as torch: also a 1 x 1 covariance of one variable becomes 0-d
 
 
@@ -919,8 +919,8 @@ def corrcoef(input):
             return c / c
         d = c.diagonal()
         sd = d.sqrt()
-        c = c / sd.unsqueeze(1)
-        c = c / sd.unsqueeze(0)
+        c = c / sd.view(-1, 1)
+        c = c / sd.view(1, -1)
     if c.dtype.category == 3:
         return c.real.clip(-1, 1) + c.imag.clip(-1, 1) * 1j
     return c.clip(-1, 1)
@@ -942,8 +942,9 @@ def _trap_dx(y, x, d):
             raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
         shape = [1] * y._data.ndim
         shape[d] = -1
-        return diff(x.view(shape), dim=d)  # torch views x along dim first
-    return diff(x, dim=d)
+        x = x.view(shape)  # torch views x along dim first
+    lead = (slice(None),) * d
+    return x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]  # sliced (not diff) also when empty
 
 
 # torch's Scalar overloads (a number kept as a Scalar, not wrapped as a tensor) have their own node names
@@ -988,13 +989,13 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, y._data.ndim)
     n = y.shape[d]
-    m = max(n - 1, 0)
-    mid = y.narrow(d, 1, m) + y.narrow(d, 0, m) if n else y.narrow(d, 0, 0)
+    lead = (slice(None),) * d
+    mid = y[lead + (slice(1, None),)] + y[lead + (slice(None, -1),)]  # both empty when y is
     if x is None:
         step = 1 if dx is None else dx
         area = apply(_MUL_SCALAR, (mid, step / 2), {})  # torch's one MulBackward1 by dx / 2
     else:
-        dxt = _trap_dx(y, x, d) if n else x.narrow(d if x._data.ndim > 1 else 0, 0, 0)
+        dxt = _trap_dx(y, x, d)
         _shape_check(tuple(mid.shape), tuple(dxt.shape))
         return apply(_DIV_SCALAR, (cumsum(mid * dxt, d), 2), {})
     return cumsum(area, d)

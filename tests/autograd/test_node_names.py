@@ -932,3 +932,30 @@ def test_vander_has_a_gradient():
     np.testing.assert_allclose(x.grad.numpy(), 1 + 2 * xs + 3 * xs ** 2, rtol=1e-12)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         torch.vander(torch.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
+
+
+@pytest.mark.parametrize("prog", ["m.cov(a)", "m.cov(v, correction=0)", "m.corrcoef(a)", "m.corrcoef(v)",
+                                  "m.cov(a, fweights=m.tensor([1, 2, 1, 1, 3]))", "m.cov(a, aweights=w)",
+                                  "m.cov(a, aweights=w, fweights=m.tensor([1, 2, 1, 1, 3]))",
+                                  "m.cov(a, aweights=w, correction=2)", "m.cumulative_trapezoid(v[:0])",
+                                  "m.cumulative_trapezoid(a[:, :1])", "m.cumulative_trapezoid(a, dx=0.5, dim=0)",
+                                  "m.cumulative_trapezoid(a[:, :0], w[:0])", "m.cumulative_trapezoid(v, v.exp())"])
+def test_statistics_graphs(prog):
+    """cov takes the mean as sum / n and multiplies the centred rows by the weighted ones second (a Scalar
+    correction of the aweights sum), corrcoef views the standard deviations as a column and a row, and
+    cumulative_trapezoid slices y[1:] + y[:-1] also when y is empty. Graphs, values and gradients equal torch's."""
+    A = np.cos(np.arange(15.0)).reshape(3, 5) * 2
+    res = []
+    for m in (torch, ember):
+        a = m.tensor(A, requires_grad=True)
+        v = m.tensor(np.sin(np.arange(5.0)) * 3, requires_grad=True)
+        w = m.tensor(np.linspace(0.5, 1.5, 5), requires_grad=True)
+        o = eval(prog, {"m": m, "a": a, "v": v, "w": w})
+        used = [t for t, nm in ((a, "a"), (v, "v"), (w, "w")) if nm + ")" in prog or nm + "," in prog or
+                nm + "[" in prog or nm + "." in prog]
+        wt = m.tensor(np.cos(np.arange(o.numel()) + 1.0).reshape(tuple(o.shape)))
+        gs = m.autograd.grad((o * wt).sum(), used, allow_unused=True) if o.requires_grad else []
+        res.append((_walk(o.grad_fn), tuple(o.shape), [_np(o)] + [_grad_or_none(g) for g in gs]))
+    assert res[0][:2] == res[1][:2]
+    for t, e in zip(res[0][2], res[1][2]):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
