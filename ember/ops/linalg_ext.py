@@ -13,7 +13,9 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
+from .._storage import root_of
 from .._tensor import Tensor, wrap_dim
+from ..backend import c_strides
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
 from ..autograd.graph import Node, edge_of
@@ -194,6 +196,51 @@ def _host(a):
     return a if isinstance(a, np.ndarray) else a.get()
 
 
+# ================================================================ torch's LAPACK layout
+# torch hands LAPACK's results back as it wrote them: every matrix column-major ("Fortran" order) and the batch
+# outside, so a (..., m, n) result has strides (..., m*n, 1, m) and is not contiguous (a .view(-1) of it fails).
+def _f_strides(shape):
+    """Element strides of the batched column-major layout of ``shape`` (size-0 dims count as 1, as torch's)."""
+    st = list(c_strides(tuple(shape[:-2]) + (shape[-1], shape[-2])))
+    st[-2], st[-1] = st[-1], st[-2]
+    return tuple(st)
+
+
+def _colmajor(xp, x):
+    """``x`` copied into torch's LAPACK layout (an O(n^2) copy beside the O(n^3) factorisation)."""
+    if x.ndim < 2:
+        return x
+    if x.size == 0:  # NumPy gives an empty array zero strides: set torch's
+        return xp.lib.stride_tricks.as_strided(xp.empty((0,), x.dtype), x.shape,
+                                               tuple(s * x.itemsize for s in _f_strides(x.shape)))
+    out = xp.swapaxes(xp.empty(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.dtype), -1, -2)
+    out[...] = x
+    return out
+
+
+def _elem_strides(a):
+    """``a``'s strides in elements, as Tensor.stride() reads them."""
+    st = tuple(s // a.itemsize for s in a.strides)
+    return c_strides(a.shape) if not a.size and not any(st) else st
+
+
+def _set_layout(t, colmajor=True):
+    """Give a fresh result (no view) with no data to move, on the meta device or empty, torch's layout for it:
+    column-major, or C order. The registry's shape rules make C-ordered meta arrays."""
+    if t.dim() < 2 or not (t._device.type == "meta" or t._data.size == 0):
+        return t
+    shape, dt, be = t._data.shape, t._data.dtype, t._device.backend
+    st = _f_strides(shape) if colmajor else c_strides(shape)
+    if be.is_meta:
+        arr = be.empty_strided(shape, dt, st)
+    else:
+        arr = be.xp.lib.stride_tricks.as_strided(be.xp.empty((0,), dt), shape, tuple(n * dt.itemsize for n in st))
+    t._data = arr
+    if t._stor is not None:  # a node that saved the result holds this storage: keep it, over the new array
+        t._stor._root = root_of(arr)
+    return t
+
+
 # ================================================================ multi-output ops
 class _MultiOp:
     """An op with several outputs sharing one graph node (the engine's ``nout`` protocol)."""
@@ -234,7 +281,8 @@ def run_multi(op, args, kw, diff=None):
         arrs = [_standin(a) if isinstance(a, Tensor) else a for a in args]
         with np.errstate(all="ignore"):
             res = op.fwd(np, *arrs, **kw)
-        res = [be.empty(r.shape, r.dtype) for r in res]
+        # keep each result's layout (torch's LAPACK outputs are column-major on the meta device too)
+        res = [be.empty_strided(r.shape, r.dtype, _elem_strides(r)) for r in res]
     else:
         arrs = [a._data if isinstance(a, Tensor) else a for a in args]
         res = [r if type(r) is np.ndarray else be.xp.asarray(r) for r in op.fwd(be.xp, *arrs, **kw)]
@@ -337,7 +385,7 @@ def _perm_from_pivots(xp, piv, m):
     k = piv.shape[-1]
     batch = piv.shape[:-1]
     perm = xp.broadcast_to(xp.arange(m), batch + (m,)).reshape(-1, m).copy()
-    pp = piv.reshape(-1, k)
+    pp = piv.reshape(perm.shape[0], k)
     rows = xp.arange(perm.shape[0])
     for j in range(k):
         p = pp[:, j]
@@ -1019,39 +1067,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def _einsum_vjp(g, out, *inputs, eq, needs):
-    ins, outl = eq.split("->")
-    terms = ins.split(",")
-    res = []
-    for k, x in enumerate(inputs):
-        if not needs[k]:
-            res.append(None)
-            continue
-        others = [(terms[j], inputs[j]) for j in range(len(inputs)) if j != k]
-        avail = set(outl) | set("".join(t for t, _ in others))
-        present = "".join(c for c in terms[k] if c in avail)
-        sub = ",".join([outl] + [t for t, _ in others]) + "->" + present
-        gk = apply(_EINSUM, (g,) + tuple(_cj(o) for _, o in others), {"eq": sub})
-        if present != terms[k]:
-            for i, c in enumerate(terms[k]):
-                if c not in avail:
-                    gk = gk.unsqueeze(i)
-            gk = gk.expand(x.shape)
-        res.append(gk)
-    return tuple(res)
-
-
-def _einsum_fwd(xp, *arrs, eq):
-    arrs, low = _wide(*arrs)
-    return _narrow(xp.einsum(eq, *arrs, optimize=len(arrs) > 2), low)
-
-
-_EINSUM = defop("einsum", "raw", _einsum_fwd, _einsum_vjp, needs=True, save_in=(1, 0), save_out=False,
-                node="BmmBackward0")
-_EINSUM_VIEW = renamed(_EINSUM, "ViewBackward0", False)
-_EINSUM_MUL = renamed(_EINSUM, "MulBackward0", False)
-
-
 def _sublist_eq(args):
     """einsum(op0, sub0, op1, sub1, ..., [out]) -> (equation, operands)."""
     ops, terms = [], []
@@ -1168,25 +1183,16 @@ def einsum(*args):
                     raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any "
                                        f"input operand")
                 out.append(c)
-    # take diagonals for labels repeated within an operand
-    xs = []
-    for k, (lab, x) in enumerate(zip(labels, ops)):
-        lab = list(lab)
-        while len(set(lab)) != len(lab):
-            c = next(c for c in lab if lab.count(c) > 1)
-            i = lab.index(c)
-            j = lab.index(c, i + 1)
-            if x.shape[i] != x.shape[j]:
-                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
-                                   f"{x.shape[j]} != {x.shape[i]}")
-            x = x.diagonal(0, i, j)
-            lab = [l for n, l in enumerate(lab) if n not in (i, j)] + [c]
-        xs.append(x)
-        labels[k] = lab
-    # broadcast size-1 dims against the other operands
+    # sizes: a label repeated within an operand must match itself; across operands, sizes equal or 1
     size = {}
-    for k, (lab, x) in enumerate(zip(labels, xs)):
+    for k, (lab, x) in enumerate(zip(labels, ops)):
+        mine = {}
         for c, s in zip(lab, x.shape):
+            if c in mine and mine[c] != s:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                                   f"{s} != {mine[c]}")
+            mine[c] = s
+        for c, s in mine.items():
             prev = size.get(c)
             if prev is None or prev == 1:
                 size[c] = s
@@ -1195,24 +1201,10 @@ def einsum(*args):
                     raise RuntimeError("einsum(): operands do not broadcast with remapped shapes (original->remapped)")
                 raise RuntimeError(f"einsum(): subscript {c} has size {s} for operand {k} which does not broadcast "
                                    f"with previously seen size {prev}")
-    for k, (lab, x) in enumerate(zip(labels, xs)):
-        want = [size[c] for c in lab]
-        if list(x.shape) != want:
-            xs[k] = x.expand(want)
-    if len(xs) == 1:
-        x, lab = xs[0], labels[0]
-        summed = [i for i, c in enumerate(lab) if c not in out]
-        if summed:
-            x = x.sum(summed)
-            lab = [c for c in lab if c in out]
-        perm = [lab.index(c) for c in out]
-        return x.permute(perm) if perm != list(range(len(perm))) or not summed else x
-    if dt is D.bool_:
+    if len(ops) > 1 and dt is D.bool_:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
-    sub = ",".join("".join(l) for l in labels) + "->" + "".join(out)
-    # torch contracts pairwise: its last node is a mul when no label is summed, else the view of a bmm
-    contracted = any(c not in out for lab in labels for c in lab)
-    return apply(_EINSUM_VIEW if contracted else _EINSUM_MUL, tuple(xs), {"eq": sub})
+    from .einsum_steps import contract
+    return contract(ops, labels, out)
 
 
 # ================================================================ inverse, det, slogdet, logdet
@@ -1220,11 +1212,11 @@ def _inv_ex_fwd(xp, a):
     batch = a.shape[:-2]
     info = xp.zeros(batch, dtype=np.int32)
     if a.size == 0:
-        return xp.array(a, copy=True), info
+        return _colmajor(xp, a), info
     try:
         r = xp.linalg.inv(a)
         if xp is np or _finite_all(xp, r):
-            return r, info
+            return _colmajor(xp, r), info
     except np.linalg.LinAlgError:
         pass
     lu, piv, inf = _lu_kernel(xp, a)
@@ -1232,7 +1224,7 @@ def _inv_ex_fwd(xp, a):
     with np.errstate(all="ignore"):
         y = _trsm(xp, lu, _apply_pivots(xp, eye, piv), True, True)
         r = _trsm(xp, lu, y, False, False)
-    return r, inf.astype(np.int32)
+    return _colmajor(xp, r), inf.astype(np.int32)
 
 
 def _inv_ex_vjp(gs, _, A, **kw):
@@ -1379,7 +1371,8 @@ def _solve_ex_fwd(xp, a, b, left, vec):
         b = b[..., None]
     if not left:
         a, b = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
-    batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    abatch = a.shape[:-2]
+    batch = tuple(np.broadcast_shapes(abatch, b.shape[:-2]))
     a = xp.broadcast_to(a, batch + a.shape[-2:])
     b = xp.broadcast_to(b, batch + b.shape[-2:])
     info = xp.zeros(batch, dtype=np.int32)
@@ -1398,11 +1391,14 @@ def _solve_ex_fwd(xp, a, b, left, vec):
             info = inf.astype(np.int32)
             y = _trsm(xp, lu, _apply_pivots(xp, b, piv), True, True)
             x = _trsm(xp, lu, y, False, False)
+    # info is A's (its factorisation's), not broadcast over B's batch
+    lead = len(batch) - len(abatch)
+    info = info[(0,) * lead + tuple(slice(0, 1) if n == 1 else slice(None) for n in abatch) + (Ellipsis,)]
+    # torch's layout: column-major X for A X = B (a vector result counts as a matrix when batched); for
+    # X A = B it solves A^T X^T = B^T, so its X is the transpose of a column-major one
     if not left:
-        x = xp.swapaxes(x, -1, -2)
-    if vec:
-        x = x[..., 0]
-    return xp.ascontiguousarray(x), info
+        return xp.swapaxes(_colmajor(xp, x), -1, -2), info.copy()
+    return _colmajor(xp, x[..., 0] if vec else x), info.copy()
 
 
 def _solve_mat(A, B, left):
@@ -1483,8 +1479,8 @@ def _st_fwd(xp, a, b, upper, left, unit):
     if not left:
         # X A = B  <=>  A^T X^T = B^T with the other triangle
         x = _solve_tri(xp, xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2), upper, unit)
-        return xp.ascontiguousarray(xp.swapaxes(x, -1, -2))
-    return _solve_tri(xp, a, b, not upper, unit)
+        return _colmajor(xp, xp.swapaxes(x, -1, -2))  # column-major either side, as torch's
+    return _colmajor(xp, _solve_tri(xp, a, b, not upper, unit))
 
 
 def _st_vjp(g, out, A, B, needs, upper, left, unit):
@@ -1517,6 +1513,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if B.dtype is not A.dtype:
         B = B.to(A.dtype)
     r = apply(_SOLVE_TRI, (A, B), {"upper": bool(upper), "left": bool(left), "unit": bool(unitriangular)})
+    r = _set_layout(r)
     return r if out is None else write_out(out, r)
 
 
@@ -1524,7 +1521,10 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
     """Deprecated (solution, cloned_coefficient) form of solve_triangular."""
     At = A.mT if transpose else A
     x = solve_triangular(At, b, upper=(not upper) if transpose else upper, unitriangular=unitriangular)
-    res = triangular_solve_rt(x, A.clone())
+    # torch's copy of A is the column-major matrix its LAPACK call read, broadcast to the batch of x
+    shape = tuple(x.shape[:-2]) + tuple(A.shape[-2:])
+    C = _ops().empty_strided(shape, _f_strides(shape), dtype=A.dtype, device=A.device).copy_(A.expand(shape))
+    res = triangular_solve_rt(x, C)
     return res if out is None else _write_tuple(out, res)
 
 
@@ -1548,7 +1548,7 @@ def _chol_fwd(xp, a, upper):
             info = inf.astype(np.int32)
     if upper:
         L = xp.conj(xp.swapaxes(L, -1, -2))
-    return xp.ascontiguousarray(L), info
+    return _colmajor(xp, L), info
 
 
 def _chol_vjp(gs, _, A, upper, **kw):
@@ -1598,13 +1598,16 @@ def cholesky(A, *, upper=False, out=None):
 
 
 def _torch_cholesky(input, upper=False, *, out=None):
-    return cholesky(input, upper=upper, out=out)
+    L = cholesky(input, upper=upper)
+    if input.numel() == 0:
+        L = _set_layout(L, False)  # torch.cholesky answers an empty input with a C-ordered empty_like
+    return L if out is None else write_out(out, L)
 
 
 def _chol_solve_fwd(xp, b, l, upper):
     L = xp.conj(xp.swapaxes(l, -1, -2)) if upper else l
     y = _solve_tri(xp, L, b, True, False)
-    return xp.ascontiguousarray(_solve_tri(xp, xp.conj(xp.swapaxes(L, -1, -2)), y, False, False))
+    return _colmajor(xp, _solve_tri(xp, xp.conj(xp.swapaxes(L, -1, -2)), y, False, False))
 
 
 def _chol_solve_vjp(g, X, B, L, needs, upper):
@@ -1632,7 +1635,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_tn(B.dtype)} and A of "
                            f"type {_tn(L.dtype)} instead.")
     _check_float("cholesky_solve", L)
-    x = apply(_CHOL_SOLVE, (B, L), {"upper": bool(upper)})
+    x = _set_layout(apply(_CHOL_SOLVE, (B, L), {"upper": bool(upper)}))
     return x if out is None else write_out(out, x)
 
 
@@ -1647,7 +1650,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of A from its Cholesky factor."""
     _check_float("cholesky_inverse", L)
     if L.dim() >= 2:
-        r = apply(_CHOL_INV, (L,), {"upper": bool(upper)})
+        r = _set_layout(apply(_CHOL_INV, (L,), {"upper": bool(upper)}))
     else:
         r = cholesky_solve(_eye(L.shape[-1], L).expand(L.shape), L, upper)
     return r if out is None else write_out(out, r)
@@ -1656,9 +1659,9 @@ def cholesky_inverse(L, upper=False, *, out=None):
 # ================================================================ eigh / eigvalsh / eig / eigvals
 def _eigh_fwd(xp, a, uplo):
     if a.shape[-1] == 0:
-        return xp.zeros(a.shape[:-1], a.real.dtype), xp.array(a, copy=True)
+        return xp.zeros(a.shape[:-1], a.real.dtype), _colmajor(xp, a)
     w, v = xp.linalg.eigh(a, UPLO=uplo)
-    return w, v
+    return w, _colmajor(xp, v)
 
 
 def _eigh_vjp(gs, _, A, uplo, **kw):
@@ -1716,14 +1719,16 @@ def _eig_np(a):
 def _eig_fwd(xp, a):
     c = np.result_type(a.dtype, np.complex64)
     if a.shape[-1] == 0:
-        return xp.zeros(a.shape[:-1], c), xp.zeros(a.shape, c)
+        return xp.zeros(a.shape[:-1], c), _colmajor(xp, xp.zeros(a.shape, c))
     if xp is np:
-        return _eig_np(a)
-    if hasattr(xp.linalg, "eig"):
+        w, v = _eig_np(a)
+    elif hasattr(xp.linalg, "eig"):
         w, v = xp.linalg.eig(a)
-        return w.astype(c), v.astype(c)
-    w, v = _eig_np(xp.asnumpy(a))
-    return xp.asarray(w), xp.asarray(v)
+        w, v = w.astype(c), v.astype(c)
+    else:
+        w, v = _eig_np(xp.asnumpy(a))
+        w, v = xp.asarray(w), xp.asarray(v)
+    return w, _colmajor(xp, v)
 
 
 def _eig_vjp(gs, _, A, **kw):
@@ -1762,6 +1767,8 @@ def eig(A, *, out=None):
     _check_square("linalg.eig", A)
     _check_eig_dtype(A)
     w, v = run_multi(_EIG, (A,), {})
+    if A._device.type == "meta":
+        v = _set_layout(v, False)  # torch's meta kernel makes them C-ordered
     res = linalg_eig_rt(w, v)
     return res if out is None else _write_tuple(out, res)
 
@@ -1782,10 +1789,10 @@ def _svd_fwd(xp, a, full):
     if a.size == 0:
         um = m if full else k
         vn = n if full else k
-        eye = lambda r, c: xp.array(xp.broadcast_to(xp.eye(r, c, dtype=a.dtype), batch + (r, c)), copy=True)
+        eye = lambda r, c: _colmajor(xp, xp.broadcast_to(xp.eye(r, c, dtype=a.dtype), batch + (r, c)))
         return eye(m, um), xp.zeros(batch + (k,), a.real.dtype), eye(vn, n)
     u, s, vh = xp.linalg.svd(a, full_matrices=full)
-    return u, s, vh
+    return _colmajor(xp, u), s, _colmajor(xp, vh)
 
 
 def _svd_vjp(gs, _, A, full, **kw):
@@ -1851,6 +1858,8 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     _check_float("linalg.svd", A)
     _check_driver(driver)
     U, S, Vh = run_multi(_SVD, (A,), {"full": bool(full_matrices)})
+    if A._device.type == "meta":
+        Vh = _set_layout(Vh, False)  # torch's meta kernel makes Vh C-ordered
     res = linalg_svd_rt(U, S, Vh)
     return res if out is None else _write_tuple(out, res)
 
@@ -1884,16 +1893,16 @@ def _qr_fwd(xp, a, mode):
     batch = a.shape[:-2]
     if a.size == 0:
         qc = m if mode == "complete" else k
-        q = xp.array(xp.broadcast_to(xp.eye(m, qc, dtype=a.dtype), batch + (m, qc)), copy=True)
-        r = xp.zeros(batch + ((m if mode == "complete" else k), n), a.dtype)
+        q = _colmajor(xp, xp.broadcast_to(xp.eye(m, qc, dtype=a.dtype), batch + (m, qc)))
+        r = _colmajor(xp, xp.zeros(batch + ((m if mode == "complete" else k), n), a.dtype))
         if mode == "r":
             q = xp.zeros((0,), a.dtype)
         return q, r
     if mode == "r":
         r = xp.linalg.qr(a, mode="r")
-        return xp.zeros((0,), a.dtype), r
+        return xp.zeros((0,), a.dtype), _colmajor(xp, r)
     q, r = xp.linalg.qr(a, mode=mode)
-    return q, r
+    return _colmajor(xp, q), _colmajor(xp, r)
 
 
 def _qr_vjp(gs, _, A, mode, **kw):
@@ -2117,9 +2126,13 @@ def _lstsq_fwd(xp, a, b, rcond, driver, vec):
     else:
         rank_out = rank
     sv = s if driver in ("gelsd", "gelss") else empty_r
+    # torch's LAPACK solves in place in a column-major (max(m, n), k) copy of B: X is its first n rows
+    buf = _colmajor(xp, xp.zeros(batch + (max(m, n), k), x.dtype))
+    buf[..., :n, :] = x
+    x = buf[..., :n, :]
     if vec:
         x = x[..., 0]
-    return xp.ascontiguousarray(x), residuals, rank_out, xp.ascontiguousarray(sv)
+    return x, residuals, rank_out, xp.ascontiguousarray(sv)
 
 
 def _lstsq_vjp(gs, _, A, B, needs, rcond, driver, vec, **kw):
@@ -2557,7 +2570,7 @@ def _hh_fwd(xp, a, tau):
     for i in range(k - 1, -1, -1):
         v = V[..., i:i + 1]
         X -= (v * tau[..., i, None, None]) @ (xp.conj(xp.swapaxes(v, -1, -2)) @ X)
-    return X
+    return _colmajor(xp, X)
 
 
 def _hh_vjp(g, _, A, tau, needs):
@@ -2614,7 +2627,7 @@ def householder_product(A, tau, *, out=None):
     if A.dtype is not tau.dtype:
         raise RuntimeError(f"{name}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
     _check_float(name, A)
-    X = apply(_HOUSEHOLDER, (A, tau), {})
+    X = _set_layout(apply(_HOUSEHOLDER, (A, tau), {}))
     return X if out is None else write_out(out, X)
 
 
@@ -2634,7 +2647,7 @@ def vander(x, *, N=None):
 # ================================================================ lu_factor, lu, lu_solve, lu_unpack
 def _lu_fwd(xp, a):
     lu, piv, info = _lu_kernel(xp, a)
-    return xp.ascontiguousarray(lu), (piv + 1).astype(np.int32), info.astype(np.int32)
+    return _colmajor(xp, lu), (piv + 1).astype(np.int32), info.astype(np.int32)
 
 
 def _lu_factor_vjp(gs, _, A, **kw):
@@ -2712,7 +2725,8 @@ def _unpack(LU, piv, m, n):
     k = min(m, n)
     L = _tril(LU.narrow(-1, 0, k), -1) + _eye(m, LU, k)
     U = _triu(LU.narrow(-2, 0, k))
-    P = _perm_matrix(piv, LU) if m else _ops().zeros(tuple(LU.shape[:-2]) + (0, 0), dtype=LU.dtype)
+    P = _perm_matrix(piv, LU) if m else _ops().zeros(tuple(LU.shape[:-2]) + (0, 0), dtype=LU.dtype,
+                                                       device=LU.device)
     return P, L, U
 
 
@@ -2740,8 +2754,13 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 def _lu_solve_fwd(xp, lu, b, piv, left, adjoint):
     if not left:
         # X A = B  <=>  A^H X^H = B^H, and X A^H = B  <=>  A X^H = B^H
+        # (the transpose of a column-major X^H: C-ordered, as torch's)
         x = _lu_solve_fwd(xp, lu, xp.conj(xp.swapaxes(b, -1, -2)), piv, True, not adjoint)
-        return xp.ascontiguousarray(xp.conj(xp.swapaxes(x, -1, -2)))
+        return xp.swapaxes(xp.conj(x, out=x) if x.dtype.kind == "c" else x, -1, -2)
+    return _colmajor(xp, _lu_solve_left(xp, lu, b, piv, adjoint))
+
+
+def _lu_solve_left(xp, lu, b, piv, adjoint):
     batch = tuple(np.broadcast_shapes(lu.shape[:-2], b.shape[:-2]))
     n = lu.shape[-1]
     if n == 0 or b.shape[-1] == 0:
@@ -2802,6 +2821,8 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
                            f"{_tn(LU.dtype)} and B of type {_tn(B.dtype)} instead")
     x = _lu_solve_op(LU, pivots._data, B, left, adjoint)
+    if left:
+        x = _set_layout(x)
     return x if out is None else write_out(out, x)
 
 

@@ -988,7 +988,6 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if y._data.ndim == 0:
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, y._data.ndim)
-    n = y.shape[d]
     lead = (slice(None),) * d
     mid = y[lead + (slice(1, None),)] + y[lead + (slice(None, -1),)]  # both empty when y is
     if x is None:

@@ -959,3 +959,32 @@ def test_statistics_graphs(prog):
     assert res[0][:2] == res[1][:2]
     for t, e in zip(res[0][2], res[1][2]):
         np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+
+
+_EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)]), ("ij->ji", [(2, 3)]),
+           ("ii->i", [(3, 3)]), ("ij->", [(2, 3)]), ("i,i->", [(3,), (3,)]), ("i,j->ij", [(2,), (3,)]),
+           ("ij,jk->k", [(2, 3), (3, 4)]), ("ij,ij->ij", [(2, 3), (2, 3)]), ("ij,jk->i", [(2, 3), (3, 4)]),
+           ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("ab,cd->", [(2, 3), (4, 5)]), ("ij,jk->ik", [(2, 1), (1, 4)]),
+           ("bij,bjk->bik", [(1, 2, 3), (5, 3, 4)]), ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+           ("iij->j", [(2, 2, 3)]), ("jii->ij", [(3, 2, 2)]), ("ij,kj->ik", [(2, 3), (4, 3)]),
+           ("ij,jk->ik", [(2, 0), (0, 4)]), ("bn,anm,bm->ba", [(2, 3), (4, 3, 5), (2, 5)]), ("ii,i->i", [(3, 3), (3,)]),
+           ("ij,jk->ki", [(2, 3), (3, 4)]), ("kj,ji->ik", [(4, 3), (3, 2)]), ("ijl,jk->kil", [(2, 3, 5), (3, 4)]),
+           ("ij,jkl->kil", [(2, 3), (3, 4, 5)]), ("ij,jk,kl->li", [(2, 3), (3, 4), (4, 5)]),
+           ("aij,ajk->aik", [(1, 2, 3), (1, 3, 4)]), ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)]),
+           ("bij,bjk", [(5, 2, 3), (5, 3, 4)]), ("i...->...", [(2, 3, 4)])]
+
+
+@pytest.mark.parametrize("eq,shapes", _EINSUM, ids=str)
+def test_einsum_graphs(eq, shapes):
+    """einsum takes torch's steps (no opt_einsum: left to right): each operand permuted over all labels
+    (diagonals moved back, missing labels unsqueezed), labels only one operand has summed there, pairs
+    multiplied or permuted/reshaped into a bmm and back, the result viewed to the output. Graphs, strides,
+    values, gradients and second derivatives equal torch's."""
+    res = []
+    for m in (torch, ember):
+        ts = [m.tensor(_rand(s, False, 30 + k), requires_grad=True) for k, s in enumerate(shapes)]
+        r = m.einsum(eq, *ts)
+        res.append((_walk(r.grad_fn), tuple(r.shape), r.stride(), _grads_to_second(m, [r], ts)))
+    assert res[0][:3] == res[1][:3]
+    for t, e in zip(res[0][3], res[1][3]):
+        np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-10)

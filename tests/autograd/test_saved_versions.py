@@ -25,7 +25,7 @@ _COMPOSITE = "torch's and ember's formulas are built from different pieces, so t
 KNOWN = {
     "frexp": "ember's vjp recomputes the exponent from the input; torch saves the exponent output",
     "polar": "torch saves only the result; ember's vjp reads abs and angle",
-    "vander": _COMPOSITE, "combinations": _COMPOSITE,
+    "vander": _COMPOSITE,
     "index_put.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
     "getitem.mask": "torch saves the boolean mask itself; ember turns it into index tensors first",
     **{k: _MULTI for k in ("linalg.inv", "inverse", "linalg.slogdet", "linalg.solve", "linalg.cholesky",
@@ -33,9 +33,8 @@ KNOWN = {
                            "linalg.eigh.invariant", "linalg.eigvalsh",
                            "linalg.svd.invariant", "linalg.svdvals", "linalg.qr", "linalg.eig.invariant")},
 }
-# single samples left out: torch's matmul copies broadcast batch operands (expand + reshape) before its
-# bmm, so what it saves are copies
-SKIP = {("matmul", "broadcast"), ("__matmul__", "broadcast")}
+# single samples left out (none now: matmul takes torch's steps, so it saves torch's copies)
+SKIP = set()
 # rows whose second backward still differs: torch's sort/topk/kthvalue save their indices output (ember
 # passes them as a static argument); ember's composites multiply by Python numbers, which torch's C++
 # composites do with Scalar overloads that save no tensor

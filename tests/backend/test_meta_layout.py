@@ -22,9 +22,7 @@ KNOWN = {
        for k in ("div.floor", "floor_divide", "__floordiv__", "__rfloordiv__", "copysign", "xlogy")},
     **{k: _NOT_ELEMENTWISE for k in (
         "frexp", "isin", "select_scatter", "slice_scatter", "diagonal_scatter", "index_fill", "put",
-        "index_put", "fill", "flip", "fliplr", "flipud", "linalg.inv", "inverse", "linalg.solve",
-        "linalg.cholesky", "linalg.eigh.invariant", "linalg.svd.invariant",
-        "linalg.qr", "sort", "argsort", "msort")},
+        "index_put", "fill", "flip", "fliplr", "flipud", "sort", "argsort", "msort")},
 }
 
 
