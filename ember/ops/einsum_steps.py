@@ -7,6 +7,7 @@ Then the operands are contracted pairwise from the left: a pair with nothing to 
 the pair is permuted and reshaped to (batch, left-only, summed) and (batch, summed, right-only), multiplied by
 bmm, and reshaped and permuted back. The last result is viewed to the output's shape.
 """
+from math import prod
 
 
 def contract(xs, labels, out):
@@ -79,7 +80,8 @@ def _pair(a, b, summed, may_swap):
             left.append(i)
         else:
             right.append(i)
-    n_both, n_left, n_right, n_sum = (_size(a, both), _size(a, left), _size(b, right), _size(a, summed))
+    n_both, n_left, n_sum = (prod(a.shape[i] for i in dims) for dims in (both, left, summed))
+    n_right = prod(b.shape[i] for i in right)
     a3 = a.permute(both + left + summed + right).reshape(n_both, n_left, n_sum)
     b3 = b.permute(both + summed + right + left).reshape(n_both, n_sum, n_right)
     r = a3.bmm(b3)
@@ -87,9 +89,3 @@ def _pair(a, b, summed, may_swap):
     where = both + left + summed + right
     return r.permute([where.index(i) for i in range(len(where))])
 
-
-def _size(t, dims):
-    n = 1
-    for i in dims:
-        n *= t.shape[i]
-    return n

@@ -5,6 +5,7 @@ from .._tensor import Tensor
 from ..backend import cpu_kernels as _K
 from ._registry import apply, defop, renamed, write_out
 from .reduce import sum_to
+from .view import _UNSAFE_VIEW_FRESH
 
 
 def _transposed(t):
@@ -330,7 +331,6 @@ def _folds(a, b, small_rg):
 
 def _fresh_view(t, shape):
     # torch's _unsafe_view of a product nobody else holds: the result keeps its memory, no copy
-    from .view import _UNSAFE_VIEW_FRESH
     return apply(_UNSAFE_VIEW_FRESH, (t,), {"shape": tuple(shape)})
 
 

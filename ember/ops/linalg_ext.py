@@ -790,13 +790,13 @@ def kron(input, other, *, out=None):
         r = input.reshape(sum(((s, 1) for s in sa), ())) * other.reshape(sum(((1, s) for s in sb), ()))
         r = Tensor._make(r._data.reshape(shape), r._device) if r._device.type != "meta" else r.reshape(shape)
         return r if out is None else write_out(out, r)
-    from .view import _UNSAFE_VIEW  # torch reshapes with _unsafe_view here (UnsafeViewBackward0 nodes)
+    from .view import _UNSAFE_VIEW, _UNSAFE_VIEW_FRESH  # torch reshapes with _unsafe_view here (UnsafeViewBackward0)
 
     def uv(t, shape):
         return apply(_UNSAFE_VIEW, (t.contiguous(),), {"shape": shape})
     a = uv(input, sum(((s, 1) for s in sa), ()))
     b = uv(other, sum(((1, s) for s in sb), ()))
-    r = uv(a * b, shape)
+    r = apply(_UNSAFE_VIEW_FRESH, (a * b,), {"shape": shape})  # the product is fresh: no copy
     return r if out is None else write_out(out, r)
 
 
