@@ -4,6 +4,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..backend import cpu_kernels as _K
 from ._registry import apply, defop, renamed, write_out
+from .pointwise import broadcast_shapes
 from .reduce import sum_to
 from .view import _UNSAFE_VIEW_FRESH
 
@@ -297,7 +298,6 @@ def _matmul_composite(a, b):
         return r.mT.contiguous() if flip else r
     n, k = (a.shape[-2] if na > 1 else 1), a.shape[-1]
     kb, p = (b.shape[-2], b.shape[-1]) if nb > 1 else (b.shape[0], 1)
-    from .pointwise import broadcast_shapes
     batch = broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
     count = int(np.prod(batch))
     a3 = a.expand(batch + (n, k)).reshape(count, n, k)

@@ -13,8 +13,8 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
-from .._storage import root_of
 from .._tensor import Tensor, wrap_dim
+from .. import _memory_format as MF
 from ..backend import c_strides
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
@@ -210,18 +210,9 @@ def _colmajor(xp, x):
     """``x`` copied into torch's LAPACK layout (an O(n^2) copy beside the O(n^3) factorisation)."""
     if x.ndim < 2:
         return x
-    if x.size == 0:  # NumPy gives an empty array zero strides: set torch's
-        return xp.lib.stride_tricks.as_strided(xp.empty((0,), x.dtype), x.shape,
-                                               tuple(s * x.itemsize for s in _f_strides(x.shape)))
-    out = xp.swapaxes(xp.empty(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.dtype), -1, -2)
+    out = MF.alloc_xp(xp, x.shape, x.dtype, _f_strides(x.shape))  # also an empty one gets torch's strides
     out[...] = x
     return out
-
-
-def _elem_strides(a):
-    """``a``'s strides in elements, as Tensor.stride() reads them."""
-    st = tuple(s // a.itemsize for s in a.strides)
-    return c_strides(a.shape) if not a.size and not any(st) else st
 
 
 def _set_layout(t, colmajor=True):
@@ -229,16 +220,8 @@ def _set_layout(t, colmajor=True):
     column-major, or C order. The registry's shape rules make C-ordered meta arrays."""
     if t.dim() < 2 or not (t._device.type == "meta" or t._data.size == 0):
         return t
-    shape, dt, be = t._data.shape, t._data.dtype, t._device.backend
-    st = _f_strides(shape) if colmajor else c_strides(shape)
-    if be.is_meta:
-        arr = be.empty_strided(shape, dt, st)
-    else:
-        arr = be.xp.lib.stride_tricks.as_strided(be.xp.empty((0,), dt), shape, tuple(n * dt.itemsize for n in st))
-    t._data = arr
-    if t._stor is not None:  # a node that saved the result holds this storage: keep it, over the new array
-        t._stor._root = root_of(arr)
-    return t
+    shape = t._data.shape
+    return MF.restride_(t, _f_strides(shape) if colmajor else c_strides(shape))
 
 
 # ================================================================ multi-output ops
@@ -282,7 +265,7 @@ def run_multi(op, args, kw, diff=None):
         with np.errstate(all="ignore"):
             res = op.fwd(np, *arrs, **kw)
         # keep each result's layout (torch's LAPACK outputs are column-major on the meta device too)
-        res = [be.empty_strided(r.shape, r.dtype, _elem_strides(r)) for r in res]
+        res = [be.empty_strided(r.shape, r.dtype, MF.array_strides(r)) for r in res]
     else:
         arrs = [a._data if isinstance(a, Tensor) else a for a in args]
         res = [r if type(r) is np.ndarray else be.xp.asarray(r) for r in op.fwd(be.xp, *arrs, **kw)]
