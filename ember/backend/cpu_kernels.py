@@ -60,7 +60,7 @@ _RESTYPES = {"wino_in_f32": _I64}
 KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
-    "pool_scatter", "relu", "transpose", "relu_bwd"))}
+    "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -357,11 +357,24 @@ def relu(x):
 
 
 def relu_backward(g, out):
-    """torch's threshold_backward(g, out, 0) of C-contiguous float32 arrays of one shape: 0 where out <= 0,
-    else g."""
-    gx = np.empty_like(g)
-    _over("relu_bwd", (g, out, gx), g.size, 1, 4 * ELEMS_PER_PIECE)
+    """torch's threshold_backward(g, out, 0) of float32 arrays of one shape, ``out`` C-contiguous and ``g``
+    too or one value broadcast (all strides 0): 0 where out <= 0, else g."""
+    gx = np.empty_like(out)
+    one = not g.flags.c_contiguous
+    _over("relu_bwd_one" if one else "relu_bwd", (g, out, gx), g.size, 1, 4 * ELEMS_PER_PIECE)
     return gx
+
+
+def batch_norm_backward(x, g, mean, invstd, a, want_gx, fixed):
+    """Per-channel norm gradients of C-contiguous float32 ``x`` and ``g`` viewed (A, C, L), the statistics of
+    channel c over its A x L values: ``(gx or None, sum(g) per channel, sum(g * (x - mean)) per channel)``
+    (the sums in float64). ``mean``, ``invstd``, ``a`` (invstd * weight): C float32 values each."""
+    A, C, L = x.shape
+    gx = np.empty_like(x) if want_gx else None
+    sums = np.empty((C, 2), np.float64)
+    mean, invstd, a = (np.ascontiguousarray(v, np.float32).reshape(C) for v in (mean, invstd, a))
+    _over("bn_bwd", (x, g, mean, invstd, a, gx, sums, A, C, L, int(fixed)), C, A * L)
+    return gx, sums[:, 0], sums[:, 1]
 
 
 def matmul(a, b):

@@ -80,7 +80,7 @@ def _threshold_bwd_fwd(xp, g, out):
     """torch's threshold_backward(g, out, 0), relu's gradient: 0 where out <= 0, else g (so a NaN output passes
     g on, and a NaN g where out <= 0 gives 0: ``g * (out > 0)`` differs from torch at both)."""
     if g.dtype == out.dtype == _np.float32 and g.shape == out.shape and g.size >= _RELU_COMPILED and xp is _np \
-            and g.flags.c_contiguous and out.flags.c_contiguous and _K.available():
+            and (g.flags.c_contiguous or not any(g.strides)) and out.flags.c_contiguous and _K.available():
         return _K.relu_backward(g, out)
     return xp.where(out <= 0, xp.zeros((), g.dtype), g)
 

@@ -255,6 +255,72 @@ def test_relu_gradient_is_torchs_threshold_backward(n):
     assert type(ge.grad_fn).__name__ == type(gt.grad_fn).__name__ == "ThresholdBackwardBackward0"
 
 
+@pytest.mark.parametrize("value", [1.0, -2.5, np.nan])
+def test_relu_gradient_of_a_broadcast_value(value, monkeypatch):
+    """``relu(x).sum().backward()`` sends one value broadcast over x (all strides 0): the compiled kernel
+    reads it once; torch's threshold_backward values, NaN outputs included."""
+    torch = pytest.importorskip("torch")
+    x = R.standard_normal((8, 3000)).astype(np.float32)
+    x[0, :4] = [-0.0, np.nan, 0.0, 1.0]
+
+    def run():
+        xe = ember.tensor(x, requires_grad=True)
+        (xe.relu() * value).sum().backward() if value != 1.0 else xe.relu().sum().backward()
+        return xe.grad.numpy()
+    a, b = _both(run, monkeypatch)
+    xt = torch.tensor(x, requires_grad=True)
+    (xt.relu() * value).sum().backward()
+    np.testing.assert_array_equal(a, xt.grad.numpy())
+    np.testing.assert_array_equal(b, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("mod,shape", [("BatchNorm2d", (16, 8, 9, 7)), ("BatchNorm1d", (5, 4, 11)),
+                                       ("BatchNorm1d", (9, 6)), ("BatchNorm3d", (2, 3, 4, 5, 6)),
+                                       ("InstanceNorm2d", (3, 4, 5, 6)), ("BatchNorm2d", (2, 3, 0, 4))])
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_backward_kernel_matches_torch(mod, shape, train, affine, monkeypatch):
+    """The per-channel compiled gradient (two passes per channel) against torch and the NumPy code, with batch
+    and with running statistics, with and without affine parameters, and for a broadcast gradient."""
+    torch = pytest.importorskip("torch")
+    C = shape[1]
+    tm = getattr(torch.nn, mod)(C, affine=affine, track_running_stats=mod.startswith("Batch"))
+    if affine:
+        with torch.no_grad():
+            tm.weight.uniform_(0.5, 1.5)
+            tm.bias.uniform_(-1, 1)
+    x = (R.standard_normal(shape) * 3 + 1).astype(np.float32)
+    g = R.standard_normal(shape).astype(np.float32)
+    tm.train(train)
+    if not train and mod.startswith("Batch"):
+        with torch.no_grad():
+            tm.running_mean.uniform_(-1, 1)
+            tm.running_var.uniform_(0.5, 2)
+
+    def run():
+        em = getattr(ember.nn, mod)(C, affine=affine, track_running_stats=mod.startswith("Batch"))
+        em.load_state_dict({k: ember.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+        em.train(train)
+        xe = ember.tensor(x, requires_grad=True)
+        em(xe).backward(ember.tensor(g))
+        out = [xe.grad.numpy()] + ([em.weight.grad.numpy(), em.bias.grad.numpy()] if affine else [])
+        xe.grad = None
+        em(xe).sum().backward()  # a broadcast gradient
+        return out + [xe.grad.numpy()]
+    got, numpy_path = _both(run, monkeypatch)
+    if x.size == 0 and train:
+        return  # (torch's batch statistics of an empty batch: NaN running stats; the shapes are checked above)
+    xt = torch.tensor(x, requires_grad=True)
+    tm(xt).backward(torch.tensor(g))
+    want = [xt.grad.numpy()] + ([tm.weight.grad.numpy(), tm.bias.grad.numpy()] if affine else [])
+    xt.grad = None
+    tm(xt).sum().backward()
+    want.append(xt.grad.numpy())
+    for a, b, c in zip(got, numpy_path, want):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("shape", [(64, 256), (1, 5), (17, 33), (9, 16), (16, 9), (0, 3), (300, 1000)])
 def test_transpose_kernel(shape):
     if not K.available():
