@@ -60,7 +60,7 @@ _RESTYPES = {"wino_in_f32": _I64}
 KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
-    "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd"))}
+    "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd", "conv_wgrad"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -347,6 +347,25 @@ def conv_direct(buf, sample_stride, toff, wt, N, L):
     _over("conv_direct", (buf, sample_stride, toff, ntaps, wt, O4, y, O4 * L16, L16), N,
           O4 * L16 * ntaps, CONV_PIECE_WORK)
     return y[:, :O, :L]
+
+
+def conv_direct_wgrad(buf, sample_stride, toff, g, roff, L):
+    """The weight gradient of ``conv_direct``: dw (taps, O) with dw[t, o] = sum over samples n and output
+    positions of buf[n * sample_stride + toff[t] + pos] * g[n, o, pos]. ``g`` (N, O, R, W) float32: R rows of W
+    outputs, row r at grid position ``roff[r]`` (int64), all positions below ``L``. ``buf`` must be readable
+    16 values past the last tap of the last sample."""
+    N, O, R, W = g.shape
+    ntaps = toff.size
+    T4, O4, L16 = -(-ntaps // 4) * 4, -(-O // 4) * 4, -(-L // 16) * 16
+    if T4 != ntaps:
+        toff = np.concatenate([toff, np.zeros(T4 - ntaps, np.int64)])
+    k = _pieces(N, T4 * O4 * L16, CONV_PIECE_WORK)
+    scr = np.zeros((k, O4, L16), np.float32)
+    dw = np.zeros((k, T4, O4, 16), np.float32)  # (the kernel's vector lanes, summed here)
+    _run("conv_wgrad", (buf, sample_stride, toff, T4, np.ascontiguousarray(g), O, O4, roff, R, W, L16, scr, dw), N, k)
+    for i in range(1, k):  # in piece order: the same sums for the same thread count
+        dw[0] += dw[i]
+    return dw[0, :ntaps, :O].sum(-1)
 
 
 def relu(x):

@@ -321,6 +321,45 @@ def test_batch_norm_backward_kernel_matches_torch(mod, shape, train, affine, mon
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("dims,N,C,O,size,k,padding,dilation", [
+    (2, 64, 1, 6, 28, 5, 2, 1),       # LeNet's first layer (two pieces on two threads)
+    (2, 64, 6, 16, 14, 5, 0, 1),      # LeNet's second
+    (2, 3, 3, 5, 9, (2, 3), "same", 1),  # even kernel: 'same' pads unequally
+    (2, 2, 4, 7, 11, 3, 2, 2),        # dilation
+    (1, 4, 3, 9, 20, 4, 1, 1),
+    (3, 2, 2, 3, 6, 3, 1, 1),
+    (2, 1, 1, 1, 5, 5, 2, 1),         # one channel each side
+])
+def test_conv_weight_gradient_kernel_matches_torch(dims, N, C, O, size, k, padding, dilation, monkeypatch):
+    """The compiled weight gradient (few output channels) against torch and the gemm path."""
+    torch = pytest.importorskip("torch")
+    x = R.standard_normal((N, C) + (size,) * dims).astype(np.float32)
+    kk = k if isinstance(k, tuple) else (k,) * dims
+    w = R.standard_normal((O, C) + kk).astype(np.float32)
+    conv_t, conv_e = getattr(torch.nn.functional, f"conv{dims}d"), getattr(F, f"conv{dims}d")
+
+    def run():
+        we = ember.tensor(w, requires_grad=True)
+        y = conv_e(ember.tensor(x), we, padding=padding, dilation=dilation)
+        y.backward(ember.tensor(np.cos(np.arange(y.numel(), dtype=np.float32)).reshape(tuple(y.shape))))
+        return we.grad.numpy()
+    calls = []
+    orig = K.conv_direct_wgrad
+    monkeypatch.setattr(K, "conv_direct_wgrad", lambda *a: calls.append(1) or orig(*a))
+    got = run()
+    assert calls, "the compiled weight gradient was not used"
+    with monkeypatch.context() as m:
+        m.setattr(ember.ops.nn_ops, "_direct_wgrad_ok", lambda *a: False)
+        gemm = run()
+    wt = torch.tensor(w, requires_grad=True)
+    y = conv_t(torch.tensor(x), wt, padding=padding, dilation=dilation)
+    y.backward(torch.cos(torch.arange(y.numel(), dtype=torch.float32)).reshape(y.shape))
+    want = wt.grad.numpy()
+    tol = 1e-5 * np.abs(want).max() + 1e-6  # float32 sums of thousands of products, in another order
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=tol)
+    np.testing.assert_allclose(got, gemm, rtol=1e-4, atol=tol)
+
+
 @pytest.mark.parametrize("shape", [(64, 256), (1, 5), (17, 33), (9, 16), (16, 9), (0, 3), (300, 1000)])
 def test_transpose_kernel(shape):
     if not K.available():
