@@ -12,6 +12,17 @@
 #include <stdint.h>
 #include <string.h>
 
+typedef float v16f __attribute__((vector_size(64))); /* GCC/Clang vector type: 16 lanes, split if narrower */
+
+static inline v16f vld(const float *p)
+{
+    v16f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void vst(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+
 /* exp(a) in float32, within 1 ulp: a = n ln2 + r (round-to-nearest by the 1.5 * 2^23 trick), e^r by its
  * Taylor polynomial, 2^n from the integer bits, as 2^(n-1) * 2 so that n = 128 (a up to 88.72) stays
  * normal. 0 below -86.6 (where the true value is subnormal), inf above 88.7228, NaN stays NaN; the limits
@@ -333,56 +344,244 @@ void layer_norm_bwd_f32(const float *restrict g, const float *restrict x, const 
     }
 }
 
-/* softmax (log_ = 0) or log_softmax (log_ = 1) over rows of n elements, rows [lo, hi). With dead_zero, a
- * softmax row whose entries are all -inf (attention with every key masked out) comes out as zeros. */
+/* softmax (log_ = 0) or log_softmax (log_ = 1) of one row of n elements. With dead_zero, a softmax row whose
+ * entries are all -inf (attention with every key masked out) comes out as zeros. */
+static void softmax_row(const float *restrict xr, float *restrict yr, int64_t n, int log_, int dead_zero)
+{
+    float mx = -INFINITY;
+    int bad = 0;
+#pragma omp simd reduction(max : mx) reduction(| : bad)
+    for (int64_t j = 0; j < n; j++) {
+        mx = xr[j] > mx ? xr[j] : mx;
+        bad |= xr[j] != xr[j];
+    }
+    double s = 0.0;
+    if (dead_zero && !bad && mx == -INFINITY) {
+        for (int64_t j = 0; j < n; j++) yr[j] = 0.0f;
+        return;
+    }
+    if (bad || mx == INFINITY || mx == -INFINITY) {
+        /* a row with NaN, +inf or only -inf, off the fast path (libm): softmax is exp(x - max) / sum, all
+         * NaN; log_softmax shifts by 0 instead of a non-finite max, so x - log(sum(exp(x))) keeps torch's
+         * -inf entries beside the NaNs */
+        double m = log_ ? 0.0 : mx;
+        for (int64_t j = 0; j < n; j++) s += exp((double)xr[j] - m);
+        for (int64_t j = 0; j < n; j++)
+            yr[j] = log_ ? (float)((double)xr[j] - log(s)) : (float)(exp((double)xr[j] - m) / s);
+        return;
+    }
+    /* the fast path in float32, as torch's vectorised kernel: the sum over as many partial sums as the
+     * vector has lanes (each term is at most 1, so a float sum of a row loses under 1e-6 relatively) */
+    float fs = 0.0f;
+    if (log_) {
+#pragma omp simd reduction(+ : fs)
+        for (int64_t j = 0; j < n; j++) fs += vexpf(xr[j] - mx);
+        const float ls = logf(fs);
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++) yr[j] = (xr[j] - mx) - ls;
+    } else {
+        /* exp once, kept in y, then scaled */
+#pragma omp simd reduction(+ : fs)
+        for (int64_t j = 0; j < n; j++) {
+            float e = vexpf(xr[j] - mx);
+            yr[j] = e;
+            fs += e;
+        }
+        const float inv = 1.0f / fs;
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++) yr[j] *= inv;
+    }
+}
+
+/* softmax_row over rows [lo, hi) */
 void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_, int dead_zero, int64_t lo,
                  int64_t hi)
 {
-    for (int64_t r = lo; r < hi; r++) {
-        const float *xr = x + r * n;
-        float *yr = y + r * n;
-        float mx = -INFINITY;
-        int bad = 0;
-#pragma omp simd reduction(max : mx) reduction(| : bad)
-        for (int64_t j = 0; j < n; j++) {
-            mx = xr[j] > mx ? xr[j] : mx;
-            bad |= xr[j] != xr[j];
+    for (int64_t r = lo; r < hi; r++) softmax_row(x + r * n, y + r * n, n, log_, dead_zero);
+}
+
+/* ---------------------------------------------------------------- attention, one (batch, head) per unit
+ * The scaled dot-product attention of small heads with its (L x S) intermediates kept in the cache. Unit
+ * u = b * H + h in [lo, hi) has q (L x D), k (S x D), v (S x Dv) and o (L x Dv) at the strides in st (in
+ * elements: st[0..2] q's batch, head and row strides, st[3..5] k's, st[6..8] v's, st[9..11] o's; rows
+ * unit-strided). The products run in register blocks (attn_abt: 4 rows x 64 keys; attn_wm: 4 rows x 32
+ * features) on padded copies of the operands, so every load is a whole vector. */
+#define AK 64 /* keys per block of attn_abt */
+#define AF 32 /* features per block of attn_wm */
+
+static inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/* R[r][j] = sum_c a_r[c] * bt[c * SK + j] for 4 rows (a0..a3, read as scalars) and keys j < nk (a multiple of
+ * AK, at most SK): R is 4 rows of SK. */
+static void attn_abt(const float *a0, const float *a1, const float *a2, const float *a3, const float *bt,
+                     int64_t SK, int64_t C, int64_t nk, float *restrict R)
+{
+    for (int64_t j0 = 0; j0 < nk; j0 += AK) {
+        v16f r00 = {0}, r01 = {0}, r02 = {0}, r03 = {0}, r10 = {0}, r11 = {0}, r12 = {0}, r13 = {0};
+        v16f r20 = {0}, r21 = {0}, r22 = {0}, r23 = {0}, r30 = {0}, r31 = {0}, r32 = {0}, r33 = {0};
+        for (int64_t c = 0; c < C; c++) {
+            const float *b = bt + c * SK + j0;
+            v16f b0 = vld(b), b1 = vld(b + 16), b2 = vld(b + 32), b3 = vld(b + 48);
+            float x0 = a0[c], x1 = a1[c], x2 = a2[c], x3 = a3[c];
+            r00 += x0 * b0; r01 += x0 * b1; r02 += x0 * b2; r03 += x0 * b3;
+            r10 += x1 * b0; r11 += x1 * b1; r12 += x1 * b2; r13 += x1 * b3;
+            r20 += x2 * b0; r21 += x2 * b1; r22 += x2 * b2; r23 += x2 * b3;
+            r30 += x3 * b0; r31 += x3 * b1; r32 += x3 * b2; r33 += x3 * b3;
         }
-        double s = 0.0;
-        if (dead_zero && !bad && mx == -INFINITY) {
-            for (int64_t j = 0; j < n; j++) yr[j] = 0.0f;
-            continue;
+        float *o0 = R + j0, *o1 = o0 + SK, *o2 = o1 + SK, *o3 = o2 + SK;
+        vst(o0, r00); vst(o0 + 16, r01); vst(o0 + 32, r02); vst(o0 + 48, r03);
+        vst(o1, r10); vst(o1 + 16, r11); vst(o1 + 32, r12); vst(o1 + 48, r13);
+        vst(o2, r20); vst(o2 + 16, r21); vst(o2 + 32, r22); vst(o2 + 48, r23);
+        vst(o3, r30); vst(o3 + 16, r31); vst(o3 + 32, r32); vst(o3 + 48, r33);
+    }
+}
+
+/* out[r][f] = sum_{t0 <= t < t1} w[r * wr + t * wt] * m[t * F + f] for 4 rows and features f < F (a multiple of
+ * AF): out is 4 rows of F. */
+static void attn_wm(const float *w, int64_t wr, int64_t wt, const float *m, int64_t F, int64_t t0, int64_t t1,
+                    float *restrict out)
+{
+    for (int64_t f0 = 0; f0 < F; f0 += AF) {
+        v16f a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+        for (int64_t t = t0; t < t1; t++) {
+            const float *mt = m + t * F + f0, *wc = w + t * wt;
+            v16f m0 = vld(mt), m1 = vld(mt + 16);
+            float w0 = wc[0], w1 = wc[wr], w2 = wc[2 * wr], w3 = wc[3 * wr];
+            a00 += w0 * m0; a01 += w0 * m1; a10 += w1 * m0; a11 += w1 * m1;
+            a20 += w2 * m0; a21 += w2 * m1; a30 += w3 * m0; a31 += w3 * m1;
         }
-        if (bad || mx == INFINITY || mx == -INFINITY) {
-            /* a row with NaN, +inf or only -inf, off the fast path (libm): softmax is exp(x - max) / sum, all
-             * NaN; log_softmax shifts by 0 instead of a non-finite max, so x - log(sum(exp(x))) keeps torch's
-             * -inf entries beside the NaNs */
-            double m = log_ ? 0.0 : mx;
-            for (int64_t j = 0; j < n; j++) s += exp((double)xr[j] - m);
-            for (int64_t j = 0; j < n; j++)
-                yr[j] = log_ ? (float)((double)xr[j] - log(s)) : (float)(exp((double)xr[j] - m) / s);
-            continue;
-        }
-        /* the fast path in float32, as torch's vectorised kernel: the sum over as many partial sums as the
-         * vector has lanes (each term is at most 1, so a float sum of a row loses under 1e-6 relatively) */
-        float fs = 0.0f;
-        if (log_) {
-#pragma omp simd reduction(+ : fs)
-            for (int64_t j = 0; j < n; j++) fs += vexpf(xr[j] - mx);
-            const float ls = logf(fs);
+        float *o = out + f0;
+        vst(o, a00); vst(o + 16, a01); vst(o + F, a10); vst(o + F + 16, a11);
+        vst(o + 2 * F, a20); vst(o + 2 * F + 16, a21); vst(o + 3 * F, a30); vst(o + 3 * F + 16, a31);
+    }
+}
+
+/* rows (n x w, row stride rs) -> dst (n x W, zero-padded past w); transposed: dst (w x N) with dst[c][t] */
+static void attn_pad(const float *src, int64_t rs, int64_t n, int64_t w, float *restrict dst, int64_t W)
+{
+    for (int64_t t = 0; t < n; t++) {
+        memcpy(dst + t * W, src + t * rs, sizeof(float) * (size_t)w);
+        memset(dst + t * W + w, 0, sizeof(float) * (size_t)(W - w));
+    }
+}
+
+static void attn_pad_t(const float *src, int64_t rs, int64_t n, int64_t w, float *restrict dst, int64_t N)
+{
+    memset(dst, 0, sizeof(float) * (size_t)(w * N));
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t c = 0; c < w; c++) dst[c * N + t] = src[t * rs + c];
+}
+
+/* Scratch floats per piece of attn_fwd_f32 (bwd = 0) or attn_bwd_f32 (bwd = 1). */
+int64_t attn_scratch(int64_t L, int64_t S, int64_t D, int64_t Dv, int64_t bwd)
+{
+    const int64_t SK = round_up(S, AK), L4 = round_up(L, 4), DF = round_up(D, AF), VF = round_up(Dv, AF);
+    if (!bwd)
+        return D * SK + S * VF + 8 * SK + 4 * VF;
+    return Dv * SK + S * DF + L4 * DF + L4 * VF + 2 * L4 * SK + 4 * SK + 4 * (DF > VF ? DF : VF);
+}
+
+/* p = softmax(q k^T * scale + mask, keys j <= i only when causal; a row of only -inf gives zeros), o = p v;
+ * p (L x S per unit, contiguous) is kept for the backward. mask: NULL or float, at strides st[12..15] (batch,
+ * head, row, column; 0 where it broadcasts). */
+void attn_fwd_f32(const float *restrict q, const float *restrict k, const float *restrict v, float *restrict o,
+                  float *restrict p, const float *restrict mask, const int64_t *restrict st, int64_t H, int64_t L,
+                  int64_t S, int64_t D, int64_t Dv, float scale, int64_t causal, float *restrict scr, int64_t lo,
+                  int64_t hi)
+{
+    const int64_t SK = round_up(S, AK), VF = round_up(Dv, AF);
+    float *kt = scr, *vp = kt + D * SK, *R = vp + S * VF, *pb = R + 4 * SK, *ob = pb + 4 * SK;
+    for (int64_t u = lo; u < hi; u++) {
+        const int64_t b = u / H, h = u % H;
+        const float *qu = q + b * st[0] + h * st[1], *ku = k + b * st[3] + h * st[4], *vu = v + b * st[6] + h * st[7];
+        float *ou = o + b * st[9] + h * st[10], *pu = p + u * L * S;
+        const float *mu = mask ? mask + b * st[12] + h * st[13] : NULL;
+        attn_pad_t(ku, st[5], S, D, kt, SK);
+        attn_pad(vu, st[8], S, Dv, vp, VF);
+        for (int64_t i0 = 0; i0 < L; i0 += 4) {
+            const int64_t nr = L - i0 < 4 ? L - i0 : 4;
+            const float *qr[4];
+            for (int r = 0; r < 4; r++) qr[r] = qu + (i0 + (r < nr ? r : 0)) * st[2]; /* (extra rows: discarded) */
+            const int64_t seen = causal ? (i0 + nr < S ? i0 + nr : S) : S; /* keys any row of the block sees */
+            attn_abt(qr[0], qr[1], qr[2], qr[3], kt, SK, D, round_up(seen, AK), R);
+            for (int64_t r = 0; r < nr; r++) {
+                const int64_t i = i0 + r, n = causal ? (i + 1 < S ? i + 1 : S) : S;
+                float *ri = R + r * SK;
 #pragma omp simd
-            for (int64_t j = 0; j < n; j++) yr[j] = (xr[j] - mx) - ls;
-        } else {
-            /* exp once, kept in y, then scaled */
-#pragma omp simd reduction(+ : fs)
-            for (int64_t j = 0; j < n; j++) {
-                float e = vexpf(xr[j] - mx);
-                yr[j] = e;
-                fs += e;
+                for (int64_t j = 0; j < S; j++) ri[j] *= scale;
+                if (mu && st[15] == 1) {
+                    const float *mi = mu + i * st[14];
+#pragma omp simd
+                    for (int64_t j = 0; j < S; j++) ri[j] += mi[j];
+                } else if (mu) {
+                    const float *mi = mu + i * st[14];
+                    for (int64_t j = 0; j < S; j++) ri[j] += mi[j * st[15]];
+                }
+                for (int64_t j = n; j < S; j++) ri[j] = -INFINITY;
+                softmax_row(ri, pu + i * S, S, 0, 1);
             }
-            const float inv = 1.0f / fs;
+            const float *w = pu + i0 * S;
+            int64_t ws = S;
+            if (nr < 4) { /* a last partial block: its rows copied beside zero rows, so no read leaves p */
+                memset(pb, 0, sizeof(float) * (size_t)(4 * SK));
+                for (int64_t r = 0; r < nr; r++) memcpy(pb + r * SK, pu + (i0 + r) * S, sizeof(float) * (size_t)S);
+                w = pb;
+                ws = SK;
+            }
+            attn_wm(w, ws, 1, vp, VF, 0, seen, ob);
+            for (int64_t r = 0; r < nr; r++) memcpy(ou + (i0 + r) * st[11], ob + r * VF, sizeof(float) * (size_t)Dv);
+        }
+    }
+}
+
+/* Its gradient from the kept p and the output gradient g (L x Dv per unit): with ds = p * (g v^T - rowsum(g
+ * v^T * p)) * scale, dq = ds k, dk = ds^T q, dv = p^T g, written at the strides in st (st[0..8] q, k, v as
+ * above, st[9..11] g's, st[12..14] dq's, st[15..17] dk's, st[18..20] dv's). Causal blocks skip the keys (and
+ * for dk, dv the query rows) where p is 0. */
+void attn_bwd_f32(const float *restrict q, const float *restrict k, const float *restrict v,
+                  const float *restrict g, const float *restrict p, float *restrict dq, float *restrict dk,
+                  float *restrict dv, const int64_t *restrict st, int64_t H, int64_t L, int64_t S, int64_t D,
+                  int64_t Dv, float scale, int64_t causal, float *restrict scr, int64_t lo, int64_t hi)
+{
+    const int64_t SK = round_up(S, AK), L4 = round_up(L, 4), DF = round_up(D, AF), VF = round_up(Dv, AF);
+    float *vt = scr, *kp = vt + Dv * SK, *qp = kp + S * DF, *gp = qp + L4 * DF, *ds = gp + L4 * VF;
+    float *pp = ds + L4 * SK, *R = pp + L4 * SK, *ob = R + 4 * SK;
+    for (int64_t u = lo; u < hi; u++) {
+        const int64_t b = u / H, h = u % H;
+        const float *qu = q + b * st[0] + h * st[1], *ku = k + b * st[3] + h * st[4], *vu = v + b * st[6] + h * st[7];
+        const float *gu = g + b * st[9] + h * st[10], *pu = p + u * L * S;
+        float *dqu = dq + b * st[12] + h * st[13], *dku = dk + b * st[15] + h * st[16], *dvu = dv + b * st[18] + h * st[19];
+        attn_pad_t(vu, st[8], S, Dv, vt, SK);
+        attn_pad(ku, st[5], S, D, kp, DF);
+        attn_pad(qu, st[2], L, D, qp, DF);
+        attn_pad(gu, st[11], L, Dv, gp, VF);
+        attn_pad(pu, S, L, S, pp, SK);
+        memset(qp + L * DF, 0, sizeof(float) * (size_t)((L4 - L) * DF));
+        memset(gp + L * VF, 0, sizeof(float) * (size_t)((L4 - L) * VF));
+        memset(pp + L * SK, 0, sizeof(float) * (size_t)((L4 - L) * SK));
+        memset(ds, 0, sizeof(float) * (size_t)(L4 * SK));
+        for (int64_t i0 = 0; i0 < L; i0 += 4) {
+            const int64_t nr = L - i0 < 4 ? L - i0 : 4, seen = causal ? (i0 + nr < S ? i0 + nr : S) : S;
+            const float *gr = gp + i0 * VF;
+            attn_abt(gr, gr + VF, gr + 2 * VF, gr + 3 * VF, vt, SK, Dv, round_up(seen, AK), R); /* dp = g v^T */
+            for (int64_t r = 0; r < nr; r++) {
+                const int64_t i = i0 + r, n = causal ? (i + 1 < S ? i + 1 : S) : S;
+                const float *dpi = R + r * SK, *pi = pp + i * SK;
+                float *dsi = ds + i * SK, t = 0.0f;
+#pragma omp simd reduction(+ : t)
+                for (int64_t j = 0; j < n; j++) t += dpi[j] * pi[j];
 #pragma omp simd
-            for (int64_t j = 0; j < n; j++) yr[j] *= inv;
+                for (int64_t j = 0; j < n; j++) dsi[j] = pi[j] * (dpi[j] - t) * scale;
+            }
+            attn_wm(ds + i0 * SK, SK, 1, kp, DF, 0, seen, ob); /* dq = ds k */
+            for (int64_t r = 0; r < nr; r++) memcpy(dqu + (i0 + r) * st[14], ob + r * DF, sizeof(float) * (size_t)D);
+        }
+        for (int64_t j0 = 0; j0 < S; j0 += 4) {
+            const int64_t nr = S - j0 < 4 ? S - j0 : 4, from = causal ? (j0 < L ? j0 : L) : 0;
+            attn_wm(ds + j0, 1, SK, qp, DF, from, L, ob); /* dk = ds^T q */
+            for (int64_t r = 0; r < nr; r++) memcpy(dku + (j0 + r) * st[17], ob + r * DF, sizeof(float) * (size_t)D);
+            attn_wm(pp + j0, 1, SK, gp, VF, from, L, ob); /* dv = p^T g */
+            for (int64_t r = 0; r < nr; r++) memcpy(dvu + (j0 + r) * st[20], ob + r * VF, sizeof(float) * (size_t)Dv);
         }
     }
 }
@@ -590,17 +789,6 @@ void wino_out_t_f32(const float *restrict g, float *restrict dM, int64_t O, int6
 
 #define CB_O 4
 #define CB_P 64
-
-typedef float v16f __attribute__((vector_size(64))); /* GCC/Clang vector type: 16 lanes, split if narrower */
-
-static inline v16f vld(const float *p)
-{
-    v16f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void vst(float *p, v16f v) { memcpy(p, &v, sizeof v); }
 
 /* A full block: 4 output channels x 64 positions held in 16 vector registers over all taps. */
 static inline void conv_block4x64(const float *restrict src, const int64_t *restrict toff, int64_t ntaps,
@@ -891,7 +1079,7 @@ void pool_scatter_f32(const float *restrict g, const int64_t *restrict idx, floa
 enum {
     K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
     K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
-    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD, K_CONV_WGRAD
+    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD, K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD
 };
 
 typedef struct {
@@ -945,6 +1133,14 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
     case K_RELU: relu_f32(PF(0), PF(1), lo, hi); break;
     case K_TRANSPOSE: transpose_f32(PF(0), PF(1), a[2], a[3], lo, hi); break;
     case K_RELU_BWD: relu_bwd_f32(PF(0), PF(1), PF(2), lo, hi); break;
+    case K_ATTN_FWD: /* one scratch slab per piece */
+        attn_fwd_f32(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PI(6), a[7], a[8], a[9], a[10], a[11],
+                     f32_of_bits(a[12]), a[13], PF(14) + idx * attn_scratch(a[8], a[9], a[10], a[11], 0), lo, hi);
+        break;
+    case K_ATTN_BWD:
+        attn_bwd_f32(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PI(8), a[9], a[10], a[11], a[12], a[13],
+                     f32_of_bits(a[14]), a[15], PF(16) + idx * attn_scratch(a[10], a[11], a[12], a[13], 1), lo, hi);
+        break;
     case K_CONV_WGRAD: /* one scratch grid and one dw slab per piece */
         conv_direct_wgrad_f32(PF(0), a[1], PI(2), a[3], PF(4), a[5], a[6], PI(7), a[8], a[9], a[10],
                               PF(11) + idx * a[6] * a[10], PF(12) + idx * a[3] * a[6] * 16, lo, hi);

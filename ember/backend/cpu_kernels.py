@@ -53,14 +53,16 @@ _SIGNATURES = {
     "wino_out_t_f32": [_P, _P] + [_I64] * 8,
     "conv_direct_f32": [_P, _I64, _P, _I64, _P, _I64, _P, _I64, _I64, _I64, _I64],
     "run_f32": [_P],
+    "attn_scratch": [_I64] * 5,
     "set_array_data_offset": [_I64],
 }
-_RESTYPES = {"wino_in_f32": _I64}
+_RESTYPES = {"wino_in_f32": _I64, "attn_scratch": _I64}
 # the kernels ``run_f32`` runs on the compiled pool, by number: the order of the enum in cpu_kernels.c
 KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
-    "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd", "conv_wgrad"))}
+    "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd", "conv_wgrad", "attn_fwd",
+    "attn_bwd"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -347,6 +349,64 @@ def conv_direct(buf, sample_stride, toff, wt, N, L):
     _over("conv_direct", (buf, sample_stride, toff, ntaps, wt, O4, y, O4 * L16, L16), N,
           O4 * L16 * ntaps, CONV_PIECE_WORK)
     return y[:, :O, :L]
+
+
+def _elem_strides(arrays, dims):
+    """The first ``dims`` strides of each array in float32 elements (an int64 array), or None when an array is
+    missing its unit-stride last dim or has a stride that is not a whole number of elements."""
+    out = []
+    for a in arrays:
+        if a.strides[-1] != 4 and a.shape[-1] > 1:
+            return None
+        if any(x % 4 for x in a.strides[:dims]):
+            return None
+        out.extend(x // 4 for x in a.strides[:dims])
+    return np.array(out, np.int64)
+
+
+def attention_ok(*arrays):
+    """Whether ``attention``/``attention_backward`` take these 4-D float32 arrays (their last dims unit-strided)."""
+    return available() and all(type(a) is np.ndarray and a.dtype == np.float32 and a.ndim == 4 for a in arrays) \
+        and _elem_strides(arrays, 3) is not None
+
+
+def attention(q, k, v, o, mask, scale, causal):
+    """Scaled dot-product attention of 4-D float32 (B, H, L, D) ``q``, (B, H, S, D) ``k``, (B, H, S, Dv) ``v``
+    into ``o`` (B, H, L, Dv, any strides with unit-strided rows): o = softmax(q k^T * scale + mask, causal:
+    keys j <= i only) v, a row of only -inf giving zeros. ``mask``: None or float32 broadcastable to
+    (B, H, L, S). Returns the probabilities p (B, H, L, S) for ``attention_backward``."""
+    B, H, L, D = q.shape
+    S, Dv = k.shape[2], v.shape[3]
+    p = np.empty((B, H, L, S), np.float32)
+    st = _elem_strides((q, k, v, o), 3)
+    if mask is None:
+        st = np.concatenate([st, np.zeros(4, np.int64)])
+    else:
+        mask = np.broadcast_to(mask, (B, H, L, S))
+        st = np.concatenate([st, np.array(mask.strides, np.int64) // 4])
+    if p.size == 0:
+        o[...] = 0  # (no keys: every row's sum over them is empty)
+        return p
+    k_ = _pieces(B * H, L * S * (D + Dv), CONV_PIECE_WORK)
+    scr = np.empty((k_, _lib().attn_scratch(L, S, D, Dv, 0)), np.float32)
+    _run("attn_fwd", (q, k, v, o, p, mask, st, H, L, S, D, Dv, _f32_bits(scale), int(bool(causal)), scr), B * H, k_)
+    return p
+
+
+def attention_backward(q, k, v, g, p, dq, dk, dv, scale, causal):
+    """The gradient of ``attention`` from its probabilities ``p`` and the output gradient ``g`` (B, H, L, Dv),
+    written into ``dq``, ``dk``, ``dv`` (the inputs' shapes, any strides with unit-strided rows)."""
+    B, H, L, D = q.shape
+    S, Dv = k.shape[2], v.shape[3]
+    if B * H * L * S == 0:
+        for d in (dq, dk, dv):
+            d[...] = 0
+        return
+    st = _elem_strides((q, k, v, g, dq, dk, dv), 3)
+    k_ = _pieces(B * H, 2 * L * S * (D + Dv), CONV_PIECE_WORK)
+    scr = np.empty((k_, _lib().attn_scratch(L, S, D, Dv, 1)), np.float32)
+    _run("attn_bwd", (q, k, v, g, p, dq, dk, dv, st, H, L, S, D, Dv, _f32_bits(scale), int(bool(causal)), scr),
+         B * H, k_)
 
 
 def conv_direct_wgrad(buf, sample_stride, toff, g, roff, L):

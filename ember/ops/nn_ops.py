@@ -2502,6 +2502,11 @@ def _stashed_probs(xp, q, k, mask, scale, causal, stash, cd):
 
 def _sdpa_fwd(xp, q, k, v, mask=None, *, scale, causal, stash=None):
     cd = _attn_compute_dtype(q.dtype)
+    if q.dtype == cd and q.ndim == 4:
+        shape = q.shape[:-1] + v.shape[-1:]
+        o = _layout_like(xp, q, shape, q.dtype) if not q.flags.c_contiguous else xp.empty(shape, q.dtype)
+        if _compiled_attention(xp, q, k, v, o, mask, scale, causal, stash):
+            return o
     q_, k_, v_ = q.astype(cd, copy=False), k.astype(cd, copy=False), v.astype(cd, copy=False)
     p = _stashed_probs(xp, q_, k_, mask, scale, causal, stash, cd)
     out = xp.matmul(p, v_)
@@ -2525,6 +2530,10 @@ def _sdpa_vjp(g, out, q, k, v, mask=None, needs=(), *, scale, causal, stash=None
             M = None if mask is None else mask._data if mask._data.dtype == np.bool_ else mask._data.astype(cd)
             with np.errstate(invalid="ignore"):
                 p = _attn_probs(xp, Q, K, M, scale, causal)
+        if not nm and Q.dtype == q._data.dtype and Q.ndim == 4:
+            dq, dk, dv = (xp.empty(a.shape[:-1] + (a.shape[-1],), a.dtype) for a in (Q, K, V))
+            if _compiled_attention_grad(xp, Q, K, V, G, p, dq, dk, dv, scale, causal):
+                return tuple(_wrap(a, q) if n else None for a, n in zip((dq, dk, dv), needs)) + (None,)
         dv = xp.matmul(xp.swapaxes(p, -1, -2), G) if needs[2] else None
         ds = _softmax_grad(xp, xp.matmul(G, xp.swapaxes(V, -1, -2)), p)
         dm = ds.copy() if nm else None
@@ -2580,9 +2589,40 @@ def _qkv_views(a, heads):
     return tuple(v5[:, :, i].transpose(1, 2, 0, 3) for i in range(3))
 
 
+def _compiled_attention(xp, q, k, v, o, mask, scale, causal, stash):
+    """Run the compiled attention kernel into ``o`` when it takes these arrays (float32 on the CPU, one
+    batch/head shape, a float32 mask or none); True if it ran (its probabilities then go to ``stash``)."""
+    if xp is not np or (mask is not None and mask.dtype != np.float32) or q.shape[:2] != k.shape[:2] or \
+            k.shape[:3] != v.shape[:3] or not _K.attention_ok(q, k, v, o):
+        return False
+    if mask is not None:
+        try:
+            np.broadcast_shapes(mask.shape, q.shape[:3] + k.shape[2:3])
+        except ValueError:
+            return False
+    p = _K.attention(q, k, v, o, mask, scale, causal)
+    if stash is not None:
+        stash.append(p)
+    return True
+
+
+def _compiled_attention_grad(xp, Q, K, V, G, p, dq, dk, dv, scale, causal):
+    """The compiled attention gradient into ``dq``, ``dk``, ``dv``; True if it ran."""
+    if xp is not np or not _K.attention_ok(Q, K, V, G, dq, dk, dv) or p.dtype != np.float32 or \
+            not p.flags.c_contiguous or Q.shape[:2] != K.shape[:2] or K.shape[:3] != V.shape[:3]:
+        return False
+    _K.attention_backward(Q, K, V, G, p, dq, dk, dv, scale, causal)
+    return True
+
+
 def _mha_packed_fwd(xp, qkv, mask=None, *, heads, scale, causal, stash=None):
     cd = _attn_compute_dtype(qkv.dtype)
     q, k, v = _qkv_views(qkv.astype(cd, copy=False), heads)
+    L, N, E3 = qkv.shape
+    if qkv.dtype == cd:
+        out = xp.empty((L, N, heads, E3 // 3 // heads), qkv.dtype)
+        if _compiled_attention(xp, q, k, v, out.transpose(1, 2, 0, 3), mask, scale, causal, stash):
+            return out.reshape(L, N, E3 // 3)
     p = _stashed_probs(xp, q, k, mask, scale, causal, stash, cd)
     L, N, E3 = qkv.shape
     out = xp.empty((L, N, heads, E3 // 3 // heads), qkv.dtype)
@@ -2606,6 +2646,9 @@ def _mha_packed_vjp(g, out, qkv, mask=None, needs=(), *, heads, scale, causal, s
                 p = _attn_probs(xp, Q, K, M, scale, causal)
         d = xp.empty((L, N, 3, heads, hd), A.dtype)  # the three gradients written straight into the packed layout
         dq, dk, dv = (d[:, :, i].transpose(1, 2, 0, 3) for i in range(3))
+        if not (len(needs) > 1 and needs[1]) and A.dtype == cd and \
+                _compiled_attention_grad(xp, Q, K, V, G, p, dq, dk, dv, scale, causal):
+            return _wrap(d.reshape(L, N, E3), qkv), None
         dv[...] = xp.matmul(xp.swapaxes(p, -1, -2), G)
         ds = _softmax_grad(xp, xp.matmul(G, xp.swapaxes(V, -1, -2)), p)
         dm = ds.copy() if len(needs) > 1 and needs[1] else None

@@ -360,6 +360,72 @@ def test_conv_weight_gradient_kernel_matches_torch(dims, N, C, O, size, k, paddi
     np.testing.assert_allclose(got, gemm, rtol=1e-4, atol=tol)
 
 
+@pytest.mark.parametrize("B,H,L,S,D,Dv", [(2, 3, 5, 7, 4, 6), (16, 4, 64, 64, 32, 32), (1, 2, 70, 65, 33, 17),
+                                           (2, 1, 1, 1, 8, 8), (1, 1, 9, 3, 40, 40)])
+@pytest.mark.parametrize("masking", ["none", "causal", "float", "float-broadcast", "dead-row"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_attention_kernel_matches_torch(B, H, L, S, D, Dv, masking, layout, monkeypatch):
+    """F.scaled_dot_product_attention through the compiled kernel (float32 CPU) against torch: output and the
+    three input gradients; causal and float masks (also broadcast, and rows with every key masked), inputs in
+    two memory layouts, and L != S, Dv != D, sizes off the kernel's blocks."""
+    torch = pytest.importorskip("torch")
+    q = R.standard_normal((B, H, L, D)).astype(np.float32)
+    k = R.standard_normal((B, H, S, D)).astype(np.float32)
+    v = R.standard_normal((B, H, S, Dv)).astype(np.float32)
+    g = R.standard_normal((B, H, L, Dv)).astype(np.float32)
+    mask = None
+    if masking.startswith("float"):
+        mask = R.standard_normal((B, 1, L, S) if masking == "float" else (L, S)).astype(np.float32)
+    elif masking == "dead-row":
+        mask = np.zeros((L, S), np.float32)
+        mask[L // 2] = -np.inf
+    causal = masking == "causal"
+
+    def lay(a, lib):
+        t = lib.tensor(np.ascontiguousarray(a.transpose(0, 2, 1, 3)) if layout == "transposed" else a)
+        t = t.transpose(1, 2) if layout == "transposed" else t
+        return t.requires_grad_()
+
+    def run(lib, fn):
+        ts = [lay(a, lib) for a in (q, k, v)]
+        m = None if mask is None else lib.tensor(mask)
+        out = fn(*ts, attn_mask=m, is_causal=causal)
+        out.backward(lib.tensor(g))
+        return [out.detach().numpy()] + [t.grad.numpy() for t in ts]
+    calls = []
+    orig = K.attention
+    monkeypatch.setattr(K, "attention", lambda *a: calls.append(1) or orig(*a))
+    got = run(ember, F.scaled_dot_product_attention)
+    assert calls, "the compiled attention was not used"
+    want = run(torch, torch.nn.functional.scaled_dot_product_attention)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
+
+def test_attention_kernel_in_multihead_attention_matches_torch(monkeypatch):
+    """nn.MultiheadAttention's packed self-attention (the GPT benchmark's form: batch_first, a float causal
+    mask) through the kernel, against torch's module with the same weights."""
+    torch = pytest.importorskip("torch")
+    tm = torch.nn.MultiheadAttention(48, 4, batch_first=True)
+    em = ember.nn.MultiheadAttention(48, 4, batch_first=True)
+    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = R.standard_normal((3, 21, 48)).astype(np.float32)
+    g = R.standard_normal((3, 21, 48)).astype(np.float32)
+    calls = []
+    orig = K.attention_backward
+    monkeypatch.setattr(K, "attention_backward", lambda *a: calls.append(1) or orig(*a))
+    res = []
+    for lib, m in ((ember, em), (torch, tm)):
+        xt = lib.tensor(x, requires_grad=True)
+        mask = lib.nn.Transformer.generate_square_subsequent_mask(21)
+        out = m(xt, xt, xt, attn_mask=mask, need_weights=False, is_causal=True)[0]
+        out.backward(lib.tensor(g))
+        res.append([out.detach().numpy(), xt.grad.numpy(), m.in_proj_weight.grad.numpy()])
+    assert calls, "the compiled attention gradient was not used"
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
+
 @pytest.mark.parametrize("shape", [(64, 256), (1, 5), (17, 33), (9, 16), (16, 9), (0, 3), (300, 1000)])
 def test_transpose_kernel(shape):
     if not K.available():
