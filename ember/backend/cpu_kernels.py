@@ -364,10 +364,12 @@ def _elem_strides(arrays, dims):
     return np.array(out, np.int64)
 
 
-def attention_ok(*arrays):
-    """Whether ``attention``/``attention_backward`` take these 4-D float32 arrays (their last dims unit-strided)."""
+def attention_ok(q, k, v, *rest):
+    """Whether ``attention``/``attention_backward`` take these 4-D float32 arrays: q, k, v of one batch and head
+    shape, k and v of one length, every array's last dim unit-strided."""
+    arrays = (q, k, v) + rest
     return available() and all(type(a) is np.ndarray and a.dtype == np.float32 and a.ndim == 4 for a in arrays) \
-        and _elem_strides(arrays, 3) is not None
+        and q.shape[:2] == k.shape[:2] and k.shape[:3] == v.shape[:3] and _elem_strides(arrays, 3) is not None
 
 
 def attention(q, k, v, o, mask, scale, causal):

@@ -556,9 +556,7 @@ def _conv_s1_bwd_w(xp, g, x, k, pads, dil, G):
     if _direct_wgrad_ok(xp, x, g, G, C * K):
         # few output channels: the compiled kernel sums tap x gradient products straight off the grid
         Q, pitch, P, Lr, buf = _s1_layout(xp, x, k, pads, dil, out, slack=16)
-        rows = np.zeros(1, np.int64)
-        for i in range(n - 1):
-            rows = (rows[:, None] + np.arange(out[i], dtype=np.int64) * pitch[i]).reshape(-1)
+        rows = _tap_offsets(1, out[:-1], (1,) * (n - 1), pitch, 0)  # where each row of outputs starts on the grid
         gw = _K.conv_direct_wgrad(buf, C * P, _tap_offsets(C, k, dil, pitch, P),
                                   g.reshape(N, O, rows.size, out[-1]), rows, Lr)
         return xp.ascontiguousarray(gw.T).reshape((O, C) + tuple(k))
@@ -2531,7 +2529,7 @@ def _sdpa_vjp(g, out, q, k, v, mask=None, needs=(), *, scale, causal, stash=None
             with np.errstate(invalid="ignore"):
                 p = _attn_probs(xp, Q, K, M, scale, causal)
         if not nm and Q.dtype == q._data.dtype and Q.ndim == 4:
-            dq, dk, dv = (xp.empty(a.shape[:-1] + (a.shape[-1],), a.dtype) for a in (Q, K, V))
+            dq, dk, dv = (xp.empty(a.shape, a.dtype) for a in (Q, K, V))
             if _compiled_attention_grad(xp, Q, K, V, G, p, dq, dk, dv, scale, causal):
                 return tuple(_wrap(a, q) if n else None for a, n in zip((dq, dk, dv), needs)) + (None,)
         dv = xp.matmul(xp.swapaxes(p, -1, -2), G) if needs[2] else None
@@ -2592,8 +2590,7 @@ def _qkv_views(a, heads):
 def _compiled_attention(xp, q, k, v, o, mask, scale, causal, stash):
     """Run the compiled attention kernel into ``o`` when it takes these arrays (float32 on the CPU, one
     batch/head shape, a float32 mask or none); True if it ran (its probabilities then go to ``stash``)."""
-    if xp is not np or (mask is not None and mask.dtype != np.float32) or q.shape[:2] != k.shape[:2] or \
-            k.shape[:3] != v.shape[:3] or not _K.attention_ok(q, k, v, o):
+    if xp is not np or (mask is not None and mask.dtype != np.float32) or not _K.attention_ok(q, k, v, o):
         return False
     if mask is not None:
         try:
@@ -2609,7 +2606,7 @@ def _compiled_attention(xp, q, k, v, o, mask, scale, causal, stash):
 def _compiled_attention_grad(xp, Q, K, V, G, p, dq, dk, dv, scale, causal):
     """The compiled attention gradient into ``dq``, ``dk``, ``dv``; True if it ran."""
     if xp is not np or not _K.attention_ok(Q, K, V, G, dq, dk, dv) or p.dtype != np.float32 or \
-            not p.flags.c_contiguous or Q.shape[:2] != K.shape[:2] or K.shape[:3] != V.shape[:3]:
+            not p.flags.c_contiguous:
         return False
     _K.attention_backward(Q, K, V, G, p, dq, dk, dv, scale, causal)
     return True
@@ -2619,14 +2616,10 @@ def _mha_packed_fwd(xp, qkv, mask=None, *, heads, scale, causal, stash=None):
     cd = _attn_compute_dtype(qkv.dtype)
     q, k, v = _qkv_views(qkv.astype(cd, copy=False), heads)
     L, N, E3 = qkv.shape
-    if qkv.dtype == cd:
-        out = xp.empty((L, N, heads, E3 // 3 // heads), qkv.dtype)
-        if _compiled_attention(xp, q, k, v, out.transpose(1, 2, 0, 3), mask, scale, causal, stash):
-            return out.reshape(L, N, E3 // 3)
-    p = _stashed_probs(xp, q, k, mask, scale, causal, stash, cd)
-    L, N, E3 = qkv.shape
     out = xp.empty((L, N, heads, E3 // 3 // heads), qkv.dtype)
-    out.transpose(1, 2, 0, 3)[...] = xp.matmul(p, v)
+    heads_out = out.transpose(1, 2, 0, 3)
+    if qkv.dtype != cd or not _compiled_attention(xp, q, k, v, heads_out, mask, scale, causal, stash):
+        heads_out[...] = xp.matmul(_stashed_probs(xp, q, k, mask, scale, causal, stash, cd), v)
     return out.reshape(L, N, E3 // 3)
 
 
