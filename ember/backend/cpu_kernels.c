@@ -411,6 +411,9 @@ void softmax_f32(const float *restrict x, float *restrict y, int64_t n, int log_
 
 static inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
+/* The keys that query rows below `rows` see: all S, or (causal) keys j < rows. */
+static inline int64_t attn_seen(int64_t causal, int64_t rows, int64_t S) { return causal && rows < S ? rows : S; }
+
 /* R[r][j] = sum_c a_r[c] * bt[c * SK + j] for 4 rows (a0..a3, read as scalars) and keys j < nk (a multiple of
  * AK, at most SK): R is 4 rows of SK. */
 static void attn_abt(const float *a0, const float *a1, const float *a2, const float *a3, const float *bt,
@@ -502,19 +505,18 @@ void attn_fwd_f32(const float *restrict q, const float *restrict k, const float 
             const int64_t nr = L - i0 < 4 ? L - i0 : 4;
             const float *qr[4];
             for (int r = 0; r < 4; r++) qr[r] = qu + (i0 + (r < nr ? r : 0)) * st[2]; /* (extra rows: discarded) */
-            const int64_t seen = causal ? (i0 + nr < S ? i0 + nr : S) : S; /* keys any row of the block sees */
+            const int64_t seen = attn_seen(causal, i0 + nr, S); /* keys any row of the block sees */
             attn_abt(qr[0], qr[1], qr[2], qr[3], kt, SK, D, round_up(seen, AK), R);
             for (int64_t r = 0; r < nr; r++) {
-                const int64_t i = i0 + r, n = causal ? (i + 1 < S ? i + 1 : S) : S;
+                const int64_t i = i0 + r, n = attn_seen(causal, i + 1, S);
                 float *ri = R + r * SK;
 #pragma omp simd
                 for (int64_t j = 0; j < S; j++) ri[j] *= scale;
-                if (mu && st[15] == 1) {
-                    const float *mi = mu + i * st[14];
+                const float *mi = mu ? mu + i * st[14] : NULL;
+                if (mi && st[15] == 1) {
 #pragma omp simd
                     for (int64_t j = 0; j < S; j++) ri[j] += mi[j];
-                } else if (mu) {
-                    const float *mi = mu + i * st[14];
+                } else if (mi) {
                     for (int64_t j = 0; j < S; j++) ri[j] += mi[j * st[15]];
                 }
                 for (int64_t j = n; j < S; j++) ri[j] = -INFINITY;
@@ -550,7 +552,8 @@ void attn_bwd_f32(const float *restrict q, const float *restrict k, const float 
         const int64_t b = u / H, h = u % H;
         const float *qu = q + b * st[0] + h * st[1], *ku = k + b * st[3] + h * st[4], *vu = v + b * st[6] + h * st[7];
         const float *gu = g + b * st[9] + h * st[10], *pu = p + u * L * S;
-        float *dqu = dq + b * st[12] + h * st[13], *dku = dk + b * st[15] + h * st[16], *dvu = dv + b * st[18] + h * st[19];
+        float *dqu = dq + b * st[12] + h * st[13], *dku = dk + b * st[15] + h * st[16];
+        float *dvu = dv + b * st[18] + h * st[19];
         attn_pad_t(vu, st[8], S, Dv, vt, SK);
         attn_pad(ku, st[5], S, D, kp, DF);
         attn_pad(qu, st[2], L, D, qp, DF);
@@ -561,11 +564,11 @@ void attn_bwd_f32(const float *restrict q, const float *restrict k, const float 
         memset(pp + L * SK, 0, sizeof(float) * (size_t)((L4 - L) * SK));
         memset(ds, 0, sizeof(float) * (size_t)(L4 * SK));
         for (int64_t i0 = 0; i0 < L; i0 += 4) {
-            const int64_t nr = L - i0 < 4 ? L - i0 : 4, seen = causal ? (i0 + nr < S ? i0 + nr : S) : S;
+            const int64_t nr = L - i0 < 4 ? L - i0 : 4, seen = attn_seen(causal, i0 + nr, S);
             const float *gr = gp + i0 * VF;
             attn_abt(gr, gr + VF, gr + 2 * VF, gr + 3 * VF, vt, SK, Dv, round_up(seen, AK), R); /* dp = g v^T */
             for (int64_t r = 0; r < nr; r++) {
-                const int64_t i = i0 + r, n = causal ? (i + 1 < S ? i + 1 : S) : S;
+                const int64_t i = i0 + r, n = attn_seen(causal, i + 1, S);
                 const float *dpi = R + r * SK, *pi = pp + i * SK;
                 float *dsi = ds + i * SK, t = 0.0f;
 #pragma omp simd reduction(+ : t)
@@ -856,7 +859,8 @@ void conv_direct_f32(const float *restrict buf, int64_t sin, const int64_t *rest
  * at grid position roff[r]. Each sample's gradient is first laid onto the grid in `scr` (O4 x L16 values,
  * zero-filled by the caller: garbage columns and padding channels stay 0), so the positions run as whole
  * vectors; then register blocks of 4 taps x 4 channels (16 accumulators) sweep them. dw (T4 x O4 x 16
- * lanes) is this piece's own slab; T4 and O4 are multiples of 4 (padded taps read offset 0, padded channels are zero). */
+ * lanes) is this piece's own slab; T4 and O4 are multiples of 4 (padded taps read offset 0, padded channels
+ * are zero). */
 void conv_direct_wgrad_f32(const float *restrict buf, int64_t sin, const int64_t *restrict toff, int64_t T4,
                            const float *restrict g, int64_t O, int64_t O4, const int64_t *restrict roff, int64_t R,
                            int64_t W, int64_t L16, float *restrict scr, float *restrict dw, int64_t lo, int64_t hi)
@@ -1079,7 +1083,8 @@ void pool_scatter_f32(const float *restrict g, const int64_t *restrict idx, floa
 enum {
     K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
     K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
-    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD, K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD
+    K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD,
+    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD
 };
 
 typedef struct {
