@@ -927,6 +927,46 @@ void relu_bwd_one_f32(const float *restrict g, const float *restrict out, float 
         gx[i] = out[i] <= 0.0f ? 0.0f : v;
 }
 
+/* ---------------------------------------------------------------- binary arithmetic
+ * y = a op b for C-contiguous float32 a (n values) and b repeating every r values (r = n: same shape; r = 1:
+ * one value; else a trailing row, such as a bias): NumPy's loops run on one thread, and a 1M-float product
+ * took 150 us there. IEEE single-precision results, bit for bit those of NumPy. */
+enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_RSUB, BIN_RDIV };
+
+#define BIN_LOOP(E)                                                                                       \
+    do {                                                                                                  \
+        if (r == 1) {                                                                                     \
+            const float v = b[0];                                                                         \
+            for (int64_t t = lo; t < hi; t++) {                                                           \
+                const float x = a[t], z = v;                                                              \
+                y[t] = (E);                                                                               \
+            }                                                                                             \
+            break;                                                                                        \
+        }                                                                                                 \
+        for (int64_t i = lo; i < hi;) { /* one stretch of b at a time: b + j - i lines up with a */       \
+            const int64_t j = i % r, m = r - j < hi - i ? r - j : hi - i;                                 \
+            const float *restrict bj = b + j - i;                                                         \
+            for (int64_t t = i; t < i + m; t++) {                                                         \
+                const float x = a[t], z = bj[t];                                                          \
+                y[t] = (E);                                                                               \
+            }                                                                                             \
+            i += m;                                                                                       \
+        }                                                                                                 \
+    } while (0)
+
+void binary_f32(const float *restrict a, const float *restrict b, float *restrict y, int64_t r, int64_t op,
+                int64_t lo, int64_t hi)
+{
+    switch (op) {
+    case BIN_ADD: BIN_LOOP(x + z); break;
+    case BIN_SUB: BIN_LOOP(x - z); break;
+    case BIN_MUL: BIN_LOOP(x * z); break;
+    case BIN_DIV: BIN_LOOP(x / z); break;
+    case BIN_RSUB: BIN_LOOP(z - x); break;
+    case BIN_RDIV: BIN_LOOP(z / x); break;
+    }
+}
+
 /* ---------------------------------------------------------------- batch norm backward, per channel
  * x, g: (A, C, L) C-contiguous; channel c's statistics cover its A rows of L values. For channels [lo, hi):
  * sums[2c] = sum(g), sums[2c + 1] = sum(g * (x - mean)), then (when gx is wanted)
@@ -1084,7 +1124,7 @@ enum {
     K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
     K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
     K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD,
-    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD
+    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD, K_BINARY
 };
 
 typedef struct {
@@ -1157,6 +1197,7 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
         break;
     case K_POOL_GATHER: pool_gather_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
     case K_POOL_SCATTER: pool_scatter_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
+    case K_BINARY: binary_f32(PF(0), PF(1), PF(2), a[3], a[4], lo, hi); break;
     }
 }
 

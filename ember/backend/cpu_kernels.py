@@ -62,7 +62,7 @@ KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
     "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd", "conv_wgrad", "attn_fwd",
-    "attn_bwd"))}
+    "attn_bwd", "binary"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -470,6 +470,42 @@ def matmul(a, b):
             b.strides == (4, 4 * k) and a.flags.c_contiguous and available():
         return transpose(np.matmul(b.T, a.T))
     return np.matmul(a, b)
+
+
+BINARY_MIN = 32768  # fewer elements: NumPy's single-threaded loop is as fast as a call here
+BINARY_PIECE = 16384  # elements per piece: ~3 us of work, well above a hand-off to the pool
+_BINARY = {"add": (0, 0), "sub": (1, 4), "mul": (2, 2), "div": (3, 5)}  # op: (code, code with a and b swapped)
+_f32 = np.dtype(np.float32)
+
+
+def binary(a, b, op):
+    """``a op b`` (op: add, sub, mul, div) of float32 NumPy arrays, or an array and a Python number, on the
+    compiled pool: a new C-contiguous array, or None where this kernel does not apply (then use NumPy). It
+    applies when the larger operand is C-contiguous with the result's shape and the other is one value or a
+    C-contiguous block of the result's trailing dims (a bias row)."""
+    code, swapped = _BINARY[op]
+    if type(a) is not _ndarray or (type(b) is _ndarray and b.size > a.size):
+        a, b, code = b, a, swapped  # the large array walks; the other operand repeats
+    if type(a) is not _ndarray or a.dtype != _f32 or not a.flags.c_contiguous:
+        return None
+    if type(b) is _ndarray:
+        if b.dtype != _f32 or not b.flags.c_contiguous or b.ndim > a.ndim:
+            return None
+        nb = b.ndim
+        while nb and b.shape[-nb] == 1:  # leading 1s broadcast away
+            nb -= 1
+        if b.shape[b.ndim - nb:] != a.shape[a.ndim - nb:]:
+            return None
+    elif type(b) in (int, float, bool) and abs(b) <= 3.4e38:  # (larger: NumPy's overflow handling)
+        b = np.array([b], np.float32)
+    else:
+        return None
+    if not available():
+        return None
+    y = np.empty(a.shape, np.float32)
+    if y.size:
+        _over("binary", (a, b, y, max(b.size, 1), code), a.size, 1, BINARY_PIECE)
+    return y
 
 
 def transpose(x, out=None):

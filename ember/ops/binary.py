@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from ..backend import cpu_kernels as _K
 from .._tensor import Tensor
 from ._api import binary_forms
 from ._registry import OPS, apply, apply2, apply_inplace, defop, elementwise_shape, rapply2, renamed, write_out
@@ -175,20 +176,60 @@ def _alpha_check(a, b, alpha):
     return alpha
 
 
+_nd = np.ndarray
+_BIG = _K.BINARY_MIN  # from this many elements, float32 arithmetic runs on the compiled pool
+
+
+def _add(xp, a, b, alpha=None):
+    if alpha is not None:
+        return a + _alpha_check(a, b, alpha) * b
+    if type(a) is _nd and a.size >= _BIG:
+        r = _K.binary(a, b, "add")
+        if r is not None:
+            return r
+    return a + b
+
+
+def _sub(xp, a, b, alpha=None):
+    if alpha is not None:
+        return a - _alpha_check(a, b, alpha) * b
+    if type(a) is _nd and a.size >= _BIG:
+        r = _K.binary(a, b, "sub")
+        if r is not None:
+            return r
+    return a - b
+
+
+def _mul(xp, a, b):
+    if type(a) is _nd and a.size >= _BIG:
+        r = _K.binary(a, b, "mul")
+        if r is not None:
+            return r
+    return a * b
+
+
+def _div(xp, a, b):
+    if type(a) is _nd and a.size >= _BIG:
+        r = _K.binary(a, b, "div")
+        if r is not None:
+            return r
+    return xp.true_divide(a, b)
+
+
 # name, rule, fwd, vjp, opts
 _TABLE = [
-    ("add", "promote", lambda xp, a, b, alpha=None: a + b if alpha is None else a + _alpha_check(a, b, alpha) * b,
+    ("add", "promote", _add,
      lambda g, out, a, b, needs, alpha=1: (g if needs[0] else None,
                                           (g if alpha == 1 else g * alpha) if needs[1] else None),
      {"save_in": False, "save_out": False, "needs": True, "ufunc": np.add}),
-    ("sub", "promote", lambda xp, a, b, alpha=None: a - b if alpha is None else a - _alpha_check(a, b, alpha) * b,
+    ("sub", "promote", _sub,
      lambda g, out, a, b, needs, alpha=1: (g if needs[0] else None,
                                           (-g if alpha == 1 else g * (-alpha)) if needs[1] else None),
      {"save_in": False, "save_out": False, "needs": True, "ufunc": np.subtract}),
-    ("mul", "promote", lambda xp, a, b: a * b,
-     lambda g, out, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None),
+    ("mul", "promote", _mul,
+     lambda g, out, a, b, needs: (_mul(None, g, b) if needs[0] else None, _mul(None, g, a) if needs[1] else None),
      {"save_in": (1, 0), "save_out": False, "needs": True, "ufunc": np.multiply}),
-    ("div", "float", lambda xp, a, b: xp.true_divide(a, b), _div_vjp,
+    ("div", "float", _div, _div_vjp,
      {"save_in": (1, True), "save_out": False, "needs": True, "ufunc": np.true_divide, "int_ok": False}),
     ("div_floor", "promote", _floor_div, lambda g, out, a, b, needs: (g * 0 if needs[0] else None,
                                                                       g * 0 if needs[1] else None),

@@ -432,3 +432,61 @@ def test_transpose_kernel(shape):
         pytest.skip(K.status())
     x = R.standard_normal(shape).astype(np.float32)
     np.testing.assert_array_equal(K.transpose(x), x.T)
+
+
+_SPECIAL = np.array([0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 1e-40, 3e38, -3e38], np.float32)
+
+
+def _operand(shape):
+    v = R.standard_normal(shape).astype(np.float32)
+    flat = v.reshape(-1)
+    flat[:: max(1, flat.size // 50)][: _SPECIAL.size] = _SPECIAL[: flat[:: max(1, flat.size // 50)].size]
+    return v
+
+
+@pytest.mark.parametrize("op, fn", [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                                    ("div", np.true_divide)])
+@pytest.mark.parametrize("sa, sb", [((70000,), (70000,)), ((300, 257), (257,)), ((40, 30, 64), (1, 30, 64)),
+                                    ((257,), (300, 257)), ((1000, 40), ()), ((50000,), (1,)), ((3, 2), (3, 2))])
+def test_binary_kernel_is_numpys_result_bit_for_bit(op, fn, sa, sb):
+    a, b = _operand(sa), _operand(sb)
+    with np.errstate(all="ignore"):
+        ref = fn(a, b)
+        y = K.binary(a, b, op)
+    assert y is not None and y.flags.c_contiguous and y.shape == ref.shape
+    np.testing.assert_array_equal(y, ref)  # NaN where NumPy has NaN, and the same bits elsewhere
+    assert np.array_equal(y.view(np.int32), ref.view(np.int32)) or np.isnan(ref).any()
+
+
+@pytest.mark.parametrize("op, fn", [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                                    ("div", np.true_divide)])
+@pytest.mark.parametrize("number", [2, -0.5, 0.0, True])
+def test_binary_kernel_with_a_python_number_on_either_side(op, fn, number):
+    a = _operand((40000,))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(K.binary(a, number, op), fn(a, np.float32(number)))
+        np.testing.assert_array_equal(K.binary(number, a, op), fn(np.float32(number), a))
+
+
+@pytest.mark.parametrize("a, b", [
+    (np.zeros((40, 40), np.float32).T, np.ones((40, 40), np.float32)),  # not C-contiguous: NumPy's job
+    (np.zeros((40, 40), np.float32), np.ones((40, 1), np.float32)),  # a column, not a trailing block
+    (np.zeros((40, 40), np.float64), np.ones((40, 40), np.float64)),  # not float32
+    (np.zeros((40,), np.float32), 1e39),  # a number float32 cannot hold: NumPy's overflow rules
+    (np.zeros((40,), np.float32), np.ones((2, 40), np.float32)[:, :1]),  # a strided operand
+])
+def test_binary_kernel_declines_what_it_does_not_cover(a, b):
+    assert K.binary(a, b, "add") is None
+
+
+@pytest.mark.parametrize("expr", ["x * y + z", "x - y / z", "2 - x", "x / 3", "x + bias", "(x * y).relu()",
+                                  "x.t() * y"])
+def test_large_float32_arithmetic_matches_torch(expr, monkeypatch):
+    torch = pytest.importorskip("torch")
+    vals = {k: R.standard_normal((300, 300)).astype(np.float32) for k in "xyz"}
+    vals["bias"] = R.standard_normal(300).astype(np.float32)
+    mine, numpy_path = _both(lambda: eval(expr, {}, {k: ember.tensor(v) for k, v in vals.items()}).numpy(),
+                             monkeypatch)
+    theirs = eval(expr, {}, {k: torch.tensor(v) for k, v in vals.items()}).numpy()
+    np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(mine, numpy_path)
