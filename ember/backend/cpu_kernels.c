@@ -933,13 +933,13 @@ void relu_bwd_one_f32(const float *restrict g, const float *restrict out, float 
  * took 150 us there. IEEE single-precision results, bit for bit those of NumPy. */
 enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_RSUB, BIN_RDIV };
 
-#define BIN_LOOP(E)                                                                                       \
+#define BIN_LOOP(Y, E)                                                                                    \
     do {                                                                                                  \
         if (r == 1) {                                                                                     \
             const float v = b[0];                                                                         \
             for (int64_t t = lo; t < hi; t++) {                                                           \
                 const float x = a[t], z = v;                                                              \
-                y[t] = (E);                                                                               \
+                Y[t] = (E);                                                                               \
             }                                                                                             \
             break;                                                                                        \
         }                                                                                                 \
@@ -948,23 +948,33 @@ enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_RSUB, BIN_RDIV };
             const float *restrict bj = b + j - i;                                                         \
             for (int64_t t = i; t < i + m; t++) {                                                         \
                 const float x = a[t], z = bj[t];                                                          \
-                y[t] = (E);                                                                               \
+                Y[t] = (E);                                                                               \
             }                                                                                             \
             i += m;                                                                                       \
         }                                                                                                 \
     } while (0)
 
-void binary_f32(const float *restrict a, const float *restrict b, float *restrict y, int64_t r, int64_t op,
-                int64_t lo, int64_t hi)
-{
-    switch (op) {
-    case BIN_ADD: BIN_LOOP(x + z); break;
-    case BIN_SUB: BIN_LOOP(x - z); break;
-    case BIN_MUL: BIN_LOOP(x * z); break;
-    case BIN_DIV: BIN_LOOP(x / z); break;
-    case BIN_RSUB: BIN_LOOP(z - x); break;
-    case BIN_RDIV: BIN_LOOP(z / x); break;
+#define BIN_OPS(Y)                            \
+    switch (op) {                             \
+    case BIN_ADD: BIN_LOOP(Y, x + z); break;  \
+    case BIN_SUB: BIN_LOOP(Y, x - z); break;  \
+    case BIN_MUL: BIN_LOOP(Y, x * z); break;  \
+    case BIN_DIV: BIN_LOOP(Y, x / z); break;  \
+    case BIN_RSUB: BIN_LOOP(Y, z - x); break; \
+    case BIN_RDIV: BIN_LOOP(Y, z / x); break; \
     }
+
+static void binary_f32(const float *restrict a, const float *restrict b, float *restrict y, int64_t r, int64_t op,
+                       int64_t lo, int64_t hi)
+{
+    BIN_OPS(y)
+}
+
+/* The same into a itself (a bias added to a gemm's output, x += y): b must not overlap a. */
+static void binary_inplace_f32(float *restrict a, const float *restrict b, int64_t r, int64_t op, int64_t lo,
+                               int64_t hi)
+{
+    BIN_OPS(a)
 }
 
 /* ---------------------------------------------------------------- batch norm backward, per channel
@@ -1197,7 +1207,12 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
         break;
     case K_POOL_GATHER: pool_gather_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
     case K_POOL_SCATTER: pool_scatter_f32(PF(0), PI(1), PF(2), a[3], a[4], lo, hi); break;
-    case K_BINARY: binary_f32(PF(0), PF(1), PF(2), a[3], a[4], lo, hi); break;
+    case K_BINARY: /* out of place, or (no output) into the first operand */
+        if (a[2])
+            binary_f32(PF(0), PF(1), PF(2), a[3], a[4], lo, hi);
+        else
+            binary_inplace_f32(PF(0), PF(1), a[3], a[4], lo, hi);
+        break;
     }
 }
 

@@ -256,13 +256,16 @@ def gelu_backward(g, x, approximate, cdf=None):
     return gx
 
 
+ELEMS_PER_PIECE_LN = 32768
+
+
 def layer_norm(x, w, b, eps):
     """Layer norm of the rows of 2-D float32 ``x`` with optional weight and bias of its row length."""
     rows, n = x.shape
     y = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
     b = np.zeros(n, np.float32) if b is None else b
-    _over("layer_norm", (x, w, b, y, n, _f32_bits(eps)), rows, n)
+    _over("layer_norm", (x, w, b, y, n, _f32_bits(eps)), rows, n, ELEMS_PER_PIECE_LN)
     return y
 
 
@@ -272,7 +275,7 @@ def layer_norm_backward(g, x, w, eps):
     gx = np.empty_like(x)
     w = np.ones(n, np.float32) if w is None else w
     # one row of accumulators per piece (pieces never write the same memory), summed in piece order
-    k = _pieces(rows, n)
+    k = _pieces(rows, n, ELEMS_PER_PIECE_LN)
     dw, db = np.zeros((k, n), np.float32), np.zeros((k, n), np.float32)
     _run("layer_norm_bwd", (g, x, w, gx, dw, db, n, _f32_bits(eps)), rows, k)
     for i in range(1, k):
@@ -478,15 +481,16 @@ _BINARY = {"add": (0, 0), "sub": (1, 4), "mul": (2, 2), "div": (3, 5)}  # op: (c
 _f32 = np.dtype(np.float32)
 
 
-def binary(a, b, op):
+def binary(a, b, op, inplace=False):
     """``a op b`` (op: add, sub, mul, div) of float32 NumPy arrays, or an array and a Python number, on the
-    compiled pool: a new C-contiguous array, or None where this kernel does not apply (then use NumPy). It
-    applies when the larger operand is C-contiguous with the result's shape and the other is one value or a
-    C-contiguous block of the result's trailing dims (a bias row)."""
+    compiled pool: a new C-contiguous array (with ``inplace``: written into ``a``, which is returned), or None
+    where this kernel does not apply (then use NumPy). It applies when the larger operand is C-contiguous with
+    the result's shape and the other is one value or a C-contiguous block of the result's trailing dims (a
+    bias row); in place, ``a`` must be that larger operand, writeable, and not overlap ``b``."""
     code, swapped = _BINARY[op]
-    if type(a) is not _ndarray or (type(b) is _ndarray and b.size > a.size):
+    if not inplace and (type(a) is not _ndarray or (type(b) is _ndarray and b.size > a.size)):
         a, b, code = b, a, swapped  # the large array walks; the other operand repeats
-    if type(a) is not _ndarray or a.dtype != _f32 or not a.flags.c_contiguous:
+    if type(a) is not _ndarray or a.dtype != _f32 or not a.flags.c_contiguous or (inplace and not a.flags.writeable):
         return None
     if type(b) is _ndarray:
         if b.dtype != _f32 or not b.flags.c_contiguous or b.ndim > a.ndim:
@@ -496,15 +500,17 @@ def binary(a, b, op):
             nb -= 1
         if b.shape[b.ndim - nb:] != a.shape[a.ndim - nb:]:
             return None
+        if inplace and np.may_share_memory(a, b):
+            return None
     elif type(b) in (int, float, bool) and abs(b) <= 3.4e38:  # (larger: NumPy's overflow handling)
         b = np.array([b], np.float32)
     else:
         return None
     if not available():
         return None
-    y = np.empty(a.shape, np.float32)
+    y = a if inplace else np.empty(a.shape, np.float32)
     if y.size:
-        _over("binary", (a, b, y, max(b.size, 1), code), a.size, 1, BINARY_PIECE)
+        _over("binary", (a, b, None if inplace else y, max(b.size, 1), code), a.size, 1, BINARY_PIECE)
     return y
 
 

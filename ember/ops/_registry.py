@@ -8,7 +8,8 @@ from weakref import ref as _weakref
 import numpy as np
 
 from .. import _dtype as D
-from .._storage import UntypedStorage, root_of
+from ..backend import cpu_kernels as _K
+from .._storage import UntypedStorage, _ptr, root_of
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import record_stack, state as _anomaly
@@ -294,6 +295,7 @@ def rapply2(op, b, a):
 
 
 _EMPTY = {}
+_BIG = _K.BINARY_MIN  # in-place float32 arithmetic from this size runs on the compiled pool
 _SCALAR_PROMO = D._scalar_cache  # (dtype, Python type) -> result dtype; cleared by set_default_dtype
 
 
@@ -623,11 +625,49 @@ def _check_no_overlap(op, t):
                 raise RuntimeError(_OVERLAP_MSG)
 
 
+_PARTIAL_MSG = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _dense(a):
+    """Whether ``a``'s elements cover one block of memory, each byte once (torch's non-overlapping and dense)."""
+    expect = a.itemsize
+    for st, n in sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1):
+        if st != expect:
+            return False
+        expect *= n
+    return True
+
+
+def check_partial_overlap(dst, src):
+    """torch's error when an input of an in-place elementwise op shares some, but not exactly all, of the
+    memory being written (``x.add_(x.t())``, ``x[1:].add_(x[:-1])``): the result would depend on the order the
+    elements are visited. The same tensor, or a view with the same layout, is fine; so is an input torch
+    cannot cheaply judge (one with gaps or repeats, like ``x[:, ::2]``)."""
+    a, b = dst._data, src._data
+    if src is dst or a.size == 0 or b.size == 0 or dst._device.type == "meta" or root_of(a) is not root_of(b):
+        return
+    if not (_dense(a) and _dense(b)) or min(a.strides + b.strides, default=0) < 0:
+        return
+    pa, pb = _ptr(a), _ptr(b)
+    ea, eb = pa + a.nbytes, pb + b.nbytes
+    if (pa, ea) == (pb, eb):
+        if a.strides == b.strides:
+            return
+        raise RuntimeError(_PARTIAL_MSG)
+    if pa < eb and pb < ea:
+        raise RuntimeError(_PARTIAL_MSG)
+
+
 def apply_inplace(op, self, args, kw, _hooked=False):
     """``self.op_(*args)``: compute, write into self, and rewrite autograd history like torch."""
     if _inplace_hook is not None and not _hooked:
         return _inplace_hook(op, self, args, kw)
     _check_no_overlap(op, self)
+    if op.pointwise:
+        for o in args:
+            if type(o) is Tensor:
+                check_partial_overlap(self, o)
     if autocast_hook is not None:  # torch never autocasts in-place ops
         from ..amp.autocast_mode import suspend_autocast
         return suspend_autocast(apply_inplace, op, self, args, kw, _hooked=True)
@@ -644,11 +684,13 @@ def apply_inplace(op, self, args, kw, _hooked=False):
                 if o.dtype is self.dtype and o._device is self._device and \
                         np.broadcast_shapes(o._data.shape, self._data.shape) == self._data.shape:
                     if self._data.size and getattr(self._data.flags, "writeable", True):
-                        uf(self._data, o._data, out=self._data)
+                        if self._data.size < _BIG or _K.binary(self._data, o._data, op.name, True) is None:
+                            uf(self._data, o._data, out=self._data)
                         self._storage._version += 1
                         return self
             elif type(o) in (int, float) and self.dtype.category == 2 and getattr(self._data.flags, "writeable", True):
-                uf(self._data, o, out=self._data)
+                if self._data.size < _BIG or _K.binary(self._data, o, op.name, True) is None:
+                    uf(self._data, o, out=self._data)
                 self._storage._version += 1
                 return self
         res = apply(op, (self,) + tuple(args), kw)

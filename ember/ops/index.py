@@ -17,7 +17,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
-from ._registry import OPS, _type_name, apply, apply_inplace, check_inplace, defop, write_out
+from ._registry import OPS, _type_name, apply, apply_inplace, check_inplace, check_partial_overlap, defop, write_out
 
 _gm = grad_mode.state
 _FULL = slice(None)
@@ -813,6 +813,7 @@ def copy_(self, other, non_blocking=False):
                                f"{_shape_str(_bshape(ds, ss))}")
     check_inplace(self)
     _check_overlap(self)
+    check_partial_overlap(self, src)
     if src.dtype.category == 3 and self.dtype.category < 3:
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
     if src._device is not self._device and src._device != self._device:

@@ -490,3 +490,48 @@ def test_large_float32_arithmetic_matches_torch(expr, monkeypatch):
     theirs = eval(expr, {}, {k: torch.tensor(v) for k, v in vals.items()}).numpy()
     np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(mine, numpy_path)
+
+
+@pytest.mark.parametrize("op, fn", [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                                    ("div", np.true_divide)])
+@pytest.mark.parametrize("sb", [(300, 257), (257,), (), "number"])
+def test_binary_kernel_in_place(op, fn, sb):
+    a = _operand((300, 257))
+    b = 1.75 if sb == "number" else _operand(sb)
+    with np.errstate(all="ignore"):
+        ref = fn(a, np.float32(b) if sb == "number" else b)
+        assert K.binary(a, b, op, inplace=True) is a
+    np.testing.assert_array_equal(a, ref)
+
+
+def test_binary_kernel_in_place_declines_overlap_and_read_only():
+    a = _operand((300, 300))
+    assert K.binary(a, a, "add", inplace=True) is None  # NumPy buffers an operand that overlaps the output
+    assert K.binary(a[:200], a[100:], "add", inplace=True) is None
+    ro = _operand((300, 300))
+    ro.flags.writeable = False
+    assert K.binary(ro, 1.0, "add", inplace=True) is None
+
+
+@pytest.mark.parametrize("expr", ["x.add_(y)", "x.sub_(bias)", "x.mul_(2.5)", "x.div_(y)", "x.add_(x)",
+                                  "x.t().mul_(y)", "x[:, ::2].mul_(x[:, 1::2])"])
+def test_large_float32_in_place_arithmetic_matches_torch(expr, monkeypatch):
+    torch = pytest.importorskip("torch")
+    vals = {k: R.standard_normal((300, 300)).astype(np.float32) for k in "xy"}
+    vals["bias"] = R.standard_normal(300).astype(np.float32)
+
+    def run(lib):
+        env = {k: lib.tensor(v) for k, v in vals.items()}
+        eval(expr, {}, env)
+        return env["x"].numpy()
+    mine, numpy_path = _both(lambda: run(ember), monkeypatch)
+    np.testing.assert_array_equal(mine, run(torch))
+    np.testing.assert_array_equal(mine, numpy_path)
+
+
+def test_linear_bias_added_in_place_matches_torch():
+    torch = pytest.importorskip("torch")
+    x, w, b = (R.standard_normal(s).astype(np.float32) for s in ((256, 128), (512, 128), (512,)))
+    mine = F.linear(ember.tensor(x), ember.tensor(w), ember.tensor(b)).numpy()
+    theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b)).numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)

@@ -284,12 +284,31 @@ torch.mvlgamma(torch.tensor([2.5,3]), 0)
 torch.erf(torch.tensor([1+1j]))
 torch.i0(torch.tensor([1+1j]))
 torch.isclose(torch.tensor([1.]),torch.tensor([1.,2]))
+(x := torch.arange(16.).reshape(4, 4)).add_(x.t())
+(x := torch.arange(16.).reshape(4, 4)).add_(x[0])
+(x := torch.arange(16.).reshape(4, 4))[1:].add_(x[:-1])
+(x := torch.arange(16.).reshape(4, 4)).copy_(x.t())
+(x := torch.arange(16.).reshape(4, 4)).clamp_(min=x[0])
+(x := torch.arange(16.).reshape(4, 4)).addcmul_(x.t(), x)
+(x := torch.arange(16.).reshape(4, 4)).lerp_(x.t(), 0.5)
+(x := torch.arange(16.).reshape(4, 4)).mul_(x.reshape(16)[:4])
 """)
 
 
 @pytest.mark.parametrize("src", MSG)
 def test_error_messages(src):
     check(src, message=True)
+
+
+@pytest.mark.parametrize("src", [
+    "(x := torch.arange(16.).reshape(4, 4)).add_(x)",  # the same memory, the same layout: allowed
+    "(x := torch.arange(16.).reshape(4, 4)).add_(x.view(4, 4))",
+    "(x := torch.arange(16.).reshape(4, 4))[:, ::2].mul_(x[:, 1::2])",  # gaps: torch does not judge it
+    "(x := torch.arange(16.).reshape(4, 4))[:2].sub_(x[2:])",  # disjoint halves
+    "(x := torch.arange(16.).reshape(4, 4)).copy_(x)",
+])
+def test_in_place_with_an_input_that_shares_memory(src):
+    check(src)
 
 
 def test_where_promotes_only_values():
