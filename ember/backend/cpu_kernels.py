@@ -55,6 +55,7 @@ _SIGNATURES = {
     "run_f32": [_P],
     "attn_scratch": [_I64] * 5,
     "set_array_data_offset": [_I64],
+    "pool_rest": [],
 }
 _RESTYPES = {"wino_in_f32": _I64, "attn_scratch": _I64}
 # the kernels ``run_f32`` runs on the compiled pool, by number: the order of the enum in cpu_kernels.c
@@ -461,6 +462,17 @@ def batch_norm_backward(x, g, mean, invstd, a, want_gx, fixed):
     return gx, sums[:, 0], sums[:, 1]
 
 
+GEMM_REST = 1 << 20  # multiply-adds: from here BLAS runs its gemm on several threads
+
+
+def rest():
+    """Before a multi-threaded gemm: the pool's spinning workers go to sleep now (not in 200 us), so that
+    BLAS's threads have the cores (see pool_rest in cpu_pool.h). The next kernel wakes them."""
+    lib = _state["lib"]
+    if lib is not None:
+        lib.pool_rest()
+
+
 def matmul(a, b):
     """``a @ b`` of 2-D NumPy arrays. For float32 ``x @ W.T`` with a few rows in x (a Linear layer at a small
     batch), OpenBLAS is much faster on the swapped problem ``W @ x.T``: that one, then a transposing copy. At 2
@@ -469,6 +481,8 @@ def matmul(a, b):
     more rows (128 and up) the direct product is as fast or faster, and those keep it."""
     m, k = a.shape
     n = b.shape[1]
+    if m * n * k >= GEMM_REST:
+        rest()
     if 8 <= m <= 64 and n >= 4 * m and n * k >= 65536 and a.dtype == np.float32 and b.dtype == np.float32 and \
             b.strides == (4, 4 * k) and a.flags.c_contiguous and available():
         return transpose(np.matmul(b.T, a.T))

@@ -138,6 +138,8 @@ def per_thread(n, fn, work):
     kernels made of copies and thin gemms over independent samples: one piece per core does every stage on
     its own samples, with no hand-off between them), when ``work`` (multiply-adds) pays for it; else inline."""
     if n > 1 and threads() > 1 and work >= PER_THREAD_WORK:
+        from . import cpu_kernels
+        cpu_kernels.rest()  # the compiled pool's spinning workers would take cores from these threads
         with blas_serial():
             parallel_for(n, fn, min_size=1)
     else:

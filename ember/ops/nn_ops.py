@@ -607,6 +607,7 @@ def _conv_fwd(xp, x, w, b=None, *, stride, pads, dil, groups, out_sp=None):
     else:
         L, K = _prod(out), _prod(k)
         cols = _im2col(xp, _padded(xp, x, pads), out, k, stride, dil)
+        _K.rest()  # (BLAS's threads need the cores: see cpu_kernels.rest)
         y = xp.matmul(w.reshape(G, O // G, (C // G) * K), cols.reshape(N, G, (C // G) * K, L))
         y = y.reshape((N, O) + out)
     if b is not None:
@@ -638,6 +639,7 @@ def _conv_bwd_in_fwd(xp, g, w, *, in_sp, stride, pads, dil, groups):
         if len(k) == 2:
             return _conv_bwd_in_s1(xp, g, w, in_sp, pads, dil, G)
     wm = w.reshape(G, O // G, Cg * K).transpose(0, 2, 1)
+    _K.rest()  # (BLAS's threads need the cores: see cpu_kernels.rest)
     cols = xp.matmul(wm, g.reshape(N, G, O // G, L)).reshape((N, G * Cg) + k + out)
     padded = tuple(in_sp[i] + pads[i][0] + pads[i][1] for i in range(len(k)))
     return _crop(xp, _col2im(xp, cols, padded, out, k, stride, dil), pads, in_sp)
@@ -690,6 +692,7 @@ def _conv_bwd_w_fwd(xp, g, x, *, k, stride, pads, dil, groups):
     # (C K x L) @ (L x O) per image, then transposed: BLAS runs this orientation ~20% faster than (O x L) @ (L x C K)
     gt = xp.ascontiguousarray(g.reshape(N, G, O // G, L).swapaxes(2, 3))
     cm = cols.reshape(N, G, (C // G) * K, L)
+    _K.rest()  # (BLAS's threads need the cores: see cpu_kernels.rest)
     gw = xp.matmul(cm[0], gt[0]) if N == 1 else xp.matmul(cm, gt).sum(0)
     return xp.ascontiguousarray(gw.swapaxes(1, 2)).reshape((O, C // G) + tuple(k))
 
