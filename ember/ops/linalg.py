@@ -16,21 +16,22 @@ def _transposed(t):
         d.strides[1] == d.shape[0] * d.itemsize
 
 
-def _gemm_ahead(g, b):
-    """Free the cores for BLAS before a large gradient gemm (arrays only: a Tensor product goes through matmul)."""
-    if type(g) is np.ndarray and g.size * b.shape[-1] >= _K.GEMM_REST:
-        _K.rest()
+def _gemm_ahead(g, k):
+    """Free the cores for BLAS before a gradient gemm of ``g`` with a contraction of ``k`` (arrays only: a Tensor
+    product goes through matmul, which does the same)."""
+    if type(g) is np.ndarray:
+        _K.rest(g.size * k)
 
 
 def _grad_a(g, a, b):
     # like torch, a transposed operand gets its gradient in its own layout: (b @ g^T)^T is C-contiguous
     # after the transpose back, and the caller's t() makes it match a's base without a (slow) transposing copy
-    _gemm_ahead(g, b.swapaxes(-1, -2))
+    _gemm_ahead(g, b.shape[-2])
     return (b @ g.swapaxes(-1, -2)).swapaxes(-1, -2) if _transposed(a) and g.ndim == 2 else g @ b.swapaxes(-1, -2)
 
 
 def _grad_b(g, a, b):
-    _gemm_ahead(g, a)
+    _gemm_ahead(g, a.shape[-1])
     return (g.swapaxes(-1, -2) @ a).swapaxes(-1, -2) if _transposed(b) and g.ndim == 2 else a.swapaxes(-1, -2) @ g
 
 
