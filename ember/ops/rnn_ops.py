@@ -280,7 +280,8 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
     stash = {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
     if xp is np and cd == np.float32 and _K.available():
         out = xp.empty((T, B, H), cd)
-        _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse)
+        if not _K.lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
+            _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse)
         return [out, z[last, :H].T.copy(), cs[last].T.copy()], stash
     a4 = acts.reshape(T, 4, H, B)
     # the per-step views, made by iterating the arrays (cheaper than slicing inside the loop)
@@ -307,9 +308,10 @@ def _base(a):
 
 
 def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse):
-    """The forward recurrence with each step's gate math in one compiled pass (lstm_step_f32, which also
-    writes the step's row of the batch-major output): the step's gemm, then the kernel on pointers computed
-    from each array's base (all C-contiguous float32 here)."""
+    """The forward recurrence as a Python loop (where NumPy's BLAS cannot be called from compiled code, see
+    cpu_kernels.blas) with each step's gate math in one compiled pass (lstm_step_f32, which also writes the
+    step's row of the batch-major output): the step's gemm, then the kernel on pointers computed from each
+    array's base (all C-contiguous float32 here)."""
     T, H4, B = acts.shape
     H, lib = H4 // 4, _K.lib()
     hb = H * B
@@ -323,7 +325,8 @@ def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse):
 
 
 def _lstm_back_compiled(gout, dh, dc, w_hh, acts, cs, tcs, igs, reverse):
-    """The float32 backward recurrence with each step's elementwise part in one compiled pass
+    """The float32 backward recurrence (in one compiled call, or where that cannot call NumPy's BLAS a Python loop)
+    with each step's elementwise part in one compiled pass
     (lstm_step_bwd_f32, which forms the gate factors from the saved activations on the fly), then the step's
     gemm dh = w_hh^T d; dh and dc are updated in place. Returns the gate gradients as a (4H, T*B) view, step t
     in columns t*B...: the kernel writes them there directly, so no transposing copy precedes the weight
@@ -339,6 +342,8 @@ def _lstm_back_compiled(gout, dh, dc, w_hh, acts, cs, tcs, igs, reverse):
     gt = np.empty(hb, np.float32)
     w = np.ascontiguousarray(w_hh._data, dtype=np.float32)
     wt = _K.transpose(w)  # W_hh^T copied once: each step's gemm is ~10% faster on it than on the transposed view
+    if _K.lstm_backward(acts, igs, cs, tcs, go, gt, dh, dc, D, wt, reverse):
+        return Dm
     pa, pig, pcs, ptc, pD = (_base(a) for a in (acts, igs, cs, tcs, D))
     pgo = _base(go) if go is not None else None
     pdh, pdc, pgt = _base(dh), _base(dc), gt.ctypes.data

@@ -200,11 +200,24 @@ def test_switched_off_by_environment(tmp_path):
     assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".so"]  # no temporary left behind
 
 
+def test_blas_found_and_checked():
+    # NumPy's wheels bundle OpenBLAS: its cblas_sgemm is found (and was checked on a product when found)
+    if "openblas" not in {i.get("internal_api") for i in __import__("threadpoolctl").threadpool_info()}:
+        pytest.skip("NumPy's BLAS is not OpenBLAS here")
+    addr, wide = K.blas()
+    assert addr and wide in (0, 1)
+
+
+@pytest.mark.parametrize("loop", ["compiled", "python"])  # the whole recurrence in C, or a Python loop of steps
 @pytest.mark.parametrize("bidirectional, use_out, batch_first",
                          [(False, True, False), (True, True, False), (False, False, False), (True, False, True)])
-def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, monkeypatch):
+def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, loop, monkeypatch):
     # the compiled step (gate math forward, elementwise recurrence backward) against the NumPy step loop; without
     # use_out only h_n and c_n carry gradient (the output gradient arrives as None)
+    if loop == "python":
+        monkeypatch.setitem(K._blas, "v", None)  # as where NumPy's BLAS is not OpenBLAS
+    elif K.blas() is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS here")
     ember.manual_seed(0)
     m = ember.nn.LSTM(5, 7, bidirectional=bidirectional, num_layers=2 if not use_out else 1,
                       batch_first=batch_first)
