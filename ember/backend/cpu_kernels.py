@@ -617,14 +617,15 @@ def _find_blas():
 # (LSTM(64->128), batch 32 backward: 3.0-3.4 ms -> 4.0-5.0).
 
 def lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
-    """The whole float32 LSTM forward recurrence in one compiled call (lstm_fwd_steps in cpu_kernels.c): each step's
-    gemm through NumPy's OpenBLAS, then its gate math, with no Python between steps. False (nothing done)
-    where that BLAS cannot be called from here (see ``blas``)."""
+    """The whole float32 LSTM forward recurrence in one compiled call (lstm_fwd_steps in cpu_kernels.c): each
+    step's gemm through NumPy's OpenBLAS, then its gate math, with no Python between steps. False (nothing
+    done) where that BLAS cannot be called from here (see ``blas``)."""
     bl = blas()
     if bl is None or not available():
         return False
     T, H4, B = acts.shape
-    _run("lstm_fwd", (bl[0], bl[1], W, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse)), B, 1)
+    if acts.size:  # (an empty batch: nothing to compute, and BLAS rejects its leading dimension 0)
+        _run("lstm_fwd", (bl[0], bl[1], W, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse)), B, 1)
     return True
 
 
@@ -635,8 +636,9 @@ def lstm_backward(acts, igs, cs, tcs, gout, gt, dh, dc, D, wt, reverse):
     if bl is None or not available():
         return False
     T, H4, B = acts.shape
-    _run("lstm_bwd", (bl[0], bl[1], acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, T, H4 // 4, B,
-                      int(reverse)), B, 1)
+    if acts.size:  # (an empty batch: nothing to compute, and BLAS rejects its leading dimension 0)
+        _run("lstm_bwd", (bl[0], bl[1], acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, T, H4 // 4, B,
+                          int(reverse)), B, 1)
     return True
 
 

@@ -420,7 +420,7 @@ def _lstm_layer_vjp(grads, out, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, needs, act
     # the step inputs h_{t-1} as (H, T*B) like Dm's columns: moving whole B-runs, a cheap copy
     hin = z[1:, :H] if reverse else z[:T, :H]
     dx = wrap(xp.matmul(Dm.T, w_ih._data.astype(cd, copy=False)).reshape(x.shape)) if needs[0] else None
-    dwi = wrap(xp.matmul(Dm, x._data.astype(cd, copy=False).reshape(TB, -1))) if needs[1] else None
+    dwi = wrap(xp.matmul(Dm, x._data.astype(cd, copy=False).reshape(TB, x.shape[-1]))) if needs[1] else None
     dwh = wrap(xp.matmul(Dm, xp.ascontiguousarray(hin.transpose(1, 0, 2)).reshape(H, TB).T)) if needs[2] else None
     db = wrap(xp.matmul(Dm, xp.ones(TB, cd))) if needs[3] or needs[4] else None
     return (dx, dwi, dwh, db if needs[3] else None, db if needs[4] else None,

@@ -50,6 +50,14 @@ def test_layer_with_initial_state(name, kw):
         check(lambda lib: getattr(lib.nn, name)(3, 4, **kw), [inp, h0])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])  # float32 LSTMs take the compiled recurrences
+@pytest.mark.parametrize("name,kw", [c for c in LAYER_CASES if "proj_size" not in c[1]])
+def test_empty_batch(name, kw, dtype):
+    # a batch of 0 sequences: empty outputs and states, zero parameter gradients, as torch
+    inp = x(0, 5, 3) if kw.get("batch_first", False) else x(5, 0, 3)
+    check(lambda lib: getattr(lib.nn, name)(3, 4, **kw), [inp], dtype)
+
+
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
 def test_unbatched(name):
     kw = dict(num_layers=2, bidirectional=True)
