@@ -315,17 +315,21 @@ def _run(op, args, kw, dev, common, rg):
         out_arr = _meta_forward(op, args, kw, compute, outdt, be)
     else:
         cnp = compute.np if compute is not None else None
-        arrs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                x = a._data
-                if a._device is not dev:
-                    x = be.from_host(x)
-                if cnp is not None and x.dtype is not cnp and x.dtype != cnp:
-                    x = x.astype(cnp)
-                arrs.append(x)
-            else:
-                arrs.append(a)
+        if len(args) == 2 and type(args[0]) is Tensor and type(args[1]) is Tensor and args[0]._device is dev and \
+                args[1]._device is dev and args[0]._data.dtype is cnp and args[1]._data.dtype is cnp:
+            arrs = (args[0]._data, args[1]._data)  # the common binary case: nothing to move or cast
+        else:
+            arrs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    x = a._data
+                    if a._device is not dev:
+                        x = be.from_host(x)
+                    if cnp is not None and x.dtype is not cnp and x.dtype != cnp:
+                        x = x.astype(cnp)
+                    arrs.append(x)
+                else:
+                    arrs.append(a)
         try:
             out_arr = op.fwd(be.xp, *arrs, **kw) if kw else op.fwd(be.xp, *arrs)
         except OverflowError:
