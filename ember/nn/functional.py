@@ -491,6 +491,19 @@ def _dtype_checks(input, weight, bias, groups):
 _WARNED_SAME = []
 
 
+def _conv_weight_groups_check(weight, groups):
+    if weight.shape[0] < groups:  # a weight with no output (input, transposed) channels
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead")
+
+
+def _conv_empty_check(n, x):
+    # torch's kernels take an empty batch or no channels; any other empty dim is an error (shape as its 2-D view)
+    if x.numel() == 0 and x.shape[0] and x.shape[1]:
+        shape = list(x.shape[:2]) + [1] + list(x.shape[2:]) if n == 1 else list(x.shape)
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {shape}")
+
+
 def _conv_nd(fname, n, input, weight, bias, stride, padding, dilation, groups):
     st, dl = _conv_common(fname, n, input, weight, stride, dilation, False)
     batched = input.dim() == n + 2
@@ -519,6 +532,7 @@ def _conv_nd(fname, n, input, weight, bias, stride, padding, dilation, groups):
         _conv_checks(st, pd, dl, groups)
         pads = tuple((p, p) for p in pd)
     O = weight.shape[0]
+    _conv_weight_groups_check(weight, groups)
     if O % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(weight.shape)}] instead")
@@ -536,6 +550,7 @@ def _conv_nd(fname, n, input, weight, bias, stride, padding, dilation, groups):
     if any(p < e for p, e in zip(padded, eff)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
                            f"size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    _conv_empty_check(n, x)
     kw = {"stride": st, "pads": pads, "dil": dl, "groups": int(groups)}
     args = (x, weight) if bias is None else (x, weight, bias)
     y = apply(_N.CONV, args, kw)
@@ -578,6 +593,7 @@ def _conv_t_nd(fname, n, input, weight, bias, stride, padding, output_padding, g
     x = input if batched else input.unsqueeze(0)
     k = tuple(weight.shape[2:])
     Cin = weight.shape[0]
+    _conv_weight_groups_check(weight, groups)
     if Cin % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(weight.shape)}] instead")
@@ -596,6 +612,7 @@ def _conv_t_nd(fname, n, input, weight, bias, stride, padding, output_padding, g
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got " + " ".join(parts))
     _dtype_checks(x, weight, bias, groups)
     _no_bool_conv(n, x)
+    _conv_empty_check(n, x)
     out = tuple((x.shape[2 + i] - 1) * st[i] - 2 * pd[i] + dl[i] * (k[i] - 1) + op[i] + 1 for i in range(n))
     if any(o <= 0 for o in out):
         raise RuntimeError(f"Given input size per channel: ({' x '.join(str(s) for s in x.shape[2:])}). Calculated "
@@ -790,7 +807,7 @@ def _pool_checks(fname, n, k, st, pd, dl):
                                f"kernel_size={k[i]} and dilation={dl[i]}")
 
 
-def _pool_input(fname, n, input, kind):
+def _pool_input(fname, n, input, kind, indices=False):
     _need_tensor(fname, input)
     nd = input.dim()
     if kind == "avg1":
@@ -812,9 +829,19 @@ def _pool_input(fname, n, input, kind):
             raise RuntimeError(f"Expected {lo}D or {hi}D (batch mode) tensor with optional 0 dim batch size for "
                                f"input, but got:{list(input.shape)}")
     sp_start = nd - n - 1
-    if any(s == 0 for s in input.shape[sp_start:]):
-        raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with optional 0 dim batch size for "
-                           f"input, but got:{list(input.shape)}")
+    if any(s == 0 for s in input.shape[sp_start:]):  # only the batch may be empty; torch's kernels word it so:
+        shape = list(input.shape)
+        if n == 3:  # (the "dimension" printed is the empty dim's size)
+            where = "max_pool3d_with_indices_out_cpu_template()" if kind == "max" else "avg_pool3d()"
+            raise RuntimeError(f"{where}: Expected input's non-batch dimensions to have positive length, but input "
+                               f"has a shape of {shape} and non-batch dimension 0 has length zero!")
+        if kind == "max1" and not indices:
+            raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+                               f"for input, but got:{shape}")
+        if n == 1:  # avg_pool1d and max_pool1d with indices: the 2-d kernels on an (N, C, 1, L) view
+            shape = shape[:-1] + [1] + shape[-1:]
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{shape}")
     batched = nd == n + 2
     return (input if batched else input.unsqueeze(0)), batched
 
@@ -827,7 +854,7 @@ def _too_small(x, out, n):
 
 
 def _max_pool(fname, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    x, batched = _pool_input(fname, n, input, "max1" if n == 1 else "max")
+    x, batched = _pool_input(fname, n, input, "max1" if n == 1 else "max", return_indices)
     k = _pool_arg(fname, n, "kernel_size", kernel_size)
     st = _pool_arg(fname, n, "stride", stride, k)
     pd = _pool_arg(fname, n, "padding", padding)
@@ -975,12 +1002,35 @@ def _adaptive_input(fname, n, input, max_kind):
     elif nd not in (n + 1, n + 2):
         raise RuntimeError(f"{fname}(): Expected {n + 1}D or {n + 2}D tensor, but got{':' if max_kind else ''} "
                            f"{list(input.shape)}")
-    for i in range(nd - n, nd):
-        if input.shape[i] == 0:
-            raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but input "
-                               f"has sizes {list(input.shape)} with dimension {i} being empty")
+    # torch checks every dim but the first; adaptive_avg_pool1d/2d only the pooled ones (1d through its 2d kernel,
+    # whose name and (N, C, 1, L) view the message shows)
+    shape, name = list(input.shape), fname
+    if not max_kind and n == 1:
+        shape, name = shape[:-1] + [1] + shape[-1:], "adaptive_avg_pool2d"
+    for i in range(len(shape) - 2, len(shape)) if not max_kind and n < 3 else range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {shape} with dimension {i} being empty")
     batched = nd == n + 2
     return (input if batched else input.unsqueeze(0)), batched
+
+
+def _adaptive_empty_grad(fname, n, y, batched):
+    """torch's adaptive pooling backward rejects an output gradient with an empty dim past the first (no channels,
+    or an output size of 0): raise the same when the gradient reaches ``y``."""
+    if not y.requires_grad:
+        return
+    shape = list(y.shape) if batched else list(y.shape[1:])
+    if n == 1:  # the 1d forms run torch's 2d kernels on an (N, C, 1, L) view
+        shape, fname = shape[:-1] + [1] + shape[-1:], fname.replace("1d", "2d")
+    bad = next((i for i in range(1, len(shape)) if shape[i] == 0), None)
+    if bad is not None:
+        msg = (f"{fname}_backward(): Expected grad_output to have non-zero size for non-batch dimensions, but "
+               f"grad_output has sizes {shape} with dimension {bad} being empty")
+
+        def hook(grad):
+            raise RuntimeError(msg)
+        y.register_hook(hook)
 
 
 def _adaptive_size(fname, n, output_size, sp):
@@ -1012,6 +1062,7 @@ def _adaptive_avg(fname, n, input, output_size):
             maps.append((2 + i, idx, w, sp[i]))
     op = _N.sep_op(f"adaptive_avg_pool{n}d", f"AdaptiveAvgPool{n}DBackward0")
     y = apply(op, (x,), {"maps": tuple(maps)})
+    _adaptive_empty_grad(fname, n, y, batched)
     if batched:  # torch keeps channels_last; channels_last_3d only when it pools to one value (a mean)
         _MF.layout_like_(y, x, fmt=_MF.contiguous_format if n == 3 and any(o != 1 for o in os_) else None)
     return y if batched else y.squeeze(0)
@@ -1041,6 +1092,7 @@ def _adaptive_max(fname, n, input, output_size, return_indices):
     maps = tuple(_N.adaptive_taps(sp[i], os_[i])[0] for i in range(n))
     idx = apply(_N.ADAMAX_IDX, (x,), {"maps": maps})
     vals = apply(_N.gather_op(f"AdaptiveMaxPool{n}DBackward0"), (x, idx), {})
+    _adaptive_empty_grad(fname, n, vals, batched)
     if batched:  # channels_last is kept, channels_last_3d is not (as in torch)
         fmt = _MF.contiguous_format if n == 3 else None
         _MF.layout_like_(vals, x, fmt=fmt)
@@ -1113,6 +1165,11 @@ def _fractional_max_pool(n, input, kernel_size, output_size, output_ratio, retur
     if nd not in (n + 1, n + 2):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got "
                          f"{-(n + 1)})")
+    where = f"{fname}()" if n == 2 else f"{fname}_out()"
+    for i in range(1, nd):  # every dim but the first (the batch, or an unbatched input's channels) must be non-empty
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{where}: Expected input to have non-zero size for non-batch dimensions, but got"
+                               f"{list(input.shape)} with dimension {i} being empty.")
     batched = nd == n + 2
     x = input if batched else input.unsqueeze(0)
     if any(o < 0 for o in os_):
@@ -1123,7 +1180,6 @@ def _fractional_max_pool(n, input, kernel_size, output_size, output_ratio, retur
     for i in range(n):
         # torch's 3-d check is strict (one row fewer allowed than in 2-d)
         if os_[i] + k[i] - 1 > sp[i] or (n == 3 and os_[i] + k[i] - 1 == sp[i]):
-            where = f"{fname}()" if n == 2 else f"{fname}_out()"
             raise RuntimeError(f"{where}: pool {names[i]} {k[i]} too large relative to input {names[i]} {sp[i]}")
     if input.dtype.category != 2:
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_tname(input)}'")
@@ -1285,6 +1341,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.dtype.category < 2 or input.dtype.category == 3:
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{_tname(input)}'")
     _N.check_norm_dtypes(input, weight, bias, running_mean, running_var)
+    empty = input.numel() == 0
+    if empty:
+        # torch's shortcut for an empty input, input * weight[0] + bias[0]: no channels is an index error there, and
+        # the running statistics are left as they are
+        _empty_norm_check(C, weight, bias)
     nd = input.dim()
     axes = (0,) + tuple(range(2, nd))
     wshape = (1, C) + (1,) * (nd - 2)
@@ -1295,11 +1356,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             stats = _N.norm_stats(input, None, axes, eps)
             mean, var = stats[0], stats[2]
             n = input.numel() // max(C, 1)
-            if running_mean is not None:
+            if running_mean is not None and not empty:
                 rm = _host(running_mean).astype(np.float64)
                 _update_running(running_mean, (1 - momentum) * rm + momentum *
                                 np.asarray(_arr_host(mean), dtype=np.float64).reshape(-1))
-            if running_var is not None:
+            if running_var is not None and not empty:
                 rv = _host(running_var).astype(np.float64)
                 unb = np.asarray(_arr_host(var), dtype=np.float64).reshape(-1) * (n / max(n - 1, 1))
                 _update_running(running_var, (1 - momentum) * rv + momentum * unb)
@@ -1312,6 +1373,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             stats = (rm, 1 / xp.sqrt(rv + eps))
     kw = {"gshape": None, "axes": axes, "wshape": wshape, "eps": eps, "stats": stats, "fixed": fixed}
     return _MF.layout_like_(apply(_N.BATCH_NORM, (input, weight, bias), kw), input)
+
+
+def _empty_norm_check(C, weight, bias):
+    if C == 0 and (weight is not None or bias is not None):
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
 
 
 def _arr_host(a):
@@ -1342,11 +1408,20 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if t is not None and t.numel() != C:
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
     meta = input.device.type == "meta"
+    empty = input.numel() == 0
+    if empty:
+        # torch runs batch_norm on a (1, N * C, ...) view with weight, bias and running stats repeated N times: its
+        # empty-input shortcut indexes weight[0], and (training) the stats come back as the mean of their N untouched
+        # copies: the same, or nan for N == 0
+        _empty_norm_check(N * C, weight, bias)
+        for t in (running_mean, running_var):
+            if t is not None and not meta and N == 0 and use_input_stats:
+                _update_running(t, np.full(C, np.nan))
     stats, fixed = None, False
     if use_input_stats:
         if not meta:
             stats = _N.norm_stats(input, None, axes, eps)
-        if not meta and (running_mean is not None or running_var is not None):
+        if not meta and not empty and (running_mean is not None or running_var is not None):
             mean, var = stats[0], stats[2]
             n = 1
             for s in input.shape[2:]:
@@ -1553,6 +1628,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
                              f"fixed length sequences. However, found offsets of type {_type_repr(offsets)}")
         B, L = input.shape
+        if L == 0:  # torch builds the offsets as arange(0, numel, L): empty bags of a 2-D input are an error
+            raise RuntimeError("step must be nonzero")
         flat = input.reshape(-1)
         starts = np.arange(B) * L
         psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
@@ -1653,9 +1730,9 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     ops = _ops()
     meta = tensor.device.type == "meta"
+    if tensor.numel() == 0 and num_classes <= 0:  # torch: any non-positive count is "inferred" from the values
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         if meta:
             raise RuntimeError("Can not infer total number of classes from meta tensor.")
         num_classes = int(tensor.max().item()) + 1
@@ -1706,7 +1783,7 @@ def pad(input, pad, mode="constant", value=None):
     if not (k in (1, 2, 3) and nd in (k + 1, k + 2)):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for {nd}D input tensor.\n" + _PAD_COMBOS)
     nonbatch = input.shape[1:] if nd == k + 2 else input.shape
-    if any(s == 0 for s in nonbatch):
+    if mode != "circular" and any(s == 0 for s in nonbatch):  # torch's circular pad takes empty dims (no wrap)
         raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
                            f"non-zero dimensions for input, but got: {list(input.shape)}")
     maps = []
@@ -1904,13 +1981,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     sp = [int(s) for s in input.shape[2:]]
     if out_size is None:
         out_size = [math.floor(float(sp[i]) * scales[i]) for i in range(n)]
+    if mode == "area":  # torch's area mode is adaptive average pooling, with its checks (no size check here)
+        return _adaptive_avg(f"adaptive_avg_pool{n}d", n, input, tuple(out_size))
     if any(o <= 0 for o in out_size) or any(s <= 0 for s in sp):
         names = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
         ins = ", ".join(f"{nm}: {v}" for nm, v in zip(names, sp))
         outs = ", ".join(f"{nm}: {v}" for nm, v in zip(names, out_size))
-        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({ins}) output ({outs})")
-    if mode == "area":
-        return _adaptive_avg(f"adaptive_avg_pool{n}d", n, input, tuple(out_size))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({ins}) "
+                           f"{'and ' if n == 1 else ''}output ({outs})")
+    if input.numel() == 0 and input.shape[1] == 0:  # an empty batch is fine, no channels is not (torch's kernels)
+        raise RuntimeError(f"Non-empty {n + 2}D data tensor expected but got a tensor with sizes {list(input.shape)}")
     kern = {"nearest": "compute_indices_weights_nearest", "nearest-exact": "compute_indices_weights_nearest",
             "linear": "compute_indices_weights_linear", "bilinear": "compute_indices_weights_linear",
             "trilinear": "compute_indices_weights_linear", "bicubic": "compute_indices_weights_cubic",
@@ -2172,7 +2252,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     L, S = query.shape[-2], key.shape[-2]
-    sf = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    E = query.shape[-1]
+    # no features: every score is 0 (torch scales q and k, not their empty product), so any finite scale does
+    sf = (1.0 / math.sqrt(E) if E else 1.0) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and key.dim() >= 3:
         hq, hk = query.shape[-3], key.shape[-3]
         if hk != hq and hk and hq % hk == 0:
@@ -2598,6 +2680,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _margin_shape_check(input)
     nd = input.dim()
     if nd > 2 or (nd == 2 and target.dim() != 1) or (nd < 2 and target.dim() > 1):
         raise RuntimeError(f"inconsistent target size, expected {input.shape[0] if nd == 2 else ''} but got "
@@ -2631,10 +2714,19 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
+def _margin_shape_check(input):
+    # torch's multi(label)_margin_loss take a scalar, a vector or a matrix; only the batch (dim 0 of a matrix) may be 0
+    nd = input.dim()
+    if not (nd == 0 or (nd in (1, 2) and input.shape[-1] != 0)):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+
+
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Hinge loss between each listed target class and every non-target class (targets end at the first -1)."""
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _margin_shape_check(input)
     nd = input.dim()
     x = input.reshape(1, -1) if nd < 2 else input
     N, C = x.shape
@@ -2761,6 +2853,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     T, N, C = lp.shape
     if lp.dtype.category != 2:
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_tname(lp)}'")
+    if lp.numel() == 0:  # torch rejects any empty log_probs (batch, time or classes), before the other checks
+        raise RuntimeError("log_probs tensor must not be empty")
     if not 0 <= blank < C:
         raise RuntimeError("blank must be in label range")
     il = _lengths(input_lengths, "input_lengths")

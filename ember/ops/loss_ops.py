@@ -109,8 +109,8 @@ def _rows(shape):
 def _reduce_rows(xp, loss, nd, reduction):
     if reduction == "sum":
         return loss.sum()
-    if reduction == "mean":
-        return loss.mean()
+    if reduction == "mean":  # an empty batch averages to nan, silently
+        return loss.mean() if loss.size else xp.full((), np.nan, dtype=loss.dtype)
     return loss.reshape(()) if nd < 2 else loss
 
 

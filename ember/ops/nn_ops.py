@@ -98,7 +98,7 @@ def _linear_fwd(xp, x, w, b=None):
     if x.ndim > 2 and w.ndim == 2:
         # one (rows x K) @ (K x O) gemm: NumPy would run one small gemm per leading index otherwise
         lead = x.shape[:-1]
-        out = _mm2d(xp, x.reshape(-1, x.shape[-1]), w.T).reshape(lead + (w.shape[0],))
+        out = _mm2d(xp, _as_rows(x), w.T).reshape(lead + (w.shape[0],))
     elif x.ndim == 2 and w.ndim == 2:
         out = _mm2d(xp, x, w.T)
     else:
@@ -109,25 +109,34 @@ def _linear_fwd(xp, x, w, b=None):
     return out
 
 
+def _as_rows(a):
+    """``a`` (array or tensor) as (rows, last dim); the row count is explicit, since reshape(-1, 0) is ambiguous."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
 def _linear_vjp(g, out, x, w, b=None, needs=(True, True, True)):
+    if w.dim() == 1:  # x @ w: one value per row of x (torch takes no bias with a 1-D weight)
+        gx = g.unsqueeze(-1) * w if needs[0] else None
+        gw = (g * x if x.dim() == 1 else _as_rows(x).mT @ g.reshape(-1)) if needs[1] else None
+        return gx, gw, None
     gx = None
     if needs[0]:
-        if g.dim() > 2 and w.dim() == 2:  # one gemm over all leading dims (see _linear_fwd)
-            gx = (g.reshape(-1, g.shape[-1]) @ w).reshape(tuple(g.shape[:-1]) + (w.shape[1],))
+        if g.dim() > 2:  # one gemm over all leading dims (see _linear_fwd)
+            gx = (_as_rows(g) @ w).reshape(tuple(g.shape[:-1]) + (w.shape[1],))
         else:
             gx = g @ w
     gw = gb = None
     if needs[1]:
-        g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
-        x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
+        g2 = g if g.dim() == 2 else _as_rows(g)
+        x2 = x if x.dim() == 2 else _as_rows(x)
         gw = g2.mT @ x2 if g.dim() > 1 else g.unsqueeze(1) * x.unsqueeze(0)
     if len(needs) > 2 and needs[2]:
-        gb = g.reshape(-1, g.shape[-1]).sum(0) if g.dim() > 1 else g
+        gb = _as_rows(g).sum(0) if g.dim() > 1 else g
     return gx, gw, gb
 
 
 LINEAR = defop("linear", "promote", _linear_fwd, _linear_vjp, needs=True, save_out=False, node="AddmmBackward0",
-               shape=lambda sx, sw, sb=None: tuple(sx[:-1]) + (sw[0],))
+               shape=lambda sx, sw, sb=None: tuple(sx[:-1]) + tuple(sw[:-1]))
 
 
 def linear(input, weight, bias=None):
@@ -1638,7 +1647,7 @@ def _embed_fwd(xp, w, idx, padding_idx=None, scale=False):
 
 def _embed_bwd_fwd(xp, g, idx, *, num, padding_idx, scale):
     Dm = g.shape[-1]
-    gi = g.reshape(-1, Dm)
+    gi = _as_rows(g)
     ii = idx.reshape(-1).astype(np.int64)
     if scale and ii.size:
         cnt = xp.bincount(ii, minlength=num)
@@ -2451,10 +2460,11 @@ def _attn_probs(xp, q, k, mask, scale, causal):
         L, S = s.shape[-2:]
         s += xp.triu(xp.full((L, S), -np.inf, dtype=s.dtype), 1)
     masked = causal or mask is not None
-    if xp is np and s.dtype == np.float32 and s.size and _K.available():  # one compiled pass per row
+    if not s.size:  # an empty query or key axis: nothing to normalise (no max over zero keys)
+        return s
+    if xp is np and s.dtype == np.float32 and _K.available():  # one compiled pass per row
         return _K.softmax(_rows(s, s.shape[-1]), False, dead_zero=True).reshape(s.shape)
-    top = s.max() if s.size else None
-    if top is not None and top <= _EXP_SAFE[s.dtype.itemsize]:
+    if s.max() <= _EXP_SAFE[s.dtype.itemsize]:
         # no score can overflow exp: skip the per-row max shift (a slow short-axis reduction), unless a row sums
         # to (nearly) nothing -- fully masked, or far below the largest score -- then redo it with the shift
         e = xp.exp(s)

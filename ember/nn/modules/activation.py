@@ -500,7 +500,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             qkv = F.linear(query, in_proj_weight, in_proj_bias)
             out = _N.mha_packed(qkv, attn_mask, num_heads, 1.0 / math.sqrt(head_dim), is_causal and attn_mask is None)
             out = F.linear(out.reshape(tgt_len * bsz, embed_dim), out_proj_weight, out_proj_bias)
-            out = out.view(tgt_len, bsz, -1)
+            out = out.view(tgt_len, bsz, out.shape[-1])  # no -1: bsz or tgt_len may be 0
             return (out if is_batched else out.squeeze(1)), None
         if query is key and key is value:
             q, k, v = F.linear(query, in_proj_weight, in_proj_bias).unflatten(-1, (3, E)).unbind(-2)
@@ -599,10 +599,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         v4 = v.view(bsz, num_heads, src_len, head_dim)
         if attn_mask is not None:
             attn_mask = attn_mask.unsqueeze(0) if attn_mask.size(0) == 1 and attn_mask.dim() == 3 else \
-                attn_mask.view(bsz, num_heads, -1, src_len)
+                attn_mask.view(bsz, num_heads, -1, src_len)  # as torch: an empty batch with a mask raises here
         out = F.scaled_dot_product_attention(q4, k4, v4, attn_mask, dropout_p, is_causal and attn_mask is None)
         out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-        out = F.linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+        out = F.linear(out, out_proj_weight, out_proj_bias)
+        out = out.view(tgt_len, bsz, out.shape[-1])
         return (out if is_batched else out.squeeze(1)), None
     if is_causal and attn_mask is None:
         # need_weights=False with only the causal hint: mask the upper triangle
@@ -617,7 +618,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         weights = F.dropout(weights, p=dropout_p)
     out = ops.bmm(weights, v)
     out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-    out = F.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    out = F.linear(out, out_proj_weight, out_proj_bias)
+    out = out.reshape(tgt_len, bsz, out.shape[-1])
     if need_weights:
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
