@@ -217,14 +217,14 @@ static inline float vtanhf(float x)
 
 static inline float sigmoidf_(float x) { return 1.0f / (1.0f + vexpf(-x)); }
 
-/* LSTM gate math on n units of a feature-major gate block a = [i; f; o; g] (gate blocks gs values apart;
- * pre-activations with i, f, o halved, as ember/ops/rnn_ops.py lays out the weights): a becomes the
- * activations (sigmoid(2 a) for i, f, o; tanh for g), and c = f c_prev + i g, ig = i g, tc = tanh(c), h = o tc. */
-static inline void lstm_cell(float *restrict a, int64_t gs, const float *restrict cp, float *restrict cn,
-                             float *restrict tc, float *restrict ig, float *restrict h, int64_t n)
+/* One LSTM step on the feature-major gate block a = [i; f; o; g] (each h*b = hb values, pre-activations
+ * with i, f, o halved, as ember/ops/rnn_ops.py lays out the weights): a becomes the activations
+ * (sigmoid(2 a) for i, f, o; tanh for g), and c = f c_prev + i g, ig = i g, tc = tanh(c), h = o tc. */
+static inline void lstm_cell(float *restrict a, const float *restrict cp, float *restrict cn,
+                             float *restrict tc, float *restrict ig, float *restrict h, int64_t hb)
 {
-    float *ai = a, *af = a + gs, *ao = a + 2 * gs, *ag = a + 3 * gs;
-    for (int64_t j = 0; j < n; j++) {
+    float *ai = a, *af = a + hb, *ao = a + 2 * hb, *ag = a + 3 * hb;
+    for (int64_t j = 0; j < hb; j++) {
         float i = sigmoidf_(2.0f * ai[j]), f = sigmoidf_(2.0f * af[j]), o = sigmoidf_(2.0f * ao[j]);
         float g = vtanhf(ag[j]);
         ai[j] = i;
@@ -245,37 +245,35 @@ static inline void lstm_cell(float *restrict a, int64_t gs, const float *restric
 void lstm_step_f32(float *restrict a, const float *restrict cp, float *restrict cn, float *restrict tc,
                    float *restrict ig, float *restrict h, float *restrict out, int64_t H, int64_t B)
 {
-    lstm_cell(a, H * B, cp, cn, tc, ig, h, H * B);
+    lstm_cell(a, cp, cn, tc, ig, h, H * B);
     transpose_f32(h, out, H, B, 0, B);
 }
 
-/* The backward step's elementwise part for batch columns [b0, b1) of the forward's saved step: a = the
- * activations [i; f; o; g] (each a block of hb = H*B values, feature-major), ig = i g, cp = the previous cell
- * state, tc = tanh(c). With dh += this step's output gradient (gout, batch-major (B, H), or NULL),
- * s = dh o (1 - tc^2) + dc, the pre-activation gradients in torch's gate order, i(1-i) g s, f(1-f) c_prev s,
- * i (1-g^2) s, o(1-o) tc dh, go to rows [0, 4H) of d (row stride ldd: the caller's (4H, steps * B) matrix),
- * and dc becomes s f. gt: hb floats of scratch for gout transposed to feature-major, so that the main loop
- * stays vectorised. */
-static void lstm_bwd_cols(const float *restrict a, const float *restrict ig, const float *restrict cp,
-                          const float *restrict tc, const float *restrict gout, float *restrict gt,
-                          float *restrict dh, float *restrict dc, float *restrict d, int64_t ldd, int64_t H,
-                          int64_t B, int64_t b0, int64_t b1)
+/* One step of the LSTM backward recurrence, on the forward's saved step: a = the activations [i; f; o; g]
+ * (each a block of hb = H*B values, feature-major), ig = i g, cp = the previous cell state, tc = tanh(c).
+ * With dh += this step's output gradient (gout, batch-major (B, H), or NULL), s = dh o (1 - tc^2) + dc, the
+ * pre-activation gradients in torch's gate order, i(1-i) g s, f(1-f) c_prev s, i (1-g^2) s, o(1-o) tc dh,
+ * go to rows [0, 4H) of d (row stride ldd: the caller's (4H, steps * B) matrix), and dc becomes s f.
+ * gt: hb floats of scratch for gout transposed to feature-major, so that the main loop stays vectorised. */
+void lstm_step_bwd_f32(const float *restrict a, const float *restrict ig, const float *restrict cp,
+                       const float *restrict tc, const float *restrict gout, float *restrict gt,
+                       float *restrict dh, float *restrict dc, float *restrict d, int64_t ldd, int64_t H,
+                       int64_t B)
 {
     const int64_t hb = H * B;
     if (gout) {
-        for (int64_t b = b0; b < b1; b++)
+        for (int64_t b = 0; b < B; b++)
             for (int64_t h = 0; h < H; h++)
                 gt[h * B + b] = gout[b * H + h];
-        for (int64_t h = 0; h < H; h++)
-            for (int64_t b = b0; b < b1; b++)
-                dh[h * B + b] += gt[h * B + b];
+        for (int64_t j = 0; j < hb; j++)
+            dh[j] += gt[j];
     }
     for (int64_t h = 0; h < H; h++) {
         const float *ah = a + h * B;
         float *di = d + h * ldd, *df = d + (H + h) * ldd, *dg = d + (2 * H + h) * ldd, *dout = d + (3 * H + h) * ldd;
         float *dhh = dh + h * B, *dch = dc + h * B;
         const float *igh = ig + h * B, *cph = cp + h * B, *tch = tc + h * B;
-        for (int64_t b = b0; b < b1; b++) {
+        for (int64_t b = 0; b < B; b++) {
             float i = ah[b], f = ah[hb + b], o = ah[2 * hb + b], g = ah[3 * hb + b];
             float t = tch[b], igb = igh[b], dhb = dhh[b], ho = o * t;
             float s = dhb * (o - ho * t) + dch[b];
@@ -286,15 +284,6 @@ static void lstm_bwd_cols(const float *restrict a, const float *restrict ig, con
             dch[b] = s * f;
         }
     }
-}
-
-/* One step of the LSTM backward recurrence over the whole batch (see lstm_bwd_cols). */
-void lstm_step_bwd_f32(const float *restrict a, const float *restrict ig, const float *restrict cp,
-                       const float *restrict tc, const float *restrict gout, float *restrict gt,
-                       float *restrict dh, float *restrict dc, float *restrict d, int64_t ldd, int64_t H,
-                       int64_t B)
-{
-    lstm_bwd_cols(a, ig, cp, tc, gout, gt, dh, dc, d, ldd, H, B, 0, B);
 }
 
 /* Row-major C = A B (no transposes) through the cblas_sgemm of NumPy's OpenBLAS, whose address and integer
@@ -315,43 +304,36 @@ static void gemm_nn(const int64_t *blas, int64_t M, int64_t N, int64_t K, const 
                                         (int32_t)lda, B, (int32_t)ldb, 0.0f, C, (int32_t)ldc);
 }
 
-/* The whole LSTM forward recurrence for batch columns [b0, b1): each step, the gemm
- * acts[t] = W z[in] on these columns, then the gate math row by row, writing h into z[out]'s first H rows, the
- * cell state into cs[out], and h batch-major into the output row out[t]. The columns of a batch are
- * independent through the whole recurrence, so pieces never wait on one another. z: (T + 1, K, B) with
- * z[k] = [h; x_t; 1] (a step reads slot t and writes slot t + 1; reverse: reads t + 1, writes t); W: (4H, K);
- * acts: (T, 4H, B); cs: (T + 1, H, B); tcs, igs: (T, H, B); out: (T, B, H). */
+/* The whole LSTM forward recurrence: each step, the gemm acts[t] = W z[in], then lstm_step_f32 (h into
+ * z[out]'s first H rows, the cell state into cs[out], h batch-major into the output row out[t]). z: (T + 1, K, B)
+ * with z[k] = [h; x_t; 1] (a step reads slot t and writes slot t + 1; reverse: reads t + 1, writes t);
+ * W: (4H, K); acts: (T, 4H, B); cs: (T + 1, H, B); tcs, igs: (T, H, B); out: (T, B, H). */
 static void lstm_fwd_steps(const int64_t *blas, const float *W, float *z, float *acts, float *cs, float *tcs,
-                          float *igs, float *out, int64_t T, int64_t H, int64_t K, int64_t B, int64_t reverse,
-                          int64_t b0, int64_t b1)
+                           float *igs, float *out, int64_t T, int64_t H, int64_t K, int64_t B, int64_t reverse)
 {
-    const int64_t hb = H * B, n = b1 - b0;
+    const int64_t hb = H * B;
     for (int64_t s = 0; s < T; s++) {
         int64_t t = reverse ? T - 1 - s : s, cin = reverse ? t + 1 : t, cout = reverse ? t : t + 1;
-        float *a = acts + t * 4 * hb, *h = z + cout * K * B;
-        gemm_nn(blas, 4 * H, n, K, W, K, z + cin * K * B + b0, B, a + b0, B);
-        for (int64_t r = 0; r < H; r++) {
-            int64_t o = r * B + b0;
-            lstm_cell(a + o, hb, cs + cin * hb + o, cs + cout * hb + o, tcs + t * hb + o, igs + t * hb + o, h + o, n);
-        }
-        transpose_f32(h, out + t * B * H, H, B, b0, b1);
+        float *a = acts + t * 4 * hb;
+        gemm_nn(blas, 4 * H, B, K, W, K, z + cin * K * B, B, a, B);
+        lstm_step_f32(a, cs + cin * hb, cs + cout * hb, tcs + t * hb, igs + t * hb, z + cout * K * B, out + t * hb, H,
+                      B);
     }
 }
 
-/* The whole LSTM backward recurrence for batch columns [b0, b1): each step (last first; reverse: first
- * first), lstm_bwd_cols on these columns, then the gemm dh = wt d_t (wt = W_hh^T, (H, 4H)). gout: the layer's
- * output gradient (T, B, H) or NULL; gt: H * B floats of scratch; d: (4H, ldd), step t in columns t*B... */
+/* The whole LSTM backward recurrence: each step (last first; reverse: first first), lstm_step_bwd_f32, then
+ * the gemm dh = wt d_t (wt = W_hh^T, (H, 4H)). gout: the layer's output gradient (T, B, H) or NULL; gt: H * B
+ * floats of scratch; d: (4H, ldd), step t in columns t*B... */
 static void lstm_bwd_steps(const int64_t *blas, const float *acts, const float *igs, const float *cs,
                            const float *tcs, const float *gout, float *gt, float *dh, float *dc, float *d,
-                           int64_t ldd, const float *wt, int64_t T, int64_t H, int64_t B, int64_t reverse,
-                           int64_t b0, int64_t b1)
+                           int64_t ldd, const float *wt, int64_t T, int64_t H, int64_t B, int64_t reverse)
 {
     const int64_t hb = H * B;
     for (int64_t s = 0; s < T; s++) {
         int64_t t = reverse ? s : T - 1 - s, cin = reverse ? t + 1 : t;
-        lstm_bwd_cols(acts + t * 4 * hb, igs + t * hb, cs + cin * hb, tcs + t * hb, gout ? gout + t * hb : NULL, gt,
-                      dh, dc, d + t * B, ldd, H, B, b0, b1);
-        gemm_nn(blas, H, b1 - b0, 4 * H, wt, 4 * H, d + t * B + b0, ldd, dh + b0, B);
+        lstm_step_bwd_f32(acts + t * 4 * hb, igs + t * hb, cs + cin * hb, tcs + t * hb, gout ? gout + t * hb : NULL,
+                          gt, dh, dc, d + t * B, ldd, H, B);
+        gemm_nn(blas, H, B, 4 * H, wt, 4 * H, d + t * B, ldd, dh, B);
     }
 }
 
@@ -1282,12 +1264,12 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
         else
             binary_inplace_f32(PF(0), PF(1), a[3], a[4], lo, hi);
         break;
-    case K_LSTM_FWD: /* a[0], a[1]: the BLAS (gemm_nn) */
-        lstm_fwd_steps(a, PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), a[9], a[10], a[11], a[12], a[13], lo, hi);
+    case K_LSTM_FWD: /* a[0], a[1]: the BLAS (gemm_nn); one piece, the whole recurrence */
+        lstm_fwd_steps(a, PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), a[9], a[10], a[11], a[12], a[13]);
         break;
     case K_LSTM_BWD:
         lstm_bwd_steps(a, PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), PF(9), PF(10), a[11], PF(12), a[13], a[14],
-                       a[15], a[16], lo, hi);
+                       a[15], a[16]);
         break;
     }
 }

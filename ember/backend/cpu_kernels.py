@@ -620,25 +620,25 @@ def lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
     """The whole float32 LSTM forward recurrence in one compiled call (lstm_fwd_steps in cpu_kernels.c): each
     step's gemm through NumPy's OpenBLAS, then its gate math, with no Python between steps. False (nothing
     done) where that BLAS cannot be called from here (see ``blas``)."""
-    bl = blas()
-    if bl is None or not available():
-        return False
     T, H4, B = acts.shape
-    if acts.size:  # (an empty batch: nothing to compute, and BLAS rejects its leading dimension 0)
-        _run("lstm_fwd", (bl[0], bl[1], W, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse)), B, 1)
-    return True
+    return _recurrence("lstm_fwd", (W, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse)), acts)
 
 
 def lstm_backward(acts, igs, cs, tcs, gout, gt, dh, dc, D, wt, reverse):
     """The whole float32 LSTM backward recurrence in one compiled call (lstm_bwd_steps in cpu_kernels.c), like
     ``lstm_forward``; False where it cannot run."""
+    T, H4, B = acts.shape
+    return _recurrence("lstm_bwd", (acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, T, H4 // 4, B,
+                                    int(reverse)), acts)
+
+
+def _recurrence(kernel, args, acts):
+    """Run a recurrence kernel as one piece, the BLAS's address and integer width first in its arguments."""
     bl = blas()
     if bl is None or not available():
         return False
-    T, H4, B = acts.shape
     if acts.size:  # (an empty batch: nothing to compute, and BLAS rejects its leading dimension 0)
-        _run("lstm_bwd", (bl[0], bl[1], acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, T, H4 // 4, B,
-                          int(reverse)), B, 1)
+        _run(kernel, bl + args, 1, 1)
     return True
 
 
