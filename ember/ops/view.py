@@ -119,7 +119,7 @@ _UNSAFE_VIEW_FRESH = defop("_unsafe_view_fresh", "raw", lambda xp, x, shape: x.r
                            save_out=False, node="UnsafeViewBackward0", check=False, alias=True)
 _PERMUTE = _defview("permute", lambda xp, x, dims: xp.transpose(x, dims),
                     lambda g, out, x, dims: g.permute(tuple(np.argsort(dims))))
-_TRANSPOSE = _defview("transpose", lambda xp, x, dim0, dim1: xp.swapaxes(x, dim0, dim1),
+_TRANSPOSE = _defview("transpose", lambda xp, x, dim0, dim1: x.swapaxes(dim0, dim1),
                       lambda g, out, x, dim0, dim1: g.swapaxes(dim0, dim1), arrays=True)
 def _expand_fwd(xp, x, shape):
     # torch keeps the stride of dims that are not expanded (NumPy's broadcast_to zeroes size-1 ones)
@@ -380,7 +380,12 @@ def _t(self, alias_op, op):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
     if self._data.ndim < 2:
         return apply(alias_op, (self,), {})
-    return apply(op, (self,), {"dim0": 0, "dim1": 1})
+    if _R.autocast_hook is None:  # what apply concludes for one tensor, without its loop (a Linear's W.t())
+        return _R._run(op, (self,), _T_KW, self._device, self.dtype, self._rg)
+    return apply(op, (self,), _T_KW)
+
+
+_T_KW = {"dim0": 0, "dim1": 1}
 
 
 def _zero_d(name, hint):
