@@ -240,6 +240,14 @@ def apply(op, args, kw):
     """Run ``op`` on ``args`` (tensors and Python scalars) with static params ``kw``."""
     if autocast_hook is not None:
         args = autocast_hook(op, args, kw)
+    n = len(args)
+    if n == 1 and isinstance(args[0], Tensor):  # the common cases first: one tensor (a unary op, a view) ...
+        a = args[0]
+        return _run(op, args, kw, a._device, a.dtype, a._rg)
+    if n == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):  # ... or two alike
+        a, b = args
+        if a._device is b._device and a.dtype is b.dtype:
+            return _run(op, args, kw, a._device, a.dtype, a._rg or b._rg)
     dev = first = None
     rg = False
     for a in args:
@@ -259,13 +267,7 @@ def apply(op, args, kw):
     if dev is None:
         a = args[0] if args else None
         raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
-    if len(args) == 1:
-        common = first.dtype
-    elif len(args) == 2 and isinstance(args[1], Tensor) and isinstance(args[0], Tensor) and \
-            args[0].dtype is args[1].dtype:
-        common = first.dtype
-    else:
-        common = _result_type_of(_promotion_key(args))
+    common = _result_type_of(_promotion_key(args))
     return _run(op, args, kw, dev, common, rg)
 
 

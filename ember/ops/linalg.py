@@ -3,7 +3,6 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..backend import cpu_kernels as _K
-from . import _registry as _R
 from ._registry import apply, defop, renamed, write_out
 from .pointwise import broadcast_shapes
 from .reduce import sum_to
@@ -264,11 +263,8 @@ _EMPTY = {}
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/torch broadcasting over batch dims (1-D operands are vectors)."""
     if type(input) is Tensor and type(other) is Tensor and input._data.ndim == 2 and other._data.ndim == 2 and \
-            input.dtype is other.dtype and input._device is other._device and out is None and \
-            _R.autocast_hook is None:
-        # the hot case (a Linear layer's product): what apply would conclude, without its per-argument loop
-        # (_R._run is looked up at each call: the profiler swaps it)
-        return _R._run(_MATMUL, (input, other), _EMPTY, input._device, input.dtype, input._rg or other._rg)
+            input.dtype is other.dtype and out is None:
+        return apply(_MATMUL, (input, other), _EMPTY)  # the hot case (a Linear's product): mm, nothing to check
     op = _MATMUL_NODES.get((input.dim(), other.dim())) if isinstance(input, Tensor) and \
         isinstance(other, Tensor) else _MATMUL
     if op is not None:

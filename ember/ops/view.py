@@ -380,8 +380,6 @@ def _t(self, alias_op, op):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
     if self._data.ndim < 2:
         return apply(alias_op, (self,), {})
-    if _R.autocast_hook is None:  # what apply concludes for one tensor, without its loop (a Linear's W.t())
-        return _R._run(op, (self,), _T_KW, self._device, self.dtype, self._rg)
     return apply(op, (self,), _T_KW)
 
 
