@@ -46,8 +46,6 @@ _SIGNATURES = {
     "layer_norm_bwd_f32": [_P, _P, _P, _P, _P, _P, _I64, _F, _I64, _I64],
     "softmax_f32": [_P, _P, _I64, _INT, _INT, _I64, _I64],
     "softmax_bwd_f32": [_P, _P, _P, _I64, _INT, _I64, _I64],
-    "lstm_step_f32": [_P] * 7 + [_I64] * 2,
-    "lstm_step_bwd_f32": [_P] * 9 + [_I64] * 3,
     "wino_in_f32": [_P, _P] + [_I64] * 10,
     "wino_out_f32": [_P, _P, _P] + [_I64] * 8,
     "wino_out_t_f32": [_P, _P] + [_I64] * 8,
@@ -567,78 +565,46 @@ def pool_scatter(g, idx, sp):
     return r
 
 
-_blas = {}
-
-
-def blas():
-    """``(cblas_sgemm address, 1 if its integers are 64-bit else 0)`` of the OpenBLAS that NumPy uses, for
-    compiled loops that call a gemm at every step (the LSTM recurrences); None where NumPy's BLAS is something
-    else (then those loops stay in Python). Found once, and checked on a small product before it is trusted."""
-    if "v" not in _blas:
-        try:
-            _blas["v"] = _find_blas()
-        except Exception:  # noqa: BLE001 - any surprise in a foreign library means: do not use it
-            _blas["v"] = None
-    return _blas["v"]
-
-
-def _find_blas():
-    from threadpoolctl import threadpool_info
-    for info in threadpool_info():
-        if info.get("internal_api") != "openblas":
-            continue
-        try:
-            so = ctypes.CDLL(info["filepath"])
-        except OSError:
-            continue
-        # the symbols are renamed by builds with 64-bit integers ("64_") and by NumPy's own build ("scipy_")
-        for pre, suf in (("scipy_", "64_"), ("", "64_"), ("scipy_", ""), ("", "")):
-            gemm = getattr(so, f"{pre}cblas_sgemm{suf}", None)
-            conf = getattr(so, f"{pre}openblas_get_config{suf}", None)
-            if gemm is not None and conf is not None:
-                break
-        else:
-            continue
-        conf.restype = ctypes.c_char_p
-        wide = b"USE64BITINT" in (conf() or b"")
-        n = ctypes.c_int64 if wide else ctypes.c_int32
-        gemm.argtypes = [_INT] * 3 + [n] * 3 + [_F, _P, n, _P, n, _F, _P, n]
-        a = np.array([[1, 2], [3, 4]], np.float32)
-        c = np.zeros((2, 2), np.float32)
-        gemm(101, 111, 111, 2, 2, 2, 1.0, a.ctypes.data, 2, a.ctypes.data, 2, 0.0, c.ctypes.data, 2)
-        if np.array_equal(c, a @ a):
-            return ctypes.cast(gemm, _P).value, int(wide)
-    return None
-
-
-# The recurrences below run on the calling thread, with OpenBLAS's own threads for each step's gemm. Splitting
-# the batch columns over the pool instead (each piece running every step with a single-threaded gemm) measured
-# slower in a model: OpenBLAS's workers keep spinning after its last threaded call, on the cores the pieces need
-# (LSTM(64->128), batch 32 backward: 3.0-3.4 ms -> 4.0-5.0).
-
 def lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
     """The whole float32 LSTM forward recurrence in one compiled call (lstm_fwd_steps in cpu_kernels.c): each
-    step's gemm through NumPy's OpenBLAS, then its gate math, with no Python between steps. False (nothing
-    done) where that BLAS cannot be called from here (see ``blas``)."""
+    step's gemm and gate math split by units over the pool's threads, with no Python between steps. False
+    (nothing done) where the kernels are not available."""
     T, H4, B = acts.shape
-    return _recurrence("lstm_fwd", (W, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse)), acts)
+    k = _recurrence_pieces(H4 // 4, z.shape[1] * H4 * B)
+    P = _packed_scratch(H4, z.shape[1], k)
+    return _recurrence("lstm_fwd", (W, P, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse), k),
+                       acts)
 
 
 def lstm_backward(acts, igs, cs, tcs, gout, gt, dh, dc, D, wt, reverse):
     """The whole float32 LSTM backward recurrence in one compiled call (lstm_bwd_steps in cpu_kernels.c), like
     ``lstm_forward``; False where it cannot run."""
     T, H4, B = acts.shape
-    return _recurrence("lstm_bwd", (acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, T, H4 // 4, B,
-                                    int(reverse)), acts)
+    k = _recurrence_pieces(H4 // 4, H4 * H4 // 4 * B)
+    P = _packed_scratch(H4 // 4, H4, k)
+    return _recurrence("lstm_bwd", (acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, P, T, H4 // 4, B,
+                                    int(reverse), k), acts)
+
+
+_MR = 6  # the packed gemm's panel height (MR in cpu_kernels.c)
+
+
+def _recurrence_pieces(units, macs):
+    """Pieces per step: the pool's threads, unless a step's gemm is too small to be worth a hand-off (~1 us)."""
+    return min(parallel.pieces(macs, 50_000), units)
+
+
+def _packed_scratch(rows, K, k):
+    """Room for a (rows, K) weight packed in k pieces (each padded to whole panels) and each piece's tail."""
+    return np.empty((rows + _MR * k) * K + 8 * K * k, np.float32)
 
 
 def _recurrence(kernel, args, acts):
-    """Run a recurrence kernel as one piece, the BLAS's address and integer width first in its arguments."""
-    bl = blas()
-    if bl is None or not available():
+    """Run a recurrence kernel as one piece (it submits its own jobs to the pool, one per step)."""
+    if not available():
         return False
-    if acts.size:  # (an empty batch: nothing to compute, and BLAS rejects its leading dimension 0)
-        _run(kernel, bl + args, 1, 1)
+    if acts.size:  # (an empty batch: nothing to compute)
+        _run(kernel, args, 1, 1)
     return True
 
 

@@ -243,8 +243,8 @@ RNN_CELL = StepOp("rnn_cell", _rnn_fwd, _rnn_vjp, "RnnCellBackward0",
 # without projections (MkldnnRnnLayerBackward0). Forward: one gemm per step, [w_hh | w_ih | b_ih + b_hh] @
 # [h; x_t; 1], then in-place gate math; backward runs the recurrence on arrays (one gemm per step) and forms the
 # weight gradients with one gemm each over all steps.
-# The states run feature-major, (features, batch): with the weight as the big left operand the small per-step
-# gemm is ~25% faster than h @ W.T (OpenBLAS, batch 32), and each gate is a contiguous block of rows. Folding
+# The states run feature-major, (features, batch): the weight is the big left operand of the small per-step
+# gemm (packed once per layer by the compiled recurrence), and each gate is a contiguous block of rows. Folding
 # the input projection and the biases into the step's gemm (K = H + I + 1) costs about what the separate
 # projection gemm did, and saves the per-step add of a strided slice of it and the bias broadcast.
 def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
@@ -280,8 +280,7 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
     stash = {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
     if xp is np and cd == np.float32 and _K.available():
         out = xp.empty((T, B, H), cd)
-        if not _K.lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
-            _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse)
+        _K.lstm_forward(W, z, acts, cs, tcs, igs, out, reverse)
         return [out, z[last, :H].T.copy(), cs[last].T.copy()], stash
     a4 = acts.reshape(T, 4, H, B)
     # the per-step views, made by iterating the arrays (cheaper than slicing inside the loop)
@@ -300,59 +299,19 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
     return [zout.transpose(0, 2, 1).copy(), z[last, :H].T.copy(), cs[last].T.copy()], stash
 
 
-def _base(a):
-    """The address of a C-contiguous float32 array, for the compiled step loops (which index it themselves)."""
-    if not a.flags.c_contiguous or a.dtype != np.float32:
-        raise RuntimeError("internal: the compiled LSTM step needs C-contiguous float32 arrays")
-    return a.ctypes.data
-
-
-def _lstm_steps_compiled(W, zin, acts, cs, tcs, igs, z, out, reverse):
-    """The forward recurrence as a Python loop (where NumPy's BLAS cannot be called from compiled code, see
-    cpu_kernels.blas) with each step's gate math in one compiled pass (lstm_step_f32, which also writes the
-    step's row of the batch-major output): the step's gemm, then the kernel on pointers computed from each
-    array's base (all C-contiguous float32 here)."""
-    T, H4, B = acts.shape
-    H, lib = H4 // 4, _K.lib()
-    hb = H * B
-    pa, pc, ptc, pig, pz, po = (_base(a) for a in (acts, cs, tcs, igs, z, out))
-    sa, sz = 4 * hb * 4, z.shape[1] * B * 4
-    for t in range(T - 1, -1, -1) if reverse else range(T):
-        np.matmul(W, zin[t], out=acts[t])
-        cin, cout = (t + 1, t) if reverse else (t, t + 1)  # slots read and written (z's h rows, cs)
-        lib.lstm_step_f32(pa + t * sa, pc + cin * hb * 4, pc + cout * hb * 4, ptc + t * hb * 4, pig + t * hb * 4,
-                          pz + cout * sz, po + t * hb * 4, H, B)
-
-
 def _lstm_back_compiled(gout, dh, dc, w_hh, acts, cs, tcs, igs, reverse):
-    """The float32 backward recurrence (in one compiled call, or where that cannot call NumPy's BLAS a Python loop)
-    with each step's elementwise part in one compiled pass
-    (lstm_step_bwd_f32, which forms the gate factors from the saved activations on the fly), then the step's
-    gemm dh = w_hh^T d; dh and dc are updated in place. Returns the gate gradients as a (4H, T*B) view, step t
-    in columns t*B...: the kernel writes them there directly, so no transposing copy precedes the weight
-    gradients' gemms."""
+    """The float32 backward recurrence in one compiled call (lstm_bwd_steps: each step's elementwise part forms
+    the gate factors from the saved activations on the fly, then the gemm dh = w_hh^T d); dh and dc are updated
+    in place. Returns the gate gradients as a (4H, T*B) view, step t in columns t*B...: the kernel writes them
+    there directly, so no transposing copy precedes the weight gradients' gemms."""
     T, H4, B = acts.shape
-    H, TB = H4 // 4, T * B
-    hb, lib = H * B, _K.lib()
-    ld = TB + 16  # a row stride off multiples of 4 KiB: the step gemm's rows would share cache sets
-    D = np.empty((H4, ld), np.float32)
-    Dm = D[:, :TB]
-    Dt = Dm.reshape(H4, T, B).transpose(1, 0, 2)  # Dt[t]: step t's (4H, B) block, a strided view
+    TB = T * B
+    D = np.empty((H4, TB + 16), np.float32)  # a row stride off multiples of 4 KiB: rows would share cache sets
     go = np.ascontiguousarray(gout._data, dtype=np.float32) if gout is not None else None  # (T, B, H)
-    gt = np.empty(hb, np.float32)
-    w = np.ascontiguousarray(w_hh._data, dtype=np.float32)
-    wt = _K.transpose(w)  # W_hh^T copied once: each step's gemm is ~10% faster on it than on the transposed view
-    if _K.lstm_backward(acts, igs, cs, tcs, go, gt, dh, dc, D, wt, reverse):
-        return Dm
-    pa, pig, pcs, ptc, pD = (_base(a) for a in (acts, igs, cs, tcs, D))
-    pgo = _base(go) if go is not None else None
-    pdh, pdc, pgt = _base(dh), _base(dc), gt.ctypes.data
-    for t in range(T) if reverse else range(T - 1, -1, -1):
-        cin = t + 1 if reverse else t  # the cell-state slot the forward step read
-        lib.lstm_step_bwd_f32(pa + t * 4 * hb * 4, pig + t * hb * 4, pcs + cin * hb * 4, ptc + t * hb * 4,
-                              None if pgo is None else pgo + t * hb * 4, pgt, pdh, pdc, pD + t * B * 4, ld, H, B)
-        np.matmul(wt, Dt[t], out=dh)
-    return Dm
+    gt = np.empty(H4 // 4 * B, np.float32)
+    wt = _K.transpose(np.ascontiguousarray(w_hh._data, dtype=np.float32))  # W_hh^T, (H, 4H): packed by rows
+    _K.lstm_backward(acts, igs, cs, tcs, go, gt, dh, dc, D, wt, reverse)
+    return D[:, :TB]
 
 
 def _lstm_back_steps(xp, gout, dh, dc, w_hh, acts, cs, tcs, igs, z, reverse):

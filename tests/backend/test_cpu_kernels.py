@@ -200,29 +200,20 @@ def test_switched_off_by_environment(tmp_path):
     assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".so"]  # no temporary left behind
 
 
-def test_blas_found_and_checked():
-    # NumPy's wheels bundle OpenBLAS: its cblas_sgemm is found (and was checked on a product when found)
-    if "openblas" not in {i.get("internal_api") for i in __import__("threadpoolctl").threadpool_info()}:
-        pytest.skip("NumPy's BLAS is not OpenBLAS here")
-    addr, wide = K.blas()
-    assert addr and wide in (0, 1)
-
-
-@pytest.mark.parametrize("loop", ["compiled", "python"])  # the whole recurrence in C, or a Python loop of steps
+@pytest.mark.parametrize("H, B, threads", [(7, 3, 2), (13, 27, 2), (40, 16, 3), (33, 8, 1)])
 @pytest.mark.parametrize("bidirectional, use_out, batch_first",
                          [(False, True, False), (True, True, False), (False, False, False), (True, False, True)])
-def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, loop, monkeypatch):
-    # the compiled step (gate math forward, elementwise recurrence backward) against the NumPy step loop; without
-    # use_out only h_n and c_n carry gradient (the output gradient arrives as None)
-    if loop == "python":
-        monkeypatch.setitem(K._blas, "v", None)  # as where NumPy's BLAS is not OpenBLAS
-    elif K.blas() is None:
-        pytest.skip("NumPy's BLAS is not OpenBLAS here")
+def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, H, B, threads, monkeypatch):
+    # the compiled recurrences (packed gemm and gate math, split by units over the pool) against the NumPy step
+    # loop; batches off multiples of 8 and 16 take the gemm's tails, hidden sizes off the panel height its padded
+    # rows; without use_out only h_n and c_n carry gradient (the output gradient arrives as None)
+    monkeypatch.setattr(ember.backend.parallel, "threads", lambda: threads)
+    monkeypatch.setattr(K, "_recurrence_pieces", lambda units, macs: min(threads, units))  # split even tiny steps
     ember.manual_seed(0)
-    m = ember.nn.LSTM(5, 7, bidirectional=bidirectional, num_layers=2 if not use_out else 1,
+    m = ember.nn.LSTM(5, H, bidirectional=bidirectional, num_layers=2 if not use_out else 1,
                       batch_first=batch_first)
-    x0 = R.standard_normal((6, 3, 5)).astype(np.float32) * 2
-    g0 = R.standard_normal((6, 3, 14 if bidirectional else 7)).astype(np.float32)
+    x0 = R.standard_normal((6, B, 5)).astype(np.float32) * 2
+    g0 = R.standard_normal((6, B, 2 * H if bidirectional else H)).astype(np.float32)
 
     def run():
         for p in m.parameters():
@@ -236,8 +227,8 @@ def test_lstm_steps_match_numpy_path(bidirectional, use_out, batch_first, loop, 
         return [out.detach().numpy().copy(), h.detach().numpy().copy(), c.detach().numpy().copy(),
                 x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in m.parameters()]
     a, b = _both(run, monkeypatch)
-    for u, v in zip(a, b):
-        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+    for u, v in zip(a, b):  # (the packed gemm sums in another order than NumPy's BLAS)
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
 
 
 def test_relu_compiled_keeps_negative_zero_and_nan_like_torch(monkeypatch):
