@@ -162,8 +162,46 @@ def _lib():
         with _lock:
             if not _state["tried"]:
                 _state["lib"], _state["why"] = _build()
+                if _state["lib"] is not None:
+                    _state["blas_pool"] = _blas_on_pool(_state["lib"])
                 _state["tried"] = True
     return _state["lib"]
+
+
+def _blas_on_pool(lib):
+    """Hand the threaded jobs of NumPy's OpenBLAS to the compiled pool (pool_blas_jobs in cpu_pool.h), so that
+    one set of threads runs both BLAS and the kernels; True if done. Needs OpenBLAS 0.3.27+ on pthreads
+    (openblas_set_threads_callback_function); EMBER_BLAS_POOL=0 leaves OpenBLAS's own threads."""
+    if os.environ.get("EMBER_BLAS_POOL", "1") == "0":
+        return False
+    try:
+        from threadpoolctl import threadpool_info
+        infos = threadpool_info()
+    except Exception:  # noqa: BLE001 - no view of the BLAS: leave it as it is
+        return False
+    done = False
+    for info in infos:
+        if info.get("internal_api") != "openblas" or info.get("threading_layer") != "pthreads":
+            continue
+        try:
+            so = ctypes.CDLL(info["filepath"])
+        except OSError:
+            continue
+        # the symbols are renamed by builds with 64-bit integers ("64_") and by NumPy's own build ("scipy_")
+        for name in ("scipy_openblas_set_threads_callback_function64_", "openblas_set_threads_callback_function64_",
+                     "scipy_openblas_set_threads_callback_function", "openblas_set_threads_callback_function"):
+            setter = getattr(so, name, None)
+            if setter is not None:
+                setter.argtypes, setter.restype = [_P], None
+                setter(ctypes.cast(lib.pool_blas_jobs, _P).value)
+                done = True
+                break
+    return done
+
+
+def blas_on_pool():
+    """Whether OpenBLAS runs its threaded jobs on the compiled pool (see ``_blas_on_pool``)."""
+    return _lib() is not None and _state.get("blas_pool", False)
 
 
 def available():
@@ -468,7 +506,7 @@ def rest(macs=GEMM_REST):
     spinning workers go to sleep now (not in 200 us), so that BLAS's threads have the cores (see pool_rest in
     cpu_pool.h). The next kernel wakes them."""
     lib = _state["lib"]
-    if lib is not None and macs >= GEMM_REST:
+    if lib is not None and macs >= GEMM_REST and not _state.get("blas_pool"):  # (else BLAS runs on the pool)
         lib.pool_rest()
 
 

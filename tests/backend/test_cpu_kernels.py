@@ -539,3 +539,47 @@ def test_linear_bias_added_in_place_matches_torch():
     mine = F.linear(ember.tensor(x), ember.tensor(w), ember.tensor(b)).numpy()
     theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b)).numpy()
     np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
+def _openblas_with_callback():
+    from threadpoolctl import threadpool_info
+    for i in threadpool_info():
+        if i.get("internal_api") == "openblas" and i.get("threading_layer") == "pthreads":
+            v = tuple(int(p) for p in i["version"].split(".")[:3])
+            return v >= (0, 3, 27)
+    return False
+
+
+def test_openblas_jobs_run_on_the_pool():
+    # NumPy's wheels bundle an OpenBLAS that takes a threads callback: its threaded gemms then run on the
+    # compiled pool's threads (jobs that wait on each other, each on a thread of its own)
+    if not _openblas_with_callback():
+        pytest.skip("NumPy's BLAS is not OpenBLAS 0.3.27+ on pthreads")
+    assert K.blas_on_pool()
+    a = R.standard_normal((300, 400)).astype(np.float32)
+    b = R.standard_normal((400, 200)).astype(np.float32)
+    np.testing.assert_allclose(a @ b, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_openblas_on_the_pool_from_threads_and_after_fork():
+    # gemms from several Python threads at once wait for the pool in turn; a forked child starts its own workers
+    import concurrent.futures as cf
+    K.available()
+    a = R.standard_normal((256, 256)).astype(np.float32)
+    want = a.astype(np.float64) @ a
+    with cf.ThreadPoolExecutor(4) as ex:
+        for got in ex.map(lambda _: a @ a, range(16)):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+    if not hasattr(os, "fork"):
+        return
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a threaded gemm and a pool kernel, then its verdict through the pipe
+        ok = np.allclose(a @ a, want, rtol=1e-4, atol=1e-3) and K.available()
+        x = ember.tensor(R.standard_normal(1 << 16).astype(np.float32))
+        ok = ok and np.array_equal(F.relu(x).numpy(), np.maximum(x.numpy(), 0))
+        os.write(w, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(w)
+    assert os.read(r, 1) == b"1"
+    os.waitpid(pid, 0)
