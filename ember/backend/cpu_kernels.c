@@ -309,14 +309,17 @@ typedef struct {
 
 static inline int64_t row_of(rowmap m, int64_t r) { return r / m.n * m.gap + m.u0 + r % m.n; }
 
-static void pack_panels(const float *restrict A, int64_t lda, int64_t K, rowmap rm, int64_t m, float *restrict P)
+/* Rows rm of the matrix A (element (row, k) at A[row * rs + k * cs]: a transposed matrix packs as it is) into
+ * the m rows of panels P. */
+static void pack_panels(const float *restrict A, int64_t rs, int64_t cs, int64_t K, rowmap rm, int64_t m,
+                        float *restrict P)
 {
     for (int64_t p = 0; p < m; p += MR)
         for (int64_t i = 0; i < MR; i++) {
             float *d = P + p * K + i;
-            const float *s = p + i < m ? A + row_of(rm, p + i) * lda : NULL;
+            const float *s = p + i < m ? A + row_of(rm, p + i) * rs : NULL;
             for (int64_t k = 0; k < K; k++)
-                d[k * MR] = s ? s[k] : 0.0f;
+                d[k * MR] = s ? s[k * cs] : 0.0f;
         }
 }
 
@@ -1215,9 +1218,6 @@ void pool_scatter_f32(const float *restrict g, const int64_t *restrict idx, floa
 #include "cpu_pool.h"
 
 /* ---------------------------------------------------------------- the LSTM recurrences, one pool job per step */
-/* k as pool_for will clamp it, so that pieces agree with the scratch layout the caller sized for k. */
-static inline int64_t pieces_for(int64_t n, int64_t k) { return k < 1 ? 1 : k > n ? n : k > POOL_MAX ? POOL_MAX : k; }
-
 /* Where piece idx of k (units [lo, lo + n)) keeps its panels and its tail scratch in P, which holds
  * (rows + MR k) K + 8 K k floats for a weight of `rows` rows split into k pieces (each pads < MR rows). */
 static inline float *piece_panels(float *P, int64_t rows_before, int64_t idx, int64_t K)
@@ -1248,7 +1248,7 @@ static void lstm_fwd_piece(const void *ctx, int64_t lo, int64_t hi, int64_t idx)
     const rowmap rm = {n, H, lo};
     float *P = piece_panels(j->P, 4 * lo, idx, K);
     if (j->t < 0) {
-        pack_panels(j->W, K, K, rm, 4 * n, P);
+        pack_panels(j->W, K, 1, K, rm, 4 * n, P);
         return;
     }
     float *a = j->acts + j->t * 4 * hb, *h = j->z + j->cout * K * B;
@@ -1261,7 +1261,7 @@ static void lstm_fwd_piece(const void *ctx, int64_t lo, int64_t hi, int64_t idx)
 static void lstm_fwd_steps(const float *W, float *P, float *z, float *acts, float *cs, float *tcs, float *igs,
                            float *out, int64_t T, int64_t H, int64_t K, int64_t B, int64_t reverse, int64_t k)
 {
-    k = pieces_for(H, k);
+    k = pool_pieces(H, k); /* (as pool_for cuts the steps: the scratch was sized for at least that) */
     lstm_fwd_job j = {W, P, z, acts, cs, tcs, igs, out, H, K, B, k, -1, 0, 0};
     pool_for(H, k, lstm_fwd_piece, &j);
     for (int64_t s = 0; s < T; s++) {
@@ -1273,12 +1273,12 @@ static void lstm_fwd_steps(const float *W, float *P, float *z, float *acts, floa
 }
 
 /* The LSTM backward recurrence (last step first; reverse: first first), one pool job per step split by units:
- * job s runs the gemm dh = wt d of the step before it (wt = W_hh^T, (H, 4H), packed by job -1) for the
+ * job s runs the gemm dh = W_hh^T d of the step before it (w = W_hh, (4H, H), packed transposed by job -1) for the
  * piece's units, then lstm_step_bwd of step s for the same units, which needs only those rows of dh; the last
  * job runs the last gemm alone. gout: the layer's output gradient (T, B, H) or NULL; gt: H * B floats of
  * scratch; d: (4H, ldd), step t in columns t*B... */
 typedef struct {
-    const float *acts, *igs, *cs, *tcs, *gout, *wt;
+    const float *acts, *igs, *cs, *tcs, *gout, *w;
     float *P, *gt, *dh, *dc, *d;
     int64_t ldd, T, H, B, reverse, k, s;
 } lstm_bwd_job;
@@ -1292,7 +1292,7 @@ static void lstm_bwd_piece(const void *ctx, int64_t lo, int64_t hi, int64_t idx)
     const rowmap rm = {hi - lo, 0, lo};
     float *P = piece_panels(j->P, lo, idx, 4 * H);
     if (s < 0) {
-        pack_panels(j->wt, 4 * H, 4 * H, rm, hi - lo, P);
+        pack_panels(j->w, 1, H, 4 * H, rm, hi - lo, P); /* W_hh^T's rows: W_hh's columns */
         return;
     }
     if (s > 0)
@@ -1306,11 +1306,11 @@ static void lstm_bwd_piece(const void *ctx, int64_t lo, int64_t hi, int64_t idx)
 }
 
 static void lstm_bwd_steps(const float *acts, const float *igs, const float *cs, const float *tcs, const float *gout,
-                           float *gt, float *dh, float *dc, float *d, int64_t ldd, const float *wt, float *P,
+                           float *gt, float *dh, float *dc, float *d, int64_t ldd, const float *w, float *P,
                            int64_t T, int64_t H, int64_t B, int64_t reverse, int64_t k)
 {
-    k = pieces_for(H, k);
-    lstm_bwd_job j = {acts, igs, cs, tcs, gout, wt, P, gt, dh, dc, d, ldd, T, H, B, reverse, k, -1};
+    k = pool_pieces(H, k); /* (as pool_for cuts the steps: the scratch was sized for at least that) */
+    lstm_bwd_job j = {acts, igs, cs, tcs, gout, w, P, gt, dh, dc, d, ldd, T, H, B, reverse, k, -1};
     for (; j.s <= T; j.s++)
         pool_for(H, k, lstm_bwd_piece, &j);
 }

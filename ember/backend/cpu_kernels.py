@@ -614,13 +614,13 @@ def lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
                        acts)
 
 
-def lstm_backward(acts, igs, cs, tcs, gout, gt, dh, dc, D, wt, reverse):
+def lstm_backward(acts, igs, cs, tcs, gout, gt, dh, dc, D, w_hh, reverse):
     """The whole float32 LSTM backward recurrence in one compiled call (lstm_bwd_steps in cpu_kernels.c), like
     ``lstm_forward``; False where it cannot run."""
     T, H4, B = acts.shape
     k = _recurrence_pieces(H4 // 4, H4 * H4 // 4 * B)
     P = _packed_scratch(H4 // 4, H4, k)
-    return _recurrence("lstm_bwd", (acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], wt, P, T, H4 // 4, B,
+    return _recurrence("lstm_bwd", (acts, igs, cs, tcs, gout, gt, dh, dc, D, D.shape[1], w_hh, P, T, H4 // 4, B,
                                     int(reverse), k), acts)
 
 

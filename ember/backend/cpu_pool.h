@@ -183,13 +183,19 @@ static void pool_finish(int64_t k)
     pthread_mutex_unlock(&pool.submit);
 }
 
-/* fn(ctx, lo, hi, i) for the k pieces of [0, n), on up to k threads. */
-static void pool_for(int64_t n, int64_t k, pool_piece fn, const void *ctx)
+/* The number of pieces pool_for cuts [0, n) into when asked for k: callers that size per-piece scratch
+ * for k clamp it the same way first. */
+static inline int64_t pool_pieces(int64_t n, int64_t k)
 {
     if (k > POOL_MAX)
         k = POOL_MAX;
-    if (k > n)
-        k = n;
+    return k > n ? n : k;
+}
+
+/* fn(ctx, lo, hi, i) for the k pieces of [0, n), on up to k threads. */
+static void pool_for(int64_t n, int64_t k, pool_piece fn, const void *ctx)
+{
+    k = pool_pieces(n, k);
     if (k <= 1 || pthread_mutex_trylock(&pool.submit) != 0) {
         /* one piece, or the pool busy with another thread's job: the same pieces, here, in order */
         for (int64_t i = 0; i < k; i++)

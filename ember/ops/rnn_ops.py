@@ -309,8 +309,8 @@ def _lstm_back_compiled(gout, dh, dc, w_hh, acts, cs, tcs, igs, reverse):
     D = np.empty((H4, TB + 16), np.float32)  # a row stride off multiples of 4 KiB: rows would share cache sets
     go = np.ascontiguousarray(gout._data, dtype=np.float32) if gout is not None else None  # (T, B, H)
     gt = np.empty(H4 // 4 * B, np.float32)
-    wt = _K.transpose(np.ascontiguousarray(w_hh._data, dtype=np.float32))  # W_hh^T, (H, 4H): packed by rows
-    _K.lstm_backward(acts, igs, cs, tcs, go, gt, dh, dc, D, wt, reverse)
+    w = np.ascontiguousarray(w_hh._data, dtype=np.float32)  # (4H, H): the kernel packs W_hh^T from it
+    _K.lstm_backward(acts, igs, cs, tcs, go, gt, dh, dc, D, w, reverse)
     return D[:, :TB]
 
 
