@@ -373,6 +373,109 @@ static void gemm_panels(const float *restrict P, int64_t m, int64_t K, const flo
     }
 }
 
+/* ---------------------------------------------------------------- a strided gemm on the pool
+ * C = A B in float32 with any strides, for the shapes OpenBLAS is slow at for their size: a weight times a
+ * few columns (a Linear layer's x W^T at a small batch, computed as (W x^T)^T). The 6 x 16 tile above reads
+ * A's values straight through its strides (one broadcast each: the layout does not matter) and B 16 columns
+ * at a time, from B's own rows where they have unit stride, else from a 16-column panel packed first (zero
+ * past N). C is written through its strides, so a transposed product costs nothing more. */
+enum { NR = 16 };
+
+/* columns [j0, j0 + nc) of B (K x N, element (k, j) at B[k * brs + j * bcs]) into Z (K x NR), zeros past nc */
+static void pack_cols(const float *restrict B, int64_t brs, int64_t bcs, int64_t K, int64_t j0, int64_t nc,
+                      float *restrict Z)
+{
+    int64_t k = 0;
+    if (brs == 1 && nc == NR) /* B's columns are rows of its transpose: 8 x 8 blocks through registers */
+        for (; k + 8 <= K; k += 8) {
+            transpose8(B + j0 * bcs + k, bcs, Z + k * NR, NR);
+            transpose8(B + (j0 + 8) * bcs + k, bcs, Z + k * NR + 8, NR);
+        }
+    if (bcs == 1 && nc == NR) /* rows far apart: 16 of their values side by side */
+        for (; k < K; k++)
+            memcpy(Z + k * NR, B + k * brs + j0, NR * sizeof(float));
+    for (; k < K; k++)
+        for (int64_t c = 0; c < NR; c++)
+            Z[k * NR + c] = c < nc ? B[k * brs + (j0 + c) * bcs] : 0.0f;
+}
+
+/* rows [i, i + mr) x columns [0, nc) of C from A's rows (through their strides) and a 16-wide z (stride ldz) */
+static inline __attribute__((always_inline)) void strided_tile(const float *restrict A, int64_t ars, int64_t acs,
+                                                               int64_t K, const float *restrict z, int64_t ldz,
+                                                               float *restrict C, int64_t crs, int64_t ccs,
+                                                               int64_t mr, int64_t nc)
+{
+    v8f acc[MR][2] = {{{0}}};
+    const float *r[MR];
+    for (int i = 0; i < MR; i++)
+        r[i] = A + (i < mr ? i : 0) * ars; /* (rows past mr repeat row 0, not stored) */
+    for (int64_t k = 0; k < K; k++, z += ldz) {
+        v8f b0 = ld8(z), b1 = ld8(z + 8);
+        for (int i = 0; i < MR; i++) {
+            float s = *r[i];
+            r[i] += acs;
+            v8f a = {s, s, s, s, s, s, s, s};
+            acc[i][0] += a * b0;
+            acc[i][1] += a * b1;
+        }
+    }
+    if (ccs == 1 && nc == NR)
+        for (int64_t i = 0; i < mr; i++) {
+            st8(C + i * crs, acc[i][0]);
+            st8(C + i * crs + 8, acc[i][1]);
+        }
+    else if (crs == 1 && nc == NR) { /* C transposed: the tile's columns are C's rows, mr values each */
+        float t[2][8][8], u[2][8][8];
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < 8; i++)
+                st8(t[h][i], i < MR ? acc[i][h] : (v8f){0}); /* (rows past MR: never stored) */
+            transpose8(t[h][0], 8, u[h][0], 8);
+        }
+        for (int64_t l = 0; l < NR; l++)
+            memcpy(C + l * ccs, u[l / 8][l % 8], mr * sizeof(float));
+    } else
+        for (int64_t i = 0; i < mr; i++)
+            for (int64_t l = 0; l < nc; l++)
+                C[i * crs + l * ccs] = acc[i][l / 8][l % 8];
+}
+
+/* Whether column panel q of B is packed before use: where B's columns are strided, for a last partial panel, and
+ * where B's rows lie far apart (a k step to the next row per value: from ~1 KiB on, L1 sets conflict). */
+static inline int64_t packs_cols(int64_t brs, int64_t bcs, int64_t N, int64_t q)
+{
+    return bcs != 1 || N - q * NR < NR || brs > 256;
+}
+
+/* The pool's piece [lo, hi) of C = A B (M x K times K x N): column panels lo... of NR columns, or with by_rows
+ * row panels lo... of MR rows (every column panel then). Z: this piece's scratch: K NR floats per column panel
+ * it packs, then MR K for a row panel of A, copied side by side first where A's k steps are strided. */
+static void gemm_strided(const float *A, int64_t ars, int64_t acs, const float *B, int64_t brs, int64_t bcs,
+                         float *C, int64_t crs, int64_t ccs, int64_t M, int64_t N, int64_t K, int64_t by_rows,
+                         float *Z, int64_t lo, int64_t hi)
+{
+    const int64_t q0 = by_rows ? 0 : lo, q1 = by_rows ? (N + NR - 1) / NR : hi;
+    const int64_t r0 = by_rows ? lo * MR : 0, r1 = by_rows ? (hi * MR < M ? hi * MR : M) : M;
+    float *ap = Z + (q1 - q0) * K * NR;
+    for (int64_t q = q0; q < q1; q++)
+        if (packs_cols(brs, bcs, N, q))
+            pack_cols(B, brs, bcs, K, q * NR, N - q * NR < NR ? N - q * NR : NR, Z + (q - q0) * K * NR);
+    for (int64_t i = r0; i < r1; i += MR) {
+        int64_t mr = r1 - i < MR ? r1 - i : MR;
+        const float *a = A + i * ars;
+        int64_t rs = ars, ks = acs;
+        if (acs != 1) {
+            const rowmap all = {MR, 0, 0};
+            pack_panels(a, ars, acs, K, all, mr, ap);
+            a = ap, rs = 1, ks = MR;
+        }
+        for (int64_t q = q0; q < q1; q++) {
+            int64_t nc = N - q * NR < NR ? N - q * NR : NR, packed = packs_cols(brs, bcs, N, q);
+            strided_tile(a, rs, ks, K, packed ? Z + (q - q0) * K * NR : B + q * NR, packed ? NR : brs,
+                         C + i * crs + q * NR * ccs, crs, ccs, mr, nc);
+        }
+    }
+}
+
 /* The reductions below carry "omp simd reduction" pragmas (compiled with -fopenmp-simd: no OpenMP runtime)
  * so the compiler may split the sum across vector lanes; without them C's strict left-to-right order keeps
  * every reduction scalar. */
@@ -1319,7 +1422,7 @@ enum {
     K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
     K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
     K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD,
-    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD, K_BINARY, K_LSTM_FWD, K_LSTM_BWD
+    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD, K_BINARY, K_LSTM_FWD, K_LSTM_BWD, K_GEMM
 };
 
 typedef struct {
@@ -1397,6 +1500,10 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
             binary_f32(PF(0), PF(1), PF(2), a[3], a[4], lo, hi);
         else
             binary_inplace_f32(PF(0), PF(1), a[3], a[4], lo, hi);
+        break;
+    case K_GEMM: /* scratch: a[13] floats per piece */
+        gemm_strided(PF(0), a[1], a[2], PF(3), a[4], a[5], PF(6), a[7], a[8], a[9], a[10], a[11], a[12],
+                     PF(14) + idx * a[13], lo, hi);
         break;
     case K_LSTM_FWD: /* one piece, the whole recurrence, which runs its own jobs (a[13] pieces per step) */
         lstm_fwd_steps(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), a[8], a[9], a[10], a[11], a[12],

@@ -61,7 +61,7 @@ KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
     "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd", "conv_wgrad", "attn_fwd",
-    "attn_bwd", "binary", "lstm_fwd", "lstm_bwd"))}
+    "attn_bwd", "binary", "lstm_fwd", "lstm_bwd", "gemm"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -511,18 +511,51 @@ def rest(macs=GEMM_REST):
 
 
 def matmul(a, b):
-    """``a @ b`` of 2-D NumPy arrays. For float32 ``x @ W.T`` with a few rows in x (a Linear layer at a small
-    batch), OpenBLAS is much faster on the swapped problem ``W @ x.T``: that one, then a transposing copy. At 2
-    threads, direct vs swapped with the copy: 64x784 @ 784x256 182 -> 166 us, 32x128 @ 128x512 43 -> 38,
-    16x128 @ 128x512 35 -> 22, 8x784 @ 784x256 80 -> 48; with fewer columns per row (64x256 @ 256x128) or
-    more rows (128 and up) the direct product is as fast or faster, and those keep it."""
+    """``a @ b`` of 2-D NumPy arrays. Float32 ``x @ W.T`` (a Linear layer's product: b's rows of unit stride)
+    runs on ember's own strided gemm (``gemm``) from 2^19 multiply-adds, K >= 128 and 16 rows and columns: at 2
+    threads it takes 0.65-0.9x of OpenBLAS's time over batches 16-1024 and widths 64-1024 (64x784 @ 784x256:
+    128 against 163 us), while OpenBLAS stays ahead on smaller or thinner products and on the other layouts.
+    Below that, for a few rows in x, OpenBLAS is faster on the swapped problem ``W @ x.T``: that one, then a
+    transposing copy (8x784 @ 784x256: 80 -> 48 us)."""
     m, k = a.shape
     n = b.shape[1]
+    if a.dtype == np.float32 and b.dtype == np.float32 and b.strides[0] == 4 and k >= 128 and m >= 16 and \
+            n >= 16 and m * n * k >= 1 << 19 and available():
+        return gemm(a, b)
     rest(m * n * k)
     if 8 <= m <= 64 and n >= 4 * m and n * k >= 65536 and a.dtype == np.float32 and b.dtype == np.float32 and \
             b.strides == (4, 4 * k) and a.flags.c_contiguous and available():
         return transpose(np.matmul(b.T, a.T))
     return np.matmul(a, b)
+
+
+_NR = 16  # the strided gemm's tile width (NR in cpu_kernels.c)
+
+
+def gemm(a, b):
+    """``a @ b`` of 2-D float32 NumPy arrays with any strides, on the compiled pool (gemm_strided in
+    cpu_kernels.c): a new C-contiguous array. The kernel reads B 16 columns at a time and packs them first
+    where B's columns are strided, so the product is computed as it is or transposed ((b^T a^T)^T, written
+    through transposed strides, one value at a time), whichever costs less: a copy of b or of a^T, plus the
+    transposed product's scalar stores of C."""
+    m, K = a.shape
+    n = b.shape[1]
+    c = np.empty((m, n), np.float32)
+    a_s, b_s, c_s = (tuple(s // 4 for s in x.strides) for x in (a, b, c))
+    if b_s[1] != 1 and (a_s[0] == 1 or m * (K + n) < n * K):  # transposed: b^T's rows, a^T's columns
+        a, b, a_s, b_s, c_s, m, n = b, a, b_s[::-1], a_s[::-1], c_s[::-1], n, m
+    if m * n and K:
+        panels, cols = (m + _MR - 1) // _MR, (n + _NR - 1) // _NR
+        k = parallel.pieces(m * n * K, 50_000)
+        by_rows = cols < k
+        k = min(k, panels if by_rows else cols)
+        per_piece = (cols if by_rows else (cols + k - 1) // k) * K * _NR + _MR * K
+        Z = np.empty(k * per_piece, np.float32)
+        _run("gemm", (a, *a_s, b, *b_s, c, *c_s, m, n, K, int(by_rows), per_piece, Z),
+             panels if by_rows else cols, k)
+    else:
+        c.fill(0)
+    return c
 
 
 BINARY_MIN = 32768  # fewer elements: NumPy's single-threaded loop is as fast as a call here

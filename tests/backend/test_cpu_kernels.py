@@ -438,6 +438,53 @@ def test_transpose_kernel(shape):
     np.testing.assert_array_equal(K.transpose(x), x.T)
 
 
+def _matrix(rows, cols, layout):
+    """A float32 (rows, cols) matrix: C-contiguous, a transposed block (w.t()), or a strided slice."""
+    if layout == "t":
+        return R.standard_normal((cols, rows)).astype(np.float32).T
+    if layout == "step":
+        return R.standard_normal((rows, 2 * cols + 1)).astype(np.float32)[:, 1::2]
+    return R.standard_normal((rows, cols)).astype(np.float32)
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 3, 5), (13, 17, 33), (6, 16, 16), (5, 100, 1), (100, 5, 3),
+                                     (64, 784, 256), (3, 300, 40), (70, 20, 300), (0, 3, 4), (3, 0, 4)])
+@pytest.mark.parametrize("la, lb", [("c", "c"), ("c", "t"), ("t", "c"), ("t", "t"), ("step", "t"), ("c", "step")])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_strided_gemm_matches_float64(m, k, n, la, lb, threads):
+    # every layout of both operands, tails of the 6 x 16 tile, one piece or several (split by rows or columns)
+    a, b = _matrix(m, k, la), _matrix(k, n, lb)
+    old = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        c = K.gemm(a, b)
+    finally:
+        ember.set_num_threads(old)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    assert c.shape == (m, n) and c.dtype == np.float32 and c.flags.c_contiguous
+    np.testing.assert_allclose(c, ref, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(ref).max(initial=0)))
+
+
+@pytest.mark.parametrize("m, k, n", [(64, 784, 256), (16, 128, 512), (300, 200, 40)])
+def test_linear_products_on_the_strided_gemm_match_torch(m, k, n, monkeypatch):
+    # x @ W.t() of these sizes runs on the strided gemm (K.matmul's rule); values and gradients as torch's
+    torch = pytest.importorskip("torch")
+    x, w = _matrix(m, k, "c"), _matrix(n, k, "c")
+    calls = []
+    gemm = K.gemm
+    monkeypatch.setattr(K, "gemm", lambda a, b: calls.append(a.shape) or gemm(a, b))
+    xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ye, yt = xe @ we.t(), xt @ wt.t()
+    assert calls == [(m, k)]
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    g = R.standard_normal((m, n)).astype(np.float32)
+    ye.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(we.grad.numpy(), wt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 _SPECIAL = np.array([0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 1e-40, 3e38, -3e38], np.float32)
 
 
