@@ -378,7 +378,7 @@ static void gemm_panels(const float *restrict P, int64_t m, int64_t K, const flo
  * few columns (a Linear layer's x W^T at a small batch, computed as (W x^T)^T). The 6 x 16 tile above reads
  * A's values straight through its strides (one broadcast each: the layout does not matter) and B 16 columns
  * at a time, from B's own rows where they have unit stride, else from a 16-column panel packed first (zero
- * past N). C is written through its strides, so a transposed product costs nothing more. */
+ * past N). C is written through its strides; a transposed C, a tile at a time, transposed in registers. */
 enum { NR = 16 };
 
 /* columns [j0, j0 + nc) of B (K x N, element (k, j) at B[k * brs + j * bcs]) into Z (K x NR), zeros past nc */

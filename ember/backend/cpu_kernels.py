@@ -530,14 +530,15 @@ def matmul(a, b):
 
 
 _NR = 16  # the strided gemm's tile width (NR in cpu_kernels.c)
+_POOL_MAX = 64  # the most pieces the pool cuts a job into (POOL_MAX in cpu_pool.h)
 
 
 def gemm(a, b):
     """``a @ b`` of 2-D float32 NumPy arrays with any strides, on the compiled pool (gemm_strided in
     cpu_kernels.c): a new C-contiguous array. The kernel reads B 16 columns at a time and packs them first
-    where B's columns are strided, so the product is computed as it is or transposed ((b^T a^T)^T, written
-    through transposed strides, one value at a time), whichever costs less: a copy of b or of a^T, plus the
-    transposed product's scalar stores of C."""
+    where B's columns are strided, so the product is computed as it is or transposed ((b^T a^T)^T, each tile
+    transposed in registers on its way out), whichever costs less: a copy of b, or a copy of a^T plus the
+    transposed stores of C."""
     m, K = a.shape
     n = b.shape[1]
     c = np.empty((m, n), np.float32)
@@ -548,7 +549,7 @@ def gemm(a, b):
         panels, cols = (m + _MR - 1) // _MR, (n + _NR - 1) // _NR
         k = parallel.pieces(m * n * K, 50_000)
         by_rows = cols < k
-        k = min(k, panels if by_rows else cols)
+        k = min(k, panels if by_rows else cols, _POOL_MAX)  # (the scratch holds k pieces' columns)
         per_piece = (cols if by_rows else (cols + k - 1) // k) * K * _NR + _MR * K
         Z = np.empty(k * per_piece, np.float32)
         _run("gemm", (a, *a_s, b, *b_s, c, *c_s, m, n, K, int(by_rows), per_piece, Z),
