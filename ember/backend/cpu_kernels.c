@@ -323,22 +323,36 @@ static void pack_panels(const float *restrict A, int64_t rs, int64_t cs, int64_t
         }
 }
 
-/* One MR x 8nv tile: rows r0... of the product (mr of them kept) = panel ap . z (K rows, stride ldz). */
-static inline __attribute__((always_inline)) void gemm_tile(const float *restrict ap, const float *restrict z,
-                                                            int64_t ldz, int64_t K, float *restrict C, int64_t ldc,
-                                                            rowmap rm, int64_t r0, int64_t mr, int nv)
+/* The sums of an MR x 8nv tile: acc[i] = row i of A (element k at A[i * ars + k * acs]; rows from mr on repeat
+ * row 0, their sums unused) . z (K rows of 8nv values, stride ldz). A packed panel is A = P, ars 1, acs MR. */
+static inline __attribute__((always_inline)) void tile_sums(v8f acc[MR][2], const float *restrict A, int64_t ars,
+                                                            int64_t acs, int64_t mr, int64_t K,
+                                                            const float *restrict z, int64_t ldz, int nv)
 {
-    v8f acc[MR][2] = {{{0}}};
-    for (int64_t k = 0; k < K; k++, z += ldz, ap += MR) {
+    int64_t off[MR];
+    for (int i = 0; i < MR; i++) {
+        off[i] = (i < mr ? i : 0) * ars;
+        acc[i][0] = acc[i][1] = (v8f){0};
+    }
+    for (int64_t k = 0; k < K; k++, z += ldz, A += acs) {
         v8f b0 = ld8(z), b1 = nv > 1 ? ld8(z + 8) : b0;
         for (int i = 0; i < MR; i++) {
-            float s = ap[i];
+            float s = A[off[i]];
             v8f a = {s, s, s, s, s, s, s, s}; /* (spelled out: 0 + s would not fold, for -0) */
             acc[i][0] += a * b0;
             if (nv > 1)
                 acc[i][1] += a * b1;
         }
     }
+}
+
+/* One MR x 8nv tile: rows r0... of the product (mr of them kept) = panel ap . z (K rows, stride ldz). */
+static inline __attribute__((always_inline)) void gemm_tile(const float *restrict ap, const float *restrict z,
+                                                            int64_t ldz, int64_t K, float *restrict C, int64_t ldc,
+                                                            rowmap rm, int64_t r0, int64_t mr, int nv)
+{
+    v8f acc[MR][2];
+    tile_sums(acc, ap, 1, MR, MR, K, z, ldz, nv);
     for (int64_t i = 0; i < mr; i++) {
         float *c = C + row_of(rm, r0 + i) * ldc;
         st8(c, acc[i][0]);
@@ -405,20 +419,8 @@ static inline __attribute__((always_inline)) void strided_tile(const float *rest
                                                                float *restrict C, int64_t crs, int64_t ccs,
                                                                int64_t mr, int64_t nc)
 {
-    v8f acc[MR][2] = {{{0}}};
-    const float *r[MR];
-    for (int i = 0; i < MR; i++)
-        r[i] = A + (i < mr ? i : 0) * ars; /* (rows past mr repeat row 0, not stored) */
-    for (int64_t k = 0; k < K; k++, z += ldz) {
-        v8f b0 = ld8(z), b1 = ld8(z + 8);
-        for (int i = 0; i < MR; i++) {
-            float s = *r[i];
-            r[i] += acs;
-            v8f a = {s, s, s, s, s, s, s, s};
-            acc[i][0] += a * b0;
-            acc[i][1] += a * b1;
-        }
-    }
+    v8f acc[MR][2];
+    tile_sums(acc, A, ars, acs, mr, K, z, ldz, 2);
     if (ccs == 1 && nc == NR)
         for (int64_t i = 0; i < mr; i++) {
             st8(C + i * crs, acc[i][0]);
