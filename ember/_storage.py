@@ -9,7 +9,8 @@ lives here too: every view of the same memory sees the same count, as in torch.
 def root_of(arr):
     """The array that owns ``arr``'s memory (NumPy/CuPy keep .base pointing at the owner)."""
     base = arr.base
-    while base is not None and hasattr(base, "base") and hasattr(base, "dtype"):
+    # (an array of the same type is an array: the hasattr checks are for other owners, e.g. a bytes buffer)
+    while base is not None and (type(base) is type(arr) or hasattr(base, "base") and hasattr(base, "dtype")):
         arr, base = base, base.base
     return arr
 

@@ -16,6 +16,15 @@ from ._storage import UntypedStorage, root_of
 _ndarray = np.ndarray
 _NP2DT = D.NP2DT
 _new = object.__new__
+_ENGINE = []
+
+
+def _engine():
+    """ember.autograd.engine (it imports this module: imported on first use, then kept)."""
+    if not _ENGINE:
+        from .autograd import engine
+        _ENGINE.append(engine)
+    return _ENGINE[0]
 
 
 class Tensor:
@@ -301,8 +310,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``ember.autograd.backward``)."""
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _engine().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---------------------------------------------------------------- Python protocol
     def __len__(self):

@@ -328,6 +328,7 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
 
     # vjps may run on raw arrays unless a graph of the backward is wanted, or the profiler records each op
     on_arrays = not create_graph and _ops()._registry._inplace_hook is None
+    plain = on_arrays and needed is None  # nodes may take _plain_node's shortcut
     prev_mode = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
     try:
@@ -357,7 +358,12 @@ def run(roots, root_grads, retain_graph, create_graph, accumulate, inputs=None):
                 if g is not None:
                     _accumulate(node, g, create_graph)
                 continue
-            grads_in = _call_node(node, gs, retain_graph, create_graph, on_arrays)
+            grads_in = None
+            if plain and len(gs) == 1 and not (node._custom or node._pre_hooks or node._hooks or
+                                               node._tensor_hooks or anomaly_mode.state.enabled):
+                grads_in = _plain_node(node, gs.get(0), retain_graph)
+            if grads_in is None:
+                grads_in = _call_node(node, gs, retain_graph, create_graph, on_arrays)
             for e, gi, meta in zip(node.edges, grads_in, node.metas):
                 if e is None or gi is None:
                     continue
@@ -497,7 +503,7 @@ def _call_node(node, gs, retain_graph, create_graph, on_arrays=False):
         gout = tuple(gs.get(i) for i in range(len(node._out_metas)))
     else:
         op = node.op
-        multi = getattr(op, "nout", 1) == -1
+        multi = op.nout == -1
         g = gs.get(0)
         if multi:
             g = tuple(gs.get(i) for i in range(node.kw.get("n") or (max(gs, default=0) + 1)))
@@ -586,6 +592,57 @@ def _vjp_on_arrays(node, op, g, kw):
     return wrapped
 
 
+def _plain_node(node, g, retain_graph):
+    """``_call_node`` in one pass for the common node: a built-in op with one output, no hooks, and gradient
+    ``g`` (not None) that ``_vjp_on_arrays`` takes. The same steps, none of the cases that do not apply: ~1 us
+    less per node. Returns one gradient per edge, or None when the node does not qualify (then nothing ran)."""
+    op = node.op
+    if op.nout != 1:
+        return None
+    inputs = node.inputs
+    ok = op.arrays
+    if inputs is None or not ok or g is None or g._device is not _CPU:
+        return None
+    dt = g.dtype
+    if dt is not _F32 and dt is not _F64:
+        return None
+    arrs = []
+    for a in inputs:
+        if isinstance(a, Tensor):
+            if (a.dtype is not dt and a.dtype is not _BOOL) or a._device is not _CPU:
+                return None
+            a = a._data
+        arrs.append(a)
+    if ok is not True and not ok(*arrs):
+        return None
+    _check_versions(node)
+    gd = g._data
+    res = op.vjp(gd, node.out, *arrs, **dict(node.kw, needs=_expand_needs(node))) if op.needs else \
+        op.vjp(gd, node.out, *arrs, **node.kw)
+    if type(res) is not tuple and type(res) is not list:
+        res = (res,)
+    grads, seen = [], []
+    for e, m in zip(node.edges, node.metas):
+        i = m[3]
+        r = res[i] if e is not None and i < len(res) else None
+        if r is None or r is gd:
+            grads.append(None if r is None else g)
+            continue
+        for q, t in seen:  # the same array twice is one tensor twice (two leaves must not both own it)
+            if q is r:
+                break
+        else:
+            if type(r) is type(gd) and r.base is None and r is not node.out and not any(r is a for a in arrs):
+                t = Tensor._make(r, _CPU)  # a fresh result: the gradient's own (_wrap_grad's common case)
+            else:
+                t = _wrap_grad(r, g, node, arrs)
+            seen.append((r, t))
+        grads.append(t)
+    if not retain_graph:
+        _free(node)
+    return grads
+
+
 def _wrap_grad(r, g, node, arrs):
     """A vjp's array result as a Tensor. A view of the incoming gradient shares its storage, as the Tensor
     op would; a saved input or output (or a view of one) must not leak out as a gradient: it is copied.
@@ -637,7 +694,7 @@ def _has_saved(node):
     a checked input, or a Python-number operand torch wraps as a saved tensor. Inputs kept only for their
     shape (views, unchecked inputs) are not saved: backward can run through the node again."""
     vers, out_st, _ = node.versions
-    if out_st is not None or any(v is not None for v in vers):
+    if out_st is not None or vers.count(None) != len(vers):
         return True
     spec = node.op.save_in
     if not isinstance(spec, tuple) or not node.inputs:

@@ -93,6 +93,7 @@ class Op:
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
                  "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "nodiff",
                  "scalar_edges", "alias", "_rc", "__weakref__")
+    nout = 1  # outputs per node; the multi-output ops (nout = -1) are subclasses
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
                  needs=False, node=None, ufunc=None, int_ok=True, check=None, holo=False, pointwise=None,
@@ -749,7 +750,7 @@ def rebase_history(self, res, wraps_self=True):
     chain = view_chain(self)
     fn = res.grad_fn
     base_meta = (old._data.shape, old.dtype, old._device, 0)
-    if wraps_self and not fn._custom and fn.metas and fn.metas[0][3] == 0 and getattr(fn.op, "nout", 1) != -1:
+    if wraps_self and not fn._custom and fn.metas and fn.metas[0][3] == 0 and fn.op.nout != -1:
         # torch's CopySlices wraps the op's node: its edges are the base's, then those of the op's other inputs
         edges = (edge_of(old),) + tuple(fn.edges[1:])
         metas = [base_meta] + [m[:3] + (k,) for k, m in enumerate(fn.metas[1:], 1)]

@@ -192,6 +192,38 @@ def test_backward_create_graph_grad_has_history_and_warns():
                                                  "cycle between the parameter and its gradient")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rows", [0, 1, 7, 64])
+def test_broadcast_gradients_are_summed_back(dtype, rows):
+    # a bias's gradient is its output gradient's column sums (a BLAS product with ones on the engine's array
+    # path); a mean's is one value spread over the input (a read-only stride-0 view); x ** 2 gives 2 x g
+    def prog(lib):
+        rng = np.random.default_rng(rows)
+        x = T(lib, rng.standard_normal((rows, 5)), True, dtype)
+        b = T(lib, rng.standard_normal(5), True, dtype)
+        s = T(lib, rng.standard_normal(()), True, dtype)
+        y = ((x * 3 + b) ** 2 + s).mean() if rows else (x + b + s).sum()
+        y.backward()
+        z = T(lib, rng.standard_normal((3, 4)), True, dtype)
+        w = T(lib, rng.standard_normal((3, 4)), False, dtype)
+        (z * w).t().contiguous().sum(0).mean().backward()  # a column sum of a transposed (strided) gradient
+        return x.grad, b.grad, s.grad, z.grad
+    same(prog, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_one_fresh_gradient_for_two_inputs_is_one_tensor():
+    # a vjp returning the same array for two inputs: both get the same values, and neither leaf's .grad is
+    # the other's array (the first accumulation may steal it, the second must not)
+    def prog(lib):
+        x = T(lib, X3, True)
+        y = T(lib, X3, True)
+        (x * 2 + y * 2).sum().backward()
+        (x + x + y).sum().backward()
+        x.grad.add_(1)
+        return x.grad, y.grad
+    same(prog)
+
+
 # ---------------------------------------------------------------- autograd.grad
 def test_grad_basic_does_not_touch_dot_grad():
     def prog(lib):
