@@ -126,6 +126,12 @@ def is_dense(shape, strides):
     return True
 
 
+def array_is_dense(a):
+    """``is_dense`` of a NumPy/CuPy array (strides in bytes; one that is not a whole number of elements is not)."""
+    isz = a.itemsize
+    return all(s % isz == 0 for s in a.strides) and is_dense(a.shape, tuple(s // isz for s in a.strides))
+
+
 def dense_strides(shape, strides):
     """Strides of a dense tensor that keeps the input's dimension order (fastest dimension first).
 

@@ -678,9 +678,3 @@ def _recurrence(kernel, args, acts):
     if acts.size:  # (an empty batch: nothing to compute)
         _run(kernel, args, 1, 1)
     return True
-
-
-def lib():
-    """The loaded library itself, for loops that call a kernel many times with pointers they compute (a
-    ``.ctypes.data`` costs ~1 us; an LSTM step's whole gate math ~3 us). None when unavailable."""
-    return _lib()

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..backend import cpu_kernels as _K
+from .._memory_format import array_is_dense
 from .._storage import UntypedStorage, _ptr, root_of
 from .._tensor import Tensor
 from ..autograd import grad_mode
@@ -636,16 +637,6 @@ _PARTIAL_MSG = ("unsupported operation: some elements of the input tensor and th
                 "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def _dense(a):
-    """Whether ``a``'s elements cover one block of memory, each byte once (torch's non-overlapping and dense)."""
-    expect = a.itemsize
-    for st, n in sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1):
-        if st != expect:
-            return False
-        expect *= n
-    return True
-
-
 def check_partial_overlap(dst, src):
     """torch's error when an input of an in-place elementwise op shares some, but not exactly all, of the
     memory being written (``x.add_(x.t())``, ``x[1:].add_(x[:-1])``): the result would depend on the order the
@@ -654,7 +645,7 @@ def check_partial_overlap(dst, src):
     a, b = dst._data, src._data
     if src is dst or a.size == 0 or b.size == 0 or dst._device.type == "meta" or root_of(a) is not root_of(b):
         return
-    if not (_dense(a) and _dense(b)) or min(a.strides + b.strides, default=0) < 0:
+    if not (array_is_dense(a) and array_is_dense(b)) or min(a.strides + b.strides, default=0) < 0:
         return
     pa, pb = _ptr(a), _ptr(b)
     ea, eb = pa + a.nbytes, pb + b.nbytes

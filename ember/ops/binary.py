@@ -181,40 +181,33 @@ _nd = np.ndarray
 _BIG = _K.BINARY_MIN  # from this many elements, float32 arithmetic runs on the compiled pool
 
 
+def _pooled(a, b, op):
+    """``a op b`` on the compiled pool when ``a`` is a large array the kernel takes; else None (NumPy's turn)."""
+    return _K.binary(a, b, op) if type(a) is _nd and a.size >= _BIG else None
+
+
 def _add(xp, a, b, alpha=None):
     if alpha is not None:
         return a + _alpha_check(a, b, alpha) * b
-    if type(a) is _nd and a.size >= _BIG:
-        r = _K.binary(a, b, "add")
-        if r is not None:
-            return r
-    return a + b
+    r = _pooled(a, b, "add")
+    return a + b if r is None else r
 
 
 def _sub(xp, a, b, alpha=None):
     if alpha is not None:
         return a - _alpha_check(a, b, alpha) * b
-    if type(a) is _nd and a.size >= _BIG:
-        r = _K.binary(a, b, "sub")
-        if r is not None:
-            return r
-    return a - b
+    r = _pooled(a, b, "sub")
+    return a - b if r is None else r
 
 
 def _mul(xp, a, b):
-    if type(a) is _nd and a.size >= _BIG:
-        r = _K.binary(a, b, "mul")
-        if r is not None:
-            return r
-    return a * b
+    r = _pooled(a, b, "mul")
+    return a * b if r is None else r
 
 
 def _div(xp, a, b):
-    if type(a) is _nd and a.size >= _BIG:
-        r = _K.binary(a, b, "div")
-        if r is not None:
-            return r
-    return xp.true_divide(a, b)
+    r = _pooled(a, b, "div")
+    return xp.true_divide(a, b) if r is None else r
 
 
 # name, rule, fwd, vjp, opts
