@@ -93,7 +93,7 @@ class Op:
     """
     __slots__ = ("name", "fwd", "vjp", "rule", "shape", "view", "save_in", "save_out", "needs",
                  "node_name", "node_cls", "ufunc", "int_ok", "check", "holo", "pointwise", "arrays", "nodiff",
-                 "scalar_edges", "alias", "_rc", "__weakref__")
+                 "scalar_edges", "alias", "_rc", "_pair", "__weakref__")
     nout = 1  # outputs per node; the multi-output ops (nout = -1) are subclasses
 
     def __init__(self, name, rule, fwd, vjp=None, shape=None, view=False, save_in=True, save_out=True,
@@ -119,6 +119,7 @@ class Op:
         self.scalar_edges = scalar_edges
         self.alias = alias
         self._rc = {}
+        self._pair = _pair_plan(save_in, save_out, self.check, nodiff)
 
     def __call__(self, *args, **kw):
         return apply(self, args, kw)
@@ -130,6 +131,20 @@ class Op:
 
     def __repr__(self):
         return f"<ember op {self.name}>"
+
+
+def _pair_plan(save_in, save_out, check, nodiff):
+    """How ``_attach_pair`` records a call on two tensors: (what to save, the guards of the saved versions,
+    save_out); None when the op needs the general ``_attach`` (index inputs, save rules that are callables)."""
+    if nodiff or save_out not in (True, False):
+        return None
+    if save_in is False or (save_in is True and not check):
+        return (save_in, None, save_out)
+    if save_in is True:
+        return (True, (None, None), save_out)  # both versions checked, whoever requires grad
+    if type(save_in) is tuple and len(save_in) == 2 and all(type(s) is int and 0 <= s < 2 for s in save_in):
+        return (True, save_in if check else None, save_out)
+    return None
 
 
 def _camel(name):
@@ -372,7 +387,11 @@ def _run(op, args, kw, dev, common, rg):
     if rg and _gm.enabled and (outdt or out.dtype).category >= 2:
         if op.vjp is None:
             raise RuntimeError(f"the derivative for '{op.name}' is not implemented.")
-        _attach(op, args, kw, out, out_arr)
+        pair = op._pair
+        if pair is not None and len(args) == 2 and type(args[0]) is Tensor and type(args[1]) is Tensor:
+            _attach_pair(op, args, kw, out, out_arr, pair)
+        else:
+            _attach(op, args, kw, out, out_arr)
     return out
 
 
@@ -450,24 +469,7 @@ def _attach(op, args, kw, out, out_arr):
             if nd and i in nd:
                 i += 1
                 continue
-            if a._rg:
-                fn = a.grad_fn
-                if fn is None:
-                    d = a.__dict__
-                    ref = d.get("_accum")
-                    fn = ref() if ref is not None else None
-                    if fn is None:  # AccumulateGrad(a), without the call overhead
-                        fn = _new(AccumulateGrad)
-                        fn.variable = a
-                        d["_accum"] = _weakref(fn)
-                    edges.append((fn, 0))
-                else:
-                    b = a._base
-                    if b is not None and a._base_fn is not b.grad_fn:
-                        fn = refresh_view(a)
-                    edges.append((fn, a._output_nr))
-            else:
-                edges.append(None)
+            edges.append(_edge(a) if a._rg else None)
             metas.append((a._data.shape, a.dtype, a._device, i))
         elif op.scalar_edges and type(a) in _PY_SCALARS:  # (read here only: off the all-tensor hot path)
             edges.append(None)
@@ -486,11 +488,35 @@ def _attach(op, args, kw, out, out_arr):
                     versions.append((st if st is not None else a._storage)._version)
     else:
         saved, versions = _select_saved(sv, args, op.check)
-    # Node.__init__, inlined: this is the hot path
+    so = op.save_out
+    _node(op, saved, kw, edges, metas, versions, out, out_arr, so is True or (so is not False and _guard(so, args)))
+
+
+def _attach_pair(op, args, kw, out, out_arr, pair):
+    """``_attach`` for the most common call, an op on two tensors: the same node, built without the general
+    loops over inputs and save specs (this is most of what ``a * b`` costs beyond NumPy when grad is on)."""
+    a, b = args
+    edges = [_edge(a) if a._rg else None, _edge(b) if b._rg else None]
+    metas = [(a._data.shape, a.dtype, a._device, 0), (b._data.shape, b.dtype, b._device, 1)]
+    keep, guards, so = pair
+    if keep is False:
+        saved, versions = _NONES[2], ()
+    else:
+        saved, versions = args, ()
+        if guards is not None:
+            g0, g1 = guards
+            st, su = a._stor, b._stor
+            versions = [(st if st is not None else a._storage)._version if g0 is None or args[g0]._rg else None,
+                        (su if su is not None else b._storage)._version if g1 is None or args[g1]._rg else None]
+    _node(op, saved, kw, edges, metas, versions, out, out_arr, so)
+
+
+def _node(op, saved, kw, edges, metas, versions, out, out_arr, keep_out):
+    """Make ``out``'s grad_fn (Node.__init__, inlined: this is the hot path); ``keep_out``: the vjp reads the
+    output, which is then saved and version-checked."""
     node = _new(op.node_cls or node_class(op))
     node.op, node.inputs, node.kw, node.edges, node.metas, node.seq = op, saved, kw, edges, metas, _next_seq()
-    so = op.save_out
-    if so is True or (so is not False and _guard(so, args)):
+    if keep_out:
         st = out._storage
         node.out, node.versions = out_arr, (versions, st, st._version)
     else:
@@ -499,6 +525,25 @@ def _attach(op, args, kw, out, out_arr):
     out._rg = True
     if _anomaly.enabled:
         record_stack(node)
+
+
+def _edge(a):
+    """The edge to a tensor that requires grad: its grad_fn, or its leaf's AccumulateGrad (made once, held
+    weakly by the tensor so that no cycle forms)."""
+    fn = a.grad_fn
+    if fn is None:
+        d = a.__dict__
+        ref = d.get("_accum")
+        fn = ref() if ref is not None else None
+        if fn is None:  # AccumulateGrad(a), without the call overhead
+            fn = _new(AccumulateGrad)
+            fn.variable = a
+            d["_accum"] = _weakref(fn)
+        return (fn, 0)
+    b = a._base
+    if b is not None and a._base_fn is not b.grad_fn:
+        fn = refresh_view(a)
+    return (fn, a._output_nr)
 
 
 def _meta_forward(op, args, kw, compute, outdt, be):

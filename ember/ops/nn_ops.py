@@ -294,6 +294,34 @@ def _picked(xp, logp, target, ignore_index):
     return vals, valid, safe
 
 
+def _all_classes(xp, logp, target, weight, ignore_index):
+    """The common case, a 2-D ``logp`` with no class weights whose targets are all class indices in [0, C) (none
+    ignored): one pass checks it, as negative targets read as unsigned are out of range too. Then the loss needs
+    no mask and no weights, and an out-of-range target goes to ``_picked`` for its error."""
+    if weight is not None or logp.ndim != 2 or not logp.shape[0] or 0 <= ignore_index < logp.shape[1]:
+        return False
+    u = target.view(_UNSIGNED[target.dtype.itemsize]) if target.dtype.kind == "i" else target
+    return int(u.max()) < logp.shape[1]
+
+
+_UNSIGNED = {k: np.dtype(f"u{k}") for k in (1, 2, 4, 8)}  # itemsize -> the unsigned dtype a target is read as
+
+
+_ROW_INDEX = {}  # n -> np.arange(n), the row index of a 2-D pick (made once per batch size)
+
+
+def _row_index(xp, n):
+    if xp is not np:
+        return xp.arange(n)
+    r = _ROW_INDEX.get(n)
+    if r is None:
+        if len(_ROW_INDEX) > 64:
+            _ROW_INDEX.clear()
+        r = _ROW_INDEX[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
+
+
 def _nll_weights(xp, logp, weight, valid, safe):
     """Each target's class weight in logp's dtype, 0 where ignored."""
     if weight is None:
@@ -304,6 +332,12 @@ def _nll_weights(xp, logp, weight, valid, safe):
 def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if _all_classes(xp, logp, target, weight, ignore_index):
+        losses = -logp[_row_index(xp, logp.shape[0]), target]
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total if reduction == "sum" else total / logp.dtype.type(logp.shape[0])
     vals, valid, safe = _picked(xp, logp, target, ignore_index)
     w = _nll_weights(xp, logp, weight, valid, safe)
     losses = -vals * w
@@ -311,7 +345,8 @@ def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
         return losses
     if reduction == "sum":
         return losses.sum()
-    return losses.sum() / w.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as torch, without a warning
+        return losses.sum() / w.sum()
 
 
 def _nll_vjp(g, out, logp, target, weight, needs, ignore_index, reduction):
@@ -321,15 +356,21 @@ def _nll_vjp(g, out, logp, target, weight, needs, ignore_index, reduction):
 
 
 def _nll_bwd_fwd(xp, g, logp, target, weight=None, ignore_index=-100, reduction="mean"):
+    if _all_classes(xp, logp, target, weight, ignore_index):
+        n = logp.shape[0]
+        out = xp.zeros(logp.shape, logp.dtype)
+        out[_row_index(xp, n), target] = -g / logp.dtype.type(n) if reduction == "mean" else -g
+        return out
     _, valid, safe = _picked(xp, logp, target, ignore_index)
     w = _nll_weights(xp, logp, weight, valid, safe)
-    if reduction == "mean":
-        coef = -g / w.sum()
-    elif reduction == "sum":
-        coef = -g * xp.ones(1, logp.dtype)[0]
-    else:
-        coef = -g
-    gw = w * coef
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if reduction == "mean":
+            coef = -g / w.sum()
+        elif reduction == "sum":
+            coef = -g * xp.ones(1, logp.dtype)[0]
+        else:
+            coef = -g
+        gw = xp.where(valid, w * coef, 0)  # ignored targets get no gradient (0, even when all are ignored)
     out = xp.zeros(logp.shape, logp.dtype)
     if logp.ndim == 1:
         out[safe] = gw
