@@ -555,20 +555,22 @@ _F32, _F64, _BOOL, _CPU = D.float32, D.float64, D.bool_, CPU
 def _vjp_on_arrays(node, op, g, kw):
     """Run an ``arrays`` op's vjp on the raw CPU arrays and wrap what it returns; None when the node does
     not qualify (then the Tensor path runs). Qualifying: a real float32/float64 gradient, tensor inputs of
-    the same dtype (or bool) on the CPU. Same formula, same NumPy kernels as the Tensor path: what is
-    skipped is one dispatch (promotion, wrapping) per step of the formula."""
+    the same dtype (or bool; or integer, an index, where the op's ``arrays`` is a predicate that vets them) on
+    the CPU. Same formula, same NumPy kernels as the Tensor path: what is skipped is one dispatch (promotion,
+    wrapping) per step of the formula."""
     dt = g.dtype
     if (dt is not _F32 and dt is not _F64) or g._device is not _CPU:
         return None
     gd = g._data
     arrs = []
+    ok = op.arrays
     for a in node.inputs:
         if isinstance(a, Tensor):
-            if (a.dtype is not dt and a.dtype is not _BOOL) or a._device is not _CPU:
+            if (a.dtype is not dt and a.dtype is not _BOOL and (ok is True or a.dtype.category != 1)) or \
+                    a._device is not _CPU:
                 return None
             a = a._data
         arrs.append(a)
-    ok = op.arrays
     if ok is not True and not ok(*arrs):
         return None
     try:

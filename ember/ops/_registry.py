@@ -546,6 +546,15 @@ def _edge(a):
     return (fn, a._output_nr)
 
 
+def backward_op(op, args, kw):
+    """Run ``op`` (a backward op such as log_softmax_backward_data) inside a vjp: on the CPU arrays of a vjp run
+    on arrays, its forward directly; on tensors, through ``apply`` (which records it when a graph of the
+    backward is wanted). The same forward computes both, so both give the same values."""
+    if type(args[0]) is _ndarray:
+        return op.fwd(np, *args, **kw)
+    return apply(op, args, kw)
+
+
 def _meta_forward(op, args, kw, compute, outdt, be):
     """Shape/dtype only: use the op's shape rule, or run the forward on zero-strided stand-ins."""
     if op.view:

@@ -18,6 +18,7 @@ from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
 from ._registry import OPS, _type_name, apply, apply_inplace, check_inplace, check_partial_overlap, defop, write_out
+from .view import embed
 
 _gm = grad_mode.state
 _FULL = slice(None)
@@ -239,7 +240,7 @@ def _getitem_fwd(xp, x, key):
 
 def _sel_op(name, node):
     op = defop(name, "raw", _getitem_fwd, None, view=True, save_out=False, node=node)
-    op.vjp = lambda g, out, x, key: OPS["_view_scatter"](g.new_zeros(x.shape), g, chain=[(op, {"key": key})])
+    op.vjp = lambda g, out, x, key: embed(g, x.shape, [(op, {"key": key})])
     return op
 
 
@@ -911,7 +912,7 @@ def _pad_to(t, shape):
     if len(shape) == 0:
         return t.reshape(())
     key = tuple(slice(0, n) for n in t.shape) + (Ellipsis,)
-    return OPS["_view_scatter"](t.new_zeros(shape), t, chain=[(OPS["getitem"], {"key": key})])
+    return embed(t, shape, [(OPS["getitem"], {"key": key})])
 
 
 _SCATTER = defop("scatter", "raw", lambda xp, x, idx, src, dim, reduce:

@@ -11,6 +11,7 @@ import numpy as np
 from .._tensor import Tensor, wrap_dim
 from ._registry import OPS, _type_name, apply, apply_inplace, defop, write_out
 from .index import axis_alias
+from .view import embed
 
 
 def _F(name):
@@ -495,8 +496,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def _diag_copy_vjp(g, out, x, offset, shape):
-    return OPS["_view_scatter"](g.new_zeros(shape), g,
-                                chain=[(OPS["diagonal"], {"offset": offset, "dim1": 0, "dim2": 1})])
+    return embed(g, shape, [(OPS["diagonal"], {"offset": offset, "dim1": 0, "dim2": 1})])
 
 
 _DIAG_COPY = defop("diagonal_copy", "raw", lambda xp, x, offset, shape: xp.diagonal(x, offset).copy(),

@@ -25,7 +25,7 @@ from ..backend import parallel
 from ..backend.parallel import parallel_for
 from ..autograd import grad_mode
 from . import conv_winograd as WG
-from ._registry import _type_name, apply, defop
+from ._registry import _type_name, apply, backward_op, defop
 from .linalg import _mm2d
 
 _gm = grad_mode.state
@@ -115,28 +115,36 @@ def _as_rows(a):
 
 
 def _linear_vjp(g, out, x, w, b=None, needs=(True, True, True)):
-    if w.dim() == 1:  # x @ w: one value per row of x (torch takes no bias with a 1-D weight)
+    # on tensors, or on the CPU arrays (x at least 2-D, w 2-D: see LINEAR's arrays=), where _mm runs the same
+    # gemm as the matmul op and the bias sum is NumPy's, as the sum op's: both paths give the same values
+    if w.ndim == 1:  # x @ w: one value per row of x (torch takes no bias with a 1-D weight)
         gx = g.unsqueeze(-1) * w if needs[0] else None
         gw = (g * x if x.dim() == 1 else _as_rows(x).mT @ g.reshape(-1)) if needs[1] else None
         return gx, gw, None
     gx = None
     if needs[0]:
-        if g.dim() > 2:  # one gemm over all leading dims (see _linear_fwd)
-            gx = (_as_rows(g) @ w).reshape(tuple(g.shape[:-1]) + (w.shape[1],))
+        if g.ndim > 2:  # one gemm over all leading dims (see _linear_fwd)
+            gx = _mm(_as_rows(g), w).reshape(tuple(g.shape[:-1]) + (w.shape[1],))
         else:
-            gx = g @ w
+            gx = _mm(g, w)
     gw = gb = None
     if needs[1]:
-        g2 = g if g.dim() == 2 else _as_rows(g)
-        x2 = x if x.dim() == 2 else _as_rows(x)
-        gw = g2.mT @ x2 if g.dim() > 1 else g.unsqueeze(1) * x.unsqueeze(0)
+        g2 = g if g.ndim == 2 else _as_rows(g)
+        x2 = x if x.ndim == 2 else _as_rows(x)
+        gw = _mm(g2.mT, x2) if g.ndim > 1 else g.unsqueeze(1) * x.unsqueeze(0)
     if len(needs) > 2 and needs[2]:
-        gb = _as_rows(g).sum(0) if g.dim() > 1 else g
+        gb = _as_rows(g).sum(0) if g.ndim > 1 else g
     return gx, gw, gb
 
 
+def _mm(a, b):
+    """``a @ b`` of two tensors, or of two CPU arrays by the gemm the matmul op runs on them."""
+    return _K.matmul(a, b) if type(a) is np.ndarray else a @ b
+
+
 LINEAR = defop("linear", "promote", _linear_fwd, _linear_vjp, needs=True, save_out=False, node="AddmmBackward0",
-               shape=lambda sx, sw, sb=None: tuple(sx[:-1]) + tuple(sw[:-1]))
+               shape=lambda sx, sw, sb=None: tuple(sx[:-1]) + tuple(sw[:-1]),
+               arrays=lambda x, w, b=None: x.ndim >= 2 and w.ndim == 2)
 
 
 def linear(input, weight, bias=None):
@@ -229,9 +237,10 @@ LOG_SOFTMAX_BWD = defop("log_softmax_backward_data", "promote", _log_softmax_bwd
                         needs=True, save_out=False, node="LogSoftmaxBackwardDataBackward0",
                         shape=lambda sg, so, **kw: tuple(sg))
 SOFTMAX = defop("softmax", "float", _softmax_fwd,
-                lambda g, out, x, dim: apply(SOFTMAX_BWD, (g, out), {"dim": dim}), save_in=False)
+                lambda g, out, x, dim: backward_op(SOFTMAX_BWD, (g, out), {"dim": dim}), save_in=False, arrays=True)
 LOG_SOFTMAX = defop("log_softmax", "float", _log_softmax_fwd,
-                    lambda g, out, x, dim: apply(LOG_SOFTMAX_BWD, (g, out), {"dim": dim}), save_in=False)
+                    lambda g, out, x, dim: backward_op(LOG_SOFTMAX_BWD, (g, out), {"dim": dim}), save_in=False,
+                    arrays=True)
 
 
 def _legacy_softmax_dim(name, ndim):
@@ -350,8 +359,8 @@ def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
 
 
 def _nll_vjp(g, out, logp, target, weight, needs, ignore_index, reduction):
-    return (apply(NLL_BACKWARD, (g, logp, target) + ((weight,) if weight is not None else ()),
-                  {"ignore_index": ignore_index, "reduction": reduction}) if needs[0] else None,
+    return (backward_op(NLL_BACKWARD, (g, logp, target) + ((weight,) if weight is not None else ()),
+                        {"ignore_index": ignore_index, "reduction": reduction}) if needs[0] else None,
             None, None)
 
 
@@ -389,7 +398,8 @@ def _nll_bwd_vjp(gg, out, g, logp, target, weight=None, needs=None, ignore_index
 
 
 NLL = defop("nll_loss", "raw", _nll_fwd, _nll_vjp, needs=True, save_out=False,
-            shape=lambda s, st, sw, ignore_index, reduction: tuple(st) if reduction == "none" else ())
+            shape=lambda s, st, sw, ignore_index, reduction: tuple(st) if reduction == "none" else (),
+            arrays=lambda logp, target, weight=None: True)  # (the vjp may run on the arrays, the target an index)
 NLL_BACKWARD = defop("nll_loss_backward", "raw", _nll_bwd_fwd, _nll_bwd_vjp, needs=True, save_out=False)
 
 

@@ -86,10 +86,16 @@ def _reshape_back(g, out, x, **kw):
     return g.reshape(x.shape)
 
 
+def embed(g, shape, chain):
+    """``g`` placed where the views ``chain`` of a ``shape`` tensor look, zeros elsewhere: a selecting view's
+    gradient (differentiable, for double backward)."""
+    return apply(_VIEW_EMBED, (g,), {"shape": tuple(shape), "chain": chain})
+
+
 def _embed_vjp(op):
     """vjp for a selecting view: put g where the view looks, zeros elsewhere."""
     def vjp(g, out, x, **kw):
-        return OPS["_view_scatter"](g.new_zeros(x.shape), g, chain=[(op, kw)])
+        return embed(g, x.shape, [(op, kw)])
     return vjp
 
 
@@ -202,13 +208,15 @@ def _unfold_fwd(xp, x, dim, size, step):
 
 # the op that puts a view's values back into a whole tensor: used for view gradients and in-place on views
 def _view_scatter_fwd(xp, base, src, chain):
-    out = base.copy()
+    return _write_view(xp, base.copy(), src, chain)
+
+
+def _write_view(xp, out, src, chain):
+    """``out`` with ``src`` written into its view ``chain`` (summed where the view's elements overlap)."""
     v = replay_views_raw(xp, out, chain)
     if _overlapping(chain):
         idx = replay_views_raw(xp, xp.arange(out.size).reshape(out.shape), chain)
-        flat = out.reshape(-1)
-        flat[...] = 0 if base is None else flat
-        xp.add.at(flat, idx.reshape(-1), xp.broadcast_to(src, idx.shape).reshape(-1))
+        xp.add.at(out.reshape(-1), idx.reshape(-1), xp.broadcast_to(src, idx.shape).reshape(-1))
         return out
     v[...] = src
     return out
@@ -237,6 +245,11 @@ def _replay(t, chain):
 
 _VIEW_SCATTER = defop("_view_scatter", "raw", _view_scatter_fwd, _view_scatter_vjp, needs=True,
                       save_in=False, save_out=False, node="torch::autograd::CopySlices")
+# a selecting view's gradient: ``src`` in zeros of ``shape`` (a _view_scatter into fresh zeros, without copying them)
+_VIEW_EMBED = defop("_view_embed", "raw", lambda xp, src, shape, chain: _write_view(xp, xp.zeros(shape, src.dtype),
+                                                                                    src, chain),
+                    lambda g, out, src, shape, chain: _replay(g, chain), save_in=False, save_out=False,
+                    node="torch::autograd::CopySlices", shape=lambda ss, shape, chain: tuple(shape))
 
 
 def _copy_slices_vjp(g, out, *inputs, needs, chain, fn):
