@@ -388,7 +388,7 @@ def _run(op, args, kw, dev, common, rg):
         if op.vjp is None:
             raise RuntimeError(f"the derivative for '{op.name}' is not implemented.")
         pair = op._pair
-        if pair is not None and len(args) == 2 and type(args[0]) is Tensor and type(args[1]) is Tensor:
+        if pair is not None and len(args) == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):
             _attach_pair(op, args, kw, out, out_arr, pair)
         else:
             _attach(op, args, kw, out, out_arr)
@@ -414,15 +414,6 @@ def _select_saved(spec, args, check):
 
     An input whose guard is off this call stays available to the vjp (for its shape, or when the vjp
     is not split per input) but is not checked: torch does not save it, so changing it is allowed."""
-    if check and len(args) == 2 and len(spec) == 2:
-        # the hot case, a binary op like mul whose spec names the other operand: (1, 0)
-        a, b = args
-        s0, s1 = spec
-        if type(s0) is int and type(s1) is int and s0 < 2 and s1 < 2 and isinstance(a, Tensor) and \
-                isinstance(b, Tensor):
-            st, su = a._stor, b._stor
-            return args, [((st if st is not None else a._storage)._version if args[s0]._rg else None),
-                          ((su if su is not None else b._storage)._version if args[s1]._rg else None)]
     saved = args
     versions = [] if check else ()
     n = len(spec)
