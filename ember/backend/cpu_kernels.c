@@ -1335,44 +1335,107 @@ static inline float *piece_tail(float *P, int64_t rows, int64_t k, int64_t idx, 
     return P + (rows + MR * k) * K + idx * 8 * K;
 }
 
-/* The LSTM forward recurrence, one pool job per step split by units (job -1 packs the weight). Step t: the
- * gemm acts[t] = W z[in] for the piece's rows of the four gate blocks, then the gate math of its units (h into
- * z[out]'s first H rows, the cell state into cs[out]) and their h batch-major into the output row out[t].
+/* Rows rm of the LSTM step's weight [w_hh | w_ih | b_ih + b_hh] (K = H + I + 1 columns, or H + I without
+ * biases) packed into the m rows of panels P straight from torch's layout: the gate blocks in the order i, f,
+ * o, g (torch's i, f, g, o), the first three halved, since sigmoid(a) = tanh(a / 2) / 2 + 1 / 2 lets one tanh
+ * pass serve all four gates (halving is exact: a power of two). */
+static void pack_lstm_panels(const float *restrict w_hh, const float *restrict w_ih, const float *restrict b_ih,
+                             const float *restrict b_hh, int64_t H, int64_t I, int64_t K, rowmap rm, int64_t m,
+                             float *restrict P)
+{
+    for (int64_t p = 0; p < m; p += MR)
+        for (int64_t i = 0; i < MR; i++) {
+            float *d = P + p * K + i;
+            if (p + i >= m) {
+                for (int64_t k = 0; k < K; k++)
+                    d[k * MR] = 0.0f;
+                continue;
+            }
+            int64_t row = row_of(rm, p + i), gate = row / H;
+            int64_t src = (gate == 2 ? 3 : gate == 3 ? 2 : gate) * H + row % H;
+            float sc = gate < 3 ? 0.5f : 1.0f;
+            for (int64_t k = 0; k < H; k++)
+                d[k * MR] = sc * w_hh[src * H + k];
+            for (int64_t k = 0; k < I; k++)
+                d[(H + k) * MR] = sc * w_ih[src * I + k];
+            if (K > H + I)
+                d[(H + I) * MR] = sc * (b_ih[src] + b_hh[src]);
+        }
+}
+
+/* The LSTM forward recurrence, one pool job per step split by units (job -1 packs the weight and lays out the
+ * inputs). Step t: the gemm acts[t] = W z[in] for the piece's rows of the four gate blocks, then the gate math
+ * of its units (h into z[out]'s first H rows, the cell state into cs[out]) and their h batch-major into the
+ * output row out[t]; the last step also writes h and c batch-major into hT and cT.
  * z: (T + 1, K, B) with z[k] = [h; x_t; 1] (a step reads slot t and writes slot t + 1; reverse: reads t + 1,
- * writes t); W: (4H, K); acts: (T, 4H, B); cs: (T + 1, H, B); tcs, igs: (T, H, B); out: (T, B, H). */
+ * writes t); x: (T, B, I); h0, c0: (B, H), or NULL for zeros; acts: (T, 4H, B); cs: (T + 1, H, B); tcs, igs:
+ * (T, H, B); out: (T, B, H). The states run feature-major, so each gate is a contiguous block of rows. */
 typedef struct {
-    const float *W;
-    float *P, *z, *acts, *cs, *tcs, *igs, *out;
-    int64_t H, K, B, k, t, cin, cout;
+    const float *w_hh, *w_ih, *b_ih, *b_hh, *x, *h0, *c0;
+    float *P, *z, *acts, *cs, *tcs, *igs, *out, *hT, *cT;
+    int64_t T, H, I, K, B, reverse, k, t, cin, cout, last;
 } lstm_fwd_job;
+
+/* Job -1's piece: its panels, its share of the steps' inputs x_t^T (and the ones row) in z, and its units of
+ * the initial states. */
+static void lstm_fwd_setup(const lstm_fwd_job *j, int64_t lo, int64_t hi, int64_t idx)
+{
+    const int64_t H = j->H, I = j->I, K = j->K, B = j->B, T = j->T, n = hi - lo;
+    const rowmap rm = {n, H, lo};
+    pack_lstm_panels(j->w_hh, j->w_ih, j->b_ih, j->b_hh, H, I, K, rm, 4 * n, piece_panels(j->P, 4 * lo, idx, K));
+    for (int64_t t = T * lo / H; t < T * hi / H; t++) {
+        float *zt = j->z + (j->reverse ? t + 1 : t) * K * B;
+        transpose_part(j->x + t * B * I, I, zt + H * B, B, 0, B, 0, I);
+        if (K > H + I)
+            for (int64_t b = 0; b < B; b++)
+                zt[(H + I) * B + b] = 1.0f;
+    }
+    int64_t first = j->reverse ? T : 0;
+    float *h = j->z + first * K * B, *c = j->cs + first * H * B;
+    if (j->h0)
+        transpose_part(j->h0, H, h, B, 0, B, lo, hi);
+    else
+        memset(h + lo * B, 0, sizeof(float) * (size_t)(n * B));
+    if (j->c0)
+        transpose_part(j->c0, H, c, B, 0, B, lo, hi);
+    else
+        memset(c + lo * B, 0, sizeof(float) * (size_t)(n * B));
+}
 
 static void lstm_fwd_piece(const void *ctx, int64_t lo, int64_t hi, int64_t idx)
 {
     const lstm_fwd_job *j = ctx;
     const int64_t H = j->H, K = j->K, B = j->B, hb = H * B, n = hi - lo;
     const rowmap rm = {n, H, lo};
-    float *P = piece_panels(j->P, 4 * lo, idx, K);
     if (j->t < 0) {
-        pack_panels(j->W, K, 1, K, rm, 4 * n, P);
+        lstm_fwd_setup(j, lo, hi, idx);
         return;
     }
-    float *a = j->acts + j->t * 4 * hb, *h = j->z + j->cout * K * B;
-    gemm_panels(P, 4 * n, K, j->z + j->cin * K * B, B, B, a, B, rm, piece_tail(j->P, 4 * H, j->k, idx, K));
-    lstm_cell(a, j->cs + j->cin * hb, j->cs + j->cout * hb, j->tcs + j->t * hb, j->igs + j->t * hb, h, hb, lo * B,
-              hi * B);
+    float *a = j->acts + j->t * 4 * hb, *h = j->z + j->cout * K * B, *c = j->cs + j->cout * hb;
+    gemm_panels(piece_panels(j->P, 4 * lo, idx, K), 4 * n, K, j->z + j->cin * K * B, B, B, a, B, rm,
+                piece_tail(j->P, 4 * H, j->k, idx, K));
+    lstm_cell(a, j->cs + j->cin * hb, c, j->tcs + j->t * hb, j->igs + j->t * hb, h, hb, lo * B, hi * B);
     transpose_part(h, B, j->out + j->t * hb, H, lo, hi, 0, B);
+    if (j->last) {
+        transpose_part(h, B, j->hT, H, lo, hi, 0, B);
+        transpose_part(c, B, j->cT, H, lo, hi, 0, B);
+    }
 }
 
-static void lstm_fwd_steps(const float *W, float *P, float *z, float *acts, float *cs, float *tcs, float *igs,
-                           float *out, int64_t T, int64_t H, int64_t K, int64_t B, int64_t reverse, int64_t k)
+static void lstm_fwd_steps(const float *w_hh, const float *w_ih, const float *b_ih, const float *b_hh,
+                           const float *x, const float *h0, const float *c0, float *P, float *z, float *acts,
+                           float *cs, float *tcs, float *igs, float *out, float *hT, float *cT, int64_t T, int64_t H,
+                           int64_t I, int64_t B, int64_t reverse, int64_t k)
 {
     k = pool_pieces(H, k); /* (as pool_for cuts the steps: the scratch was sized for at least that) */
-    lstm_fwd_job j = {W, P, z, acts, cs, tcs, igs, out, H, K, B, k, -1, 0, 0};
+    lstm_fwd_job j = {w_hh, w_ih, b_ih, b_hh, x, h0, c0, P, z, acts, cs, tcs, igs, out, hT, cT,
+                      T, H, I, H + I + (b_ih != NULL), B, reverse, k, -1, 0, 0, 0};
     pool_for(H, k, lstm_fwd_piece, &j);
     for (int64_t s = 0; s < T; s++) {
         j.t = reverse ? T - 1 - s : s;
         j.cin = reverse ? j.t + 1 : j.t;
         j.cout = reverse ? j.t : j.t + 1;
+        j.last = s == T - 1;
         pool_for(H, k, lstm_fwd_piece, &j);
     }
 }
@@ -1508,8 +1571,8 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
                      PF(14) + idx * a[13], lo, hi);
         break;
     case K_LSTM_FWD: /* one piece, the whole recurrence, which runs its own jobs (a[13] pieces per step) */
-        lstm_fwd_steps(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), a[8], a[9], a[10], a[11], a[12],
-                       a[13]);
+        lstm_fwd_steps(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), PF(9), PF(10), PF(11), PF(12),
+                       PF(13), PF(14), PF(15), a[16], a[17], a[18], a[19], a[20], a[21]);
         break;
     case K_LSTM_BWD:
         lstm_bwd_steps(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), a[9], PF(10), PF(11), a[12],

@@ -637,15 +637,17 @@ def pool_scatter(g, idx, sp):
     return r
 
 
-def lstm_forward(W, z, acts, cs, tcs, igs, out, reverse):
-    """The whole float32 LSTM forward recurrence in one compiled call (lstm_fwd_steps in cpu_kernels.c): each
-    step's gemm and gate math split by units over the pool's threads, with no Python between steps. False
-    (nothing done) where the kernels are not available."""
+def lstm_forward(w_hh, w_ih, b_ih, b_hh, x, h0, c0, z, acts, cs, tcs, igs, out, hT, cT, reverse):
+    """The whole float32 LSTM forward recurrence in one compiled call (lstm_fwd_steps in cpu_kernels.c): it packs
+    the step weight from torch's layout and lays x, h0 and c0 (None: zeros) out in z and cs, then runs each
+    step's gemm and gate math split by units over the pool's threads, with no Python between steps; the last
+    step's h and c go batch-major into hT and cT. All arrays C-contiguous float32. False (nothing done) where
+    the kernels are not available."""
     T, H4, B = acts.shape
     k = _recurrence_pieces(H4 // 4, z.shape[1] * H4 * B)
     P = _packed_scratch(H4, z.shape[1], k)
-    return _recurrence("lstm_fwd", (W, P, z, acts, cs, tcs, igs, out, T, H4 // 4, z.shape[1], B, int(reverse), k),
-                       acts)
+    return _recurrence("lstm_fwd", (w_hh, w_ih, b_ih, b_hh, x, h0, c0, P, z, acts, cs, tcs, igs, out, hT, cT, T,
+                                    H4 // 4, x.shape[2], B, int(reverse), k), acts)
 
 
 def lstm_backward(acts, igs, cs, tcs, gout, gt, dh, dc, D, w_hh, reverse):

@@ -247,11 +247,24 @@ RNN_CELL = StepOp("rnn_cell", _rnn_fwd, _rnn_vjp, "RnnCellBackward0",
 # gemm (packed once per layer by the compiled recurrence), and each gate is a contiguous block of rows. Folding
 # the input projection and the biases into the step's gemm (K = H + I + 1) costs about what the separate
 # projection gemm did, and saves the per-step add of a strided slice of it and the bias broadcast.
-def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
+def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0=None, c0=None, *, reverse=False):
     cd = np.dtype(np.float32) if x.dtype.itemsize < 4 else x.dtype  # bfloat16 computes in float32
     T, B, I = x.shape
     H = w_hh.shape[1]
     K = H + I + (b_ih is not None)
+    # z[k] = [h; x_t; 1], the gemm's right operand for the step reading slot k: step t reads slot t and writes its
+    # h into slot t + 1 (reverse: reads t + 1, writes t); cs holds the cell states alike
+    z = xp.empty((T + 1, K, B), cd)
+    cs = xp.empty((T + 1, H, B), cd)
+    acts = xp.empty((T, 4 * H, B), cd)
+    tcs = xp.empty((T, H, B), cd)
+    igs = xp.empty((T, H, B), cd)  # i * g, kept for the backward
+    stash = {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
+    if xp is np and cd == np.float32 and _K.available():
+        out, hT, cT = xp.empty((T, B, H), cd), xp.empty((B, H), cd), xp.empty((B, H), cd)
+        f32 = [None if a is None else np.ascontiguousarray(a, dtype=cd) for a in (w_hh, w_ih, b_ih, b_hh, x, h0, c0)]
+        _K.lstm_forward(*f32, z, acts, cs, tcs, igs, out, hT, cT, reverse)
+        return [out, hT, cT], stash
     # the step's gate rows in the order i, f, o, g: sigmoid(a) = tanh(a / 2) / 2 + 1 / 2, so halving the first
     # three blocks (exact: a power of two) lets one tanh do all four gates and one affine pass the three sigmoids
     W = xp.empty((4 * H, K), cd)
@@ -263,25 +276,13 @@ def _lstm_layer_fwd(xp, x, w_ih, w_hh, b_ih, b_hh, h0, c0, *, reverse=False):
             W[dst, H + I] = b_ih[src]
             W[dst, H + I] += b_hh[src]
     W[:3 * H] *= 0.5
-    # z[k] = [h; x_t; 1], the gemm's right operand for the step reading slot k: step t reads slot t and writes its
-    # h into slot t + 1 (reverse: reads t + 1, writes t); cs holds the cell states alike
-    z = xp.empty((T + 1, K, B), cd)
     zin, zout = (z[1:], z[:T, :H]) if reverse else (z[:T], z[1:, :H])
     zin[:, H:H + I] = x.transpose(0, 2, 1)
     if b_ih is not None:
         z[:, H + I] = 1
-    cs = xp.empty((T + 1, H, B), cd)
     first, last = (T, 0) if reverse else (0, T)
-    z[first, :H] = h0.T
-    cs[first] = c0.T
-    acts = xp.empty((T, 4 * H, B), cd)
-    tcs = xp.empty((T, H, B), cd)
-    igs = xp.empty((T, H, B), cd)  # i * g, kept for the backward
-    stash = {"acts": acts, "cs": cs, "tcs": tcs, "igs": igs, "z": z}
-    if xp is np and cd == np.float32 and _K.available():
-        out = xp.empty((T, B, H), cd)
-        _K.lstm_forward(W, z, acts, cs, tcs, igs, out, reverse)
-        return [out, z[last, :H].T.copy(), cs[last].T.copy()], stash
+    z[first, :H] = 0 if h0 is None else h0.T
+    cs[first] = 0 if c0 is None else c0.T
     a4 = acts.reshape(T, 4, H, B)
     # the per-step views, made by iterating the arrays (cheaper than slicing inside the loop)
     seq = (acts, acts[:, :3 * H], a4[:, 0], a4[:, 1], a4[:, 2], a4[:, 3], zin, zout,
@@ -391,6 +392,9 @@ def _lstm_layer_vjp_graph(gout, gh, gc, x, w_ih, w_hh, b_ih, b_hh, h0, c0, needs
     """The layer's gradient in ember ops (create_graph): recompute the steps, then run the recurrence backwards."""
     from .. import ops
     T = x.shape[0]
+    if h0 is None or c0 is None:
+        zero = ops.zeros(x.shape[1], w_hh.shape[1], dtype=x.dtype, device=x.device)
+        h0, c0 = zero if h0 is None else h0, zero if c0 is None else c0
     gx = x.matmul(w_ih.t())
     if b_ih is not None:
         gx = gx + b_ih + b_hh
@@ -423,12 +427,13 @@ def _lstm_layer_vjp_graph(gout, gh, gc, x, w_ih, w_hh, b_ih, b_hh, h0, c0, needs
 
 
 LSTM_LAYER = StepOp("lstm_layer", _lstm_layer_fwd, _lstm_layer_vjp, "MkldnnRnnLayerBackward0",
-                    lambda sx, swi, swh, sbi, sbh, sh, sc, reverse=False: [tuple(sx[:2]) + (swh[1],), tuple(sh),
-                                                                             tuple(sc)])
+                    lambda sx, swi, swh, sbi, sbh, sh, sc, reverse=False: [tuple(sx[:2]) + (swh[1],),
+                                                                             (sx[1], swh[1]), (sx[1], swh[1])])
 
 
-def lstm_layer(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=False):
-    """One LSTM layer in one direction over a (T, B, I) sequence: returns (output, h_T, c_T)."""
+def lstm_layer(x, w_ih, w_hh, b_ih, b_hh, h0=None, c0=None, reverse=False):
+    """One LSTM layer in one direction over a (T, B, I) sequence from the states h0 and c0 ((B, H), or None for
+    zeros): returns (output, h_T, c_T)."""
     return run_step(LSTM_LAYER, (x, w_ih, w_hh, b_ih, b_hh, h0, c0), {"reverse": reverse})
 
 

@@ -192,8 +192,10 @@ class RNNBase(Module):
             raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
 
     def _weights_have_changed(self):
+        params = self._parameters
         for ref, name in zip(self._flat_weight_refs, self._flat_weights_names):
-            weight = getattr(self, name) if hasattr(self, name) else None
+            # (a registered weight is in _parameters: looking there first skips Module.__getattr__'s search)
+            weight = params[name] if name in params else getattr(self, name, None)
             if weight is not None and ref is not None and ref() is not weight:
                 return True
         return False
@@ -262,8 +264,10 @@ class RNNBase(Module):
         return w_ih, w_hh, b_ih, b_hh, w_hr
 
     def _run(self, x, h0, c0, batch_sizes):
-        """x: (T, B, I) or packed data (N, I); h0/c0: (L * D, B, H). Returns (output, h_n, c_n)."""
+        """x: (T, B, I) or packed data (N, I); h0/c0: (L * D, B, H), or both None for zeros (an LSTM's fused
+        layers then start from zeros without forming them). Returns (output, h_n, c_n)."""
         D = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
         bs = None if batch_sizes is None else [int(b) for b in batch_sizes.tolist()]
         if (x.shape[0] if bs is None else len(bs)) == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
@@ -274,15 +278,18 @@ class RNNBase(Module):
             for d in range(D):
                 idx = layer * D + d
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(idx)
-                if self.mode == "LSTM" and w_hr is None and bs is None and _layer_kernel(layer_input, w_ih):
-                    o, h, c = R.lstm_layer(layer_input, w_ih, w_hh, b_ih, b_hh, h0[idx], c0[idx], d == 1)
+                if lstm and w_hr is None and bs is None and _layer_kernel(layer_input, w_ih):
+                    o, h, c = R.lstm_layer(layer_input, w_ih, w_hh, b_ih, b_hh, None if h0 is None else h0[idx],
+                                           None if c0 is None else c0[idx], d == 1)
                     outs.append(o)
                     hs.append(h)
                     cs.append(c)
                     continue
                 xw = F.linear(layer_input, w_ih, b_ih)
                 steps = R.split_steps(xw, bs)
-                o, h, c = _run_direction(self.mode, steps, h0[idx], c0[idx] if c0 is not None else None, w_hh,
+                if h0 is None:
+                    h0, c0 = self._zero_states(layer_input, bs)
+                o, h, c = _run_direction(self.mode, steps, h0[idx], c0[idx] if lstm else None, w_hh,
                                          b_hh, w_hr, d == 1, bs)
                 outs.append(ops.stack(o) if bs is None else ops.cat(o))
                 hs.append(h)
@@ -291,7 +298,18 @@ class RNNBase(Module):
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 out = F.dropout(out, self.dropout, True)
             layer_input = out
-        return layer_input, ops.stack(hs), (ops.stack(cs) if c0 is not None else None)
+        if len(hs) == 1:  # (a view instead of a one-tensor stack's copy)
+            return layer_input, hs[0].unsqueeze(0), (cs[0].unsqueeze(0) if lstm else None)
+        return layer_input, ops.stack(hs), (ops.stack(cs) if lstm else None)
+
+    def _zero_states(self, x, bs):
+        """h0 and c0 (None for RNN and GRU) as zeros, for a (T, B, I) input or packed data with batch sizes bs."""
+        D = 2 if self.bidirectional else 1
+        B = x.shape[1] if bs is None else bs[0]
+        h0 = ops.zeros(self.num_layers * D, B, self.proj_size or self.hidden_size, dtype=x.dtype, device=x.device)
+        if self.mode != "LSTM":
+            return h0, None
+        return h0, ops.zeros(self.num_layers * D, B, self.hidden_size, dtype=x.dtype, device=x.device)
 
     def _check_hidden_dtype(self, input, *hs):
         if _any_autocast():
@@ -359,8 +377,13 @@ def _layer_kernel(x, w):
 
 
 def _any_autocast():
-    from ...amp.autocast_mode import is_any_autocast_enabled
-    return is_any_autocast_enabled()
+    global _autocast_on
+    if _autocast_on is None:  # (amp sits above nn: imported on first use)
+        from ...amp.autocast_mode import is_any_autocast_enabled as _autocast_on
+    return _autocast_on()
+
+
+_autocast_on = None
 
 
 class RNN(RNNBase):
@@ -438,14 +461,9 @@ class LSTM(RNNBase):
             batch_dim = 0 if self.batch_first else 1
             if not is_batched:
                 input = input.unsqueeze(batch_dim)
-            max_batch_size = input.size(0) if self.batch_first else input.size(1)
             sorted_indices = unsorted_indices = None
             if hx is None:
-                hx = (ops.zeros(self.num_layers * D, max_batch_size, real_hidden, dtype=input.dtype,
-                                device=input.device),
-                      ops.zeros(self.num_layers * D, max_batch_size, self.hidden_size, dtype=input.dtype,
-                                device=input.device))
-                self.check_forward_args(input, hx, batch_sizes)
+                self.check_input(input, batch_sizes)  # (zero states: _run forms them where it needs them)
             else:
                 if is_batched:
                     if hx[0].dim() != 3 or hx[1].dim() != 3:
@@ -457,9 +475,10 @@ class LSTM(RNNBase):
                                            f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
                 self.check_forward_args(input, hx, batch_sizes)
-        self._check_hidden_dtype(input, hx[0], hx[1])
+        if hx is not None:
+            self._check_hidden_dtype(input, hx[0], hx[1])
         x = input.transpose(0, 1) if batch_sizes is None and self.batch_first else input
-        output, h_n, c_n = self._run(x, hx[0], hx[1], batch_sizes)
+        output, h_n, c_n = self._run(x, *(hx if hx is not None else (None, None)), batch_sizes)
         hidden = (h_n, c_n)
         if isinstance(orig_input, PackedSequence):
             return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), \

@@ -202,6 +202,25 @@ def test_double_backward_through_lstm():
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
 
 
+def test_double_backward_through_lstm_layer_kernel_from_zero_states():
+    """A float32 layer runs as one fused node started from implicit zero states (no h0/c0 given): its
+    create_graph gradient recomputes the steps from zeros it forms itself."""
+    tm = torch.nn.LSTM(3, 5, bidirectional=True)
+    em = ember.nn.LSTM(3, 5, bidirectional=True)
+    copy_state(tm, em)
+    xi = x(4, 2, 3)
+    res = []
+    for lib, m in ((torch, tm), (ember, em)):
+        inp = lib.tensor(xi, dtype=lib.float32, requires_grad=True)
+        out, (h, c) = m(inp)
+        (g,) = lib.autograd.grad((out ** 2).sum() + c.sum(), inp, create_graph=True)
+        (g ** 2).sum().backward()
+        res.append((out.detach().numpy(), h.detach().numpy(), g.detach().numpy(), inp.grad.numpy(),
+                    m.weight_hh_l0.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=2e-5)
+
+
 def test_gru_rnn_double_backward():
     for name in ("GRU", "RNN"):
         tm = getattr(torch.nn, name)(2, 3).double()
