@@ -1026,23 +1026,86 @@ static inline void conv_block4x16(const float *restrict src, const int64_t *rest
     vst(out + 3 * ostride, a3);
 }
 
-/* y[n, o, pos] = sum_t wt[t, o] * src_n[toff[t] + pos] for samples [lo, hi), pos < L, o < O; src_n = buf +
- * n * sin, y rows of sample n at y + n * sout (O rows of L). The caller pads: O a multiple of 4, L of 16,
- * and the buffer readable 16 values past every sample's last tap. */
+/* y[n, o, pos] = sum_t wt[t, o] * src_n[toff[t] + pos] (+ bias[o] when given) for samples [lo, hi), o < O,
+ * and only the grid positions that are outputs: R rows of W, row r at grid position roff[r]; src_n = buf + n *
+ * sin, y (N, O, R * W) C-contiguous. Each sample's block is computed on the whole grid (garbage columns
+ * included) into scr, this piece's O4 x L16 floats, and its outputs are then copied out of the cache: cropping
+ * in NumPy took two strided copies of the output. The caller pads: O4 >= O and wt's row length a multiple of
+ * 4, L16 a multiple of 16 and >= every roff[r] + W, the buffer readable 16 values past every sample's last
+ * tap. */
 void conv_direct_f32(const float *restrict buf, int64_t sin, const int64_t *restrict toff, int64_t ntaps,
-                     const float *restrict wt, int64_t O, float *restrict y, int64_t sout, int64_t L, int64_t lo,
-                     int64_t hi)
+                     const float *restrict wt, int64_t O4, int64_t O, float *restrict scr, int64_t L16,
+                     const int64_t *restrict roff, int64_t R, int64_t W, const float *restrict bias,
+                     float *restrict y, int64_t lo, int64_t hi)
 {
     for (int64_t n = lo; n < hi; n++) {
         const float *src = buf + n * sin;
-        float *yn = y + n * sout;
         int64_t p0 = 0;
-        for (; p0 + CB_P <= L; p0 += CB_P)
-            for (int64_t ob = 0; ob < O; ob += CB_O)
-                conv_block4x64(src + p0, toff, ntaps, wt + ob, O, yn + ob * L + p0, L);
-        for (; p0 < L; p0 += 16)
-            for (int64_t ob = 0; ob < O; ob += CB_O)
-                conv_block4x16(src + p0, toff, ntaps, wt + ob, O, yn + ob * L + p0, L);
+        for (; p0 + CB_P <= L16; p0 += CB_P)
+            for (int64_t ob = 0; ob < O4; ob += CB_O)
+                conv_block4x64(src + p0, toff, ntaps, wt + ob, O4, scr + ob * L16 + p0, L16);
+        for (; p0 < L16; p0 += 16)
+            for (int64_t ob = 0; ob < O4; ob += CB_O)
+                conv_block4x16(src + p0, toff, ntaps, wt + ob, O4, scr + ob * L16 + p0, L16);
+        float *yn = y + n * O * R * W;
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t r = 0; r < R; r++) {
+                const float *s = scr + o * L16 + roff[r];
+                float *d = yn + (o * R + r) * W;
+                if (bias)
+                    for (int64_t c = 0; c < W; c++)
+                        d[c] = s[c] + bias[o];
+                else
+                    memcpy(d, s, sizeof(float) * (size_t)W);
+            }
+    }
+}
+
+/* The same convolution with the output channels in the vector lanes (16 at a time) and the output positions
+ * in registers, CV_P at a time: only real outputs are computed, where the kernel above also computes the
+ * grid's garbage columns (LeNet's second layer: 144 grid positions per channel for 100 outputs). gp lists the
+ * grid position of every output (R * W of them, padded to a multiple of CV_P by repeating the last), wt is
+ * (taps, O16) with O16 a multiple of 16, scr this piece's gp-length x 16 floats; y and bias as above. */
+#define CV_P 12
+
+static inline void conv_lanes_block(const float *restrict src, const int64_t *restrict toff, int64_t ntaps,
+                                    const float *restrict wt, int64_t O16, const int64_t *restrict gp,
+                                    float *restrict out)
+{
+    const float *sp[CV_P];
+    v16f acc[CV_P];
+    for (int j = 0; j < CV_P; j++) {
+        sp[j] = src + gp[j];
+        acc[j] = (v16f){0};
+    }
+    for (int64_t t = 0; t < ntaps; t++) {
+        v16f wv = vld(wt + t * O16);
+        int64_t o = toff[t];
+        for (int j = 0; j < CV_P; j++)
+            acc[j] += sp[j][o] * wv;
+    }
+    for (int j = 0; j < CV_P; j++)
+        vst(out + j * 16, acc[j]);
+}
+
+void conv_lanes_f32(const float *restrict buf, int64_t sin, const int64_t *restrict toff, int64_t ntaps,
+                    const float *restrict wt, int64_t O16, int64_t O, const int64_t *restrict gp, int64_t npos,
+                    float *restrict scr, int64_t RW, const float *restrict bias, float *restrict y, int64_t lo,
+                    int64_t hi)
+{
+    for (int64_t n = lo; n < hi; n++) {
+        const float *src = buf + n * sin;
+        for (int64_t ob = 0; ob < O; ob += 16) {
+            for (int64_t q = 0; q < npos; q += CV_P)
+                conv_lanes_block(src, toff, ntaps, wt + ob, O16, gp + q, scr + q * 16);
+            int64_t nc = O - ob < 16 ? O - ob : 16;
+            float *yo = y + (n * O + ob) * RW;
+            transpose_part(scr, 16, yo, RW, 0, RW, 0, nc);
+            if (bias)
+                for (int64_t c = 0; c < nc; c++)
+                    for (int64_t q = 0; q < RW; q++)
+                        yo[c * RW + q] += bias[ob + c];
+        }
     }
 }
 
@@ -1487,7 +1550,7 @@ enum {
     K_GELU, K_GELU_CDF, K_GELU_BWD, K_GELU_CDF_BWD, K_GELU_TANH, K_GELU_TANH_BWD, K_LAYER_NORM,
     K_LAYER_NORM_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_WINO_IN, K_WINO_OUT, K_WINO_OUT_T, K_CONV_DIRECT,
     K_MAXPOOL2D_IDX, K_POOL_GATHER, K_POOL_SCATTER, K_RELU, K_TRANSPOSE, K_RELU_BWD, K_RELU_BWD_ONE, K_BN_BWD,
-    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD, K_BINARY, K_LSTM_FWD, K_LSTM_BWD, K_GEMM
+    K_CONV_WGRAD, K_ATTN_FWD, K_ATTN_BWD, K_BINARY, K_LSTM_FWD, K_LSTM_BWD, K_GEMM, K_CONV_LANES
 };
 
 typedef struct {
@@ -1530,9 +1593,9 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
         break;
     case K_WINO_OUT: wino_out_f32(PF(0), PF(1), PF(2), a[3], a[4], a[5], a[6], a[7], a[8], lo, hi); break;
     case K_WINO_OUT_T: wino_out_t_f32(PF(0), PF(1), a[2], a[3], a[4], a[5], a[6], a[7], lo, hi); break;
-    case K_CONV_DIRECT:
-        conv_direct_f32(PF(0), a[1], (const int64_t *)(intptr_t)a[2], a[3], PF(4), a[5], PF(6), a[7], a[8], lo,
-                        hi);
+    case K_CONV_DIRECT: /* one scratch grid per piece */
+        conv_direct_f32(PF(0), a[1], PI(2), a[3], PF(4), a[5], a[6], PF(7) + idx * a[5] * a[8], a[8], PI(9), a[10],
+                        a[11], PF(12), PF(13), lo, hi);
         break;
     case K_MAXPOOL2D_IDX:
         maxpool2d_idx_f32(PF(0), PI(1), a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
@@ -1573,6 +1636,10 @@ static void par_piece(const void *c, int64_t lo, int64_t hi, int64_t idx)
     case K_LSTM_FWD: /* one piece, the whole recurrence, which runs its own jobs (a[13] pieces per step) */
         lstm_fwd_steps(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), PF(9), PF(10), PF(11), PF(12),
                        PF(13), PF(14), PF(15), a[16], a[17], a[18], a[19], a[20], a[21]);
+        break;
+    case K_CONV_LANES: /* one scratch block per piece */
+        conv_lanes_f32(PF(0), a[1], PI(2), a[3], PF(4), a[5], a[6], PI(7), a[8], PF(9) + idx * a[8] * 16, a[10],
+                       PF(11), PF(12), lo, hi);
         break;
     case K_LSTM_BWD:
         lstm_bwd_steps(PF(0), PF(1), PF(2), PF(3), PF(4), PF(5), PF(6), PF(7), PF(8), a[9], PF(10), PF(11), a[12],

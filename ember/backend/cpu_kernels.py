@@ -61,7 +61,7 @@ KERNELS = {name: i for i, name in enumerate((
     "gelu", "gelu_cdf", "gelu_bwd", "gelu_cdf_bwd", "gelu_tanh", "gelu_tanh_bwd", "layer_norm", "layer_norm_bwd",
     "softmax", "softmax_bwd", "wino_in", "wino_out", "wino_out_t", "conv_direct", "maxpool2d_idx", "pool_gather",
     "pool_scatter", "relu", "transpose", "relu_bwd", "relu_bwd_one", "bn_bwd", "conv_wgrad", "attn_fwd",
-    "attn_bwd", "binary", "lstm_fwd", "lstm_bwd", "gemm"))}
+    "attn_bwd", "binary", "lstm_fwd", "lstm_bwd", "gemm", "conv_lanes"))}
 
 _state = {"lib": None, "tried": False, "why": "not built yet"}
 _lock = threading.Lock()
@@ -376,19 +376,44 @@ def winograd_output_t(g, th, tw, out=None):
 CONV_PIECE_WORK = 1 << 20  # multiply-adds per piece of a direct convolution (~10 us: a hand-off is ~1 us)
 
 
-def conv_direct(buf, sample_stride, toff, wt, N, L):
-    """Stride-1 convolution on a shifted-planes buffer (float32): y (N, O, L) with y[n, o, p] =
-    sum_t wt[t, o] * buf[n * sample_stride + toff[t] + p] (``toff``: int64 tap offsets, ``wt``: (taps, O)).
-    ``buf`` must be readable 16 values past the last tap of the last sample (the kernel computes whole
-    blocks of 4 channels x 16 positions; the extra ones are dropped)."""
+def conv_direct(buf, sample_stride, toff, wt, N, L, roff, W, bias=None):
+    """Stride-1 convolution on a shifted-planes buffer (float32): y (N, O, R * W) with y[n, o, r * W + c] =
+    sum_t wt[t, o] * buf[n * sample_stride + toff[t] + roff[r] + c] (+ bias[o]); ``toff``: int64 tap offsets,
+    ``wt``: (taps, O), ``roff``: int64 grid positions of the R output rows, all of them below ``L``. ``buf``
+    must be readable 16 values past the last tap of the last sample (the kernel computes whole blocks of 4
+    channels x 16 positions on the grid, then copies the outputs out)."""
     ntaps, O = wt.shape
     O4, L16 = -(-O // 4) * 4, -(-L // 16) * 16
     if O4 != O:
         wt = np.concatenate([wt, np.zeros((ntaps, O4 - O), np.float32)], 1)
-    y = np.empty((N, O4, L16), np.float32)
-    _over("conv_direct", (buf, sample_stride, toff, ntaps, wt, O4, y, O4 * L16, L16), N,
-          O4 * L16 * ntaps, CONV_PIECE_WORK)
-    return y[:, :O, :L]
+    y = np.empty((N, O, roff.size * W), np.float32)
+    k = _pieces(N, O4 * L16 * ntaps, CONV_PIECE_WORK)
+    scr = np.empty((k, O4, L16), np.float32)
+    _run("conv_direct", (buf, sample_stride, toff, ntaps, wt, O4, O, scr, L16, roff, roff.size, W, bias, y), N, k)
+    return y
+
+
+def conv_lanes(buf, sample_stride, toff, wt, N, roff, W, bias=None):
+    """``conv_direct``'s convolution with the output channels in the vector lanes: the same y (N, O, R * W),
+    computed at the output positions only (none of the grid's garbage columns), 12 positions x 16 channels at a
+    time. Pays where the garbage columns outweigh the lanes padding O to a multiple of 16."""
+    ntaps, O = wt.shape
+    O16 = -(-O // 16) * 16
+    if O16 != O:
+        wt = np.concatenate([wt, np.zeros((ntaps, O16 - O), np.float32)], 1)
+    RW = roff.size * W
+    gp = (roff[:, None] + np.arange(W, dtype=np.int64)).reshape(-1)
+    npos = -(-RW // _CV_P) * _CV_P
+    if npos != RW:
+        gp = np.concatenate([gp, np.full(npos - RW, gp[-1], np.int64)])
+    y = np.empty((N, O, RW), np.float32)
+    k = _pieces(N, O16 * npos * ntaps, CONV_PIECE_WORK)
+    scr = np.empty((k, npos, 16), np.float32)
+    _run("conv_lanes", (buf, sample_stride, toff, ntaps, wt, O16, O, gp, npos, scr, RW, bias, y), N, k)
+    return y
+
+
+_CV_P = 12  # output positions per register block (CV_P in cpu_kernels.c)
 
 
 def _elem_strides(arrays, dims):

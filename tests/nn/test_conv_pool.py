@@ -298,3 +298,21 @@ def test_pool_meta_and_noncontiguous():
     ty = torch.tensor(y.numpy())
     assert np.allclose(F.max_pool2d(y, 2).numpy(), torch.nn.functional.max_pool2d(ty, 2).numpy())
     assert np.allclose(F.avg_pool2d(y, 3, 1, 1).numpy(), torch.nn.functional.avg_pool2d(ty, 3, 1, 1).numpy(), atol=1e-6)
+
+
+def test_conv_transpose_output_padding_column_reads_no_memory_past_the_input():
+    # output_padding with stride 1 (allowed by dilation) asks for an output column no input reaches: torch gives
+    # exactly 0 there. Its windows once ran past the padded input and picked up whatever memory followed.
+    F = ember.nn.functional
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    want = torch.nn.functional.conv_transpose1d(torch.tensor(x), torch.tensor(w), stride=1, output_padding=1,
+                                                dilation=2).numpy()
+    assert (want[..., -1] == 0).all()
+    for _ in range(20):
+        junk = [np.full(n, 1e30, np.float32) for n in (16, 64, 300, 1000)]  # freed memory full of large values
+        del junk
+        got = F.conv_transpose1d(ember.tensor(x), ember.tensor(w), stride=1, output_padding=1, dilation=2).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        assert (got[..., -1] == 0).all()

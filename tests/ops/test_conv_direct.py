@@ -49,6 +49,36 @@ def test_matches_float64(case, threads, monkeypatch):
         np.testing.assert_allclose(a, e, rtol=0, atol=3e-6 * np.abs(e).max())
 
 
+@pytest.mark.parametrize("lanes", [False, True])
+@pytest.mark.parametrize("case", CASES + [
+    (F.conv2d, 3, 2, 20, (7, 9), (3, 3), {}),  # two blocks of lanes, the second partly padding
+    (F.conv2d, 2, 3, 32, (6, 6), (2, 2), {"padding": 1}),
+    (F.conv1d, 3, 2, 17, (13,), (3,), {"dilation": 2}),
+], ids=lambda c: f"{c[0].__name__}-{c[2]}-{c[3]}-{c[5]}-{c[6]}")
+def test_both_kernels_match_float64(case, lanes, monkeypatch):
+    """Each compiled kernel (conv_lanes: output channels in the vector lanes, conv_direct: grid positions in
+    them) forced on every case, with bias, unpadded inputs (conv_lanes reads them in place) and a
+    non-contiguous one."""
+    import ember.ops.nn_ops as N
+    monkeypatch.setattr(N, "_lanes_pay", lambda O, RW, Lr: lanes)
+    calls = []
+    for name in ("conv_lanes", "conv_direct"):
+        orig = getattr(K, name)
+        monkeypatch.setattr(K, name, lambda *a, _o=orig, _n=name: calls.append(_n) or _o(*a))
+    fn, N_, C, O, sp, k, kw = case
+    rng = np.random.default_rng(O * 7 + C)
+    x = rng.standard_normal((N_, C) + sp).astype(np.float32)
+    w = rng.standard_normal((O, C) + k).astype(np.float32)
+    b = rng.standard_normal(O).astype(np.float32)
+    for xi in (x, np.swapaxes(np.ascontiguousarray(np.swapaxes(x, 0, 1)), 0, 1)):
+        got = fn(ember.from_numpy(xi), ember.tensor(w), ember.tensor(b), **kw).numpy()
+        want = fn(ember.tensor(x.astype(np.float64)), ember.tensor(w.astype(np.float64)),
+                  ember.tensor(b.astype(np.float64)), **kw).numpy()
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=0, atol=3e-6 * np.abs(want).max())
+    assert calls and set(calls) == {"conv_lanes" if lanes else "conv_direct"}
+
+
 def test_lenet_layers_match_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
