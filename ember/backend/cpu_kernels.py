@@ -384,8 +384,7 @@ def conv_direct(buf, sample_stride, toff, wt, N, L, roff, W, bias=None):
     channels x 16 positions on the grid, then copies the outputs out)."""
     ntaps, O = wt.shape
     O4, L16 = -(-O // 4) * 4, -(-L // 16) * 16
-    if O4 != O:
-        wt = np.concatenate([wt, np.zeros((ntaps, O4 - O), np.float32)], 1)
+    wt = _pad_channels(wt, O4)
     y = np.empty((N, O, roff.size * W), np.float32)
     k = _pieces(N, O4 * L16 * ntaps, CONV_PIECE_WORK)
     scr = np.empty((k, O4, L16), np.float32)
@@ -399,8 +398,7 @@ def conv_lanes(buf, sample_stride, toff, wt, N, roff, W, bias=None):
     time. Pays where the garbage columns outweigh the lanes padding O to a multiple of 16."""
     ntaps, O = wt.shape
     O16 = -(-O // 16) * 16
-    if O16 != O:
-        wt = np.concatenate([wt, np.zeros((ntaps, O16 - O), np.float32)], 1)
+    wt = _pad_channels(wt, O16)
     RW = roff.size * W
     gp = (roff[:, None] + np.arange(W, dtype=np.int64)).reshape(-1)
     npos = -(-RW // _CV_P) * _CV_P
@@ -414,6 +412,12 @@ def conv_lanes(buf, sample_stride, toff, wt, N, roff, W, bias=None):
 
 
 _CV_P = 12  # output positions per register block (CV_P in cpu_kernels.c)
+
+
+def _pad_channels(wt, n):
+    """A (taps, O) weight widened with zero channels to n columns (the kernels' whole register blocks)."""
+    t, O = wt.shape
+    return wt if n == O else np.concatenate([wt, np.zeros((t, n - O), np.float32)], 1)
 
 
 def _elem_strides(arrays, dims):
