@@ -288,7 +288,7 @@ class RNNBase(Module):
                 xw = F.linear(layer_input, w_ih, b_ih)
                 steps = R.split_steps(xw, bs)
                 if h0 is None:
-                    h0, c0 = self._zero_states(layer_input, bs)
+                    h0, c0 = self._zero_states(x.shape[1] if bs is None else bs[0], x)
                 o, h, c = _run_direction(self.mode, steps, h0[idx], c0[idx] if lstm else None, w_hh,
                                          b_hh, w_hr, d == 1, bs)
                 outs.append(ops.stack(o) if bs is None else ops.cat(o))
@@ -302,14 +302,14 @@ class RNNBase(Module):
             return layer_input, hs[0].unsqueeze(0), (cs[0].unsqueeze(0) if lstm else None)
         return layer_input, ops.stack(hs), (ops.stack(cs) if lstm else None)
 
-    def _zero_states(self, x, bs):
-        """h0 and c0 (None for RNN and GRU) as zeros, for a (T, B, I) input or packed data with batch sizes bs."""
-        D = 2 if self.bidirectional else 1
-        B = x.shape[1] if bs is None else bs[0]
-        h0 = ops.zeros(self.num_layers * D, B, self.proj_size or self.hidden_size, dtype=x.dtype, device=x.device)
+    def _zero_states(self, B, like):
+        """Zero initial states for a batch of B sequences, in the dtype and on the device of ``like``: (h0, c0),
+        c0 None for RNN and GRU."""
+        n = self.num_layers * (2 if self.bidirectional else 1)
+        h0 = ops.zeros(n, B, self.proj_size or self.hidden_size, dtype=like.dtype, device=like.device)
         if self.mode != "LSTM":
             return h0, None
-        return h0, ops.zeros(self.num_layers * D, B, self.hidden_size, dtype=x.dtype, device=x.device)
+        return h0, ops.zeros(n, B, self.hidden_size, dtype=like.dtype, device=like.device)
 
     def _check_hidden_dtype(self, input, *hs):
         if _any_autocast():
@@ -323,14 +323,11 @@ class RNNBase(Module):
     def _forward_single_state(self, input, hx, name):
         """RNN and GRU: one state tensor."""
         self._update_flat_weights()
-        D = 2 if self.bidirectional else 1
         orig_input = input
         if isinstance(orig_input, PackedSequence):
             input, batch_sizes, sorted_indices, unsorted_indices = input
-            max_batch_size = int(batch_sizes[0])
             if hx is None:
-                hx = ops.zeros(self.num_layers * D, max_batch_size, self.hidden_size, dtype=input.dtype,
-                               device=input.device)
+                hx = self._zero_states(int(batch_sizes[0]), input)[0]
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
         else:
@@ -353,8 +350,7 @@ class RNNBase(Module):
             max_batch_size = input.size(0) if self.batch_first else input.size(1)
             sorted_indices = unsorted_indices = None
             if hx is None:
-                hx = ops.zeros(self.num_layers * D, max_batch_size, self.hidden_size, dtype=input.dtype,
-                               device=input.device)
+                hx = self._zero_states(max_batch_size, input)[0]
         self.check_forward_args(input, hx, batch_sizes)
         x = input.transpose(0, 1) if batch_sizes is None and self.batch_first else input
         output, hidden, _ = self._run(x, hx, None, batch_sizes)
@@ -441,16 +437,10 @@ class LSTM(RNNBase):
         self._update_flat_weights()
         orig_input = input
         batch_sizes = None
-        D = 2 if self.bidirectional else 1
-        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if isinstance(orig_input, PackedSequence):
             input, batch_sizes, sorted_indices, unsorted_indices = input
-            max_batch_size = int(batch_sizes[0])
             if hx is None:
-                hx = (ops.zeros(self.num_layers * D, max_batch_size, real_hidden, dtype=input.dtype,
-                                device=input.device),
-                      ops.zeros(self.num_layers * D, max_batch_size, self.hidden_size, dtype=input.dtype,
-                                device=input.device))
+                hx = self._zero_states(int(batch_sizes[0]), input)
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
             self.check_forward_args(input, hx, batch_sizes)
